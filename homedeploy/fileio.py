@@ -53,7 +53,9 @@ def make_backup(path: Path) -> Path:
     return target
 
 
-def write_new_file(path: Path, text: str, *, force: bool = False, mode: int | None = None) -> Path | None:
+def write_new_file(
+    path: Path, text: str, *, force: bool = False, mode: int | None = None
+) -> Path | None:
     """Create ``path`` with ``text``; with ``force`` replace an existing file after a backup.
 
     Returns the backup's path when one was made. Raises :class:`ProjectError` when the file

@@ -37,7 +37,9 @@ def port() -> int:
 
 
 @pytest.fixture(autouse=True)
-def _isolated_git_identity(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> None:
+def _isolated_git_identity(
+    monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """Give git an identity and a private global config so tests never touch the user's."""
     home = tmp_path_factory.mktemp("gitglobal")
     cfg = home / ".gitconfig"

@@ -1,0 +1,375 @@
+"""Which Python Heroku will build an app with, read exactly as the Python buildpack reads it.
+
+The buildpack (v351) looks at ``runtime.txt`` first (deprecated, but it wins), then a misspelt
+``.python-version``, then ``.python-version``, else its default major (3.14). It accepts ``N.N`` or
+``N.N.N`` only, trims whitespace, drops ``#`` comments and blank lines, and rejects anything that is
+not ASCII/UTF-8 text (a BOM or UTF-16 file is "Unable to read"). Reading it the same way here is
+what lets homedeploy predict a build failure instead of discovering it after the push.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_MAJOR = "3.14"
+"""Heroku's default Python for new apps (buildpack v323 and later)."""
+
+LATEST_PATCH: dict[str, str] = {
+    "3.14": "3.14.7",
+    "3.13": "3.13.15",
+    "3.12": "3.12.14",
+    "3.11": "3.11.16",
+    "3.10": "3.10.21",
+}
+"""Majors the buildpack supports, with the patch release ``N.N`` resolves to."""
+
+DEPRECATED_MAJORS = frozenset({"3.10"})
+
+VERSION_RE = re.compile(r"^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?$")
+RUNTIME_TXT_RE = re.compile(r"^python-((0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?)$")
+
+MISSPELT_VERSION_FILES = (
+    " .python-version",
+    ". python-version",
+    ".python_version.txt",
+    ".python_version",
+    ".python-version ",
+    ",python-version",
+    ".python-version.",
+    ".python-version.py",
+    ".python-version.rtf",
+    ".python-version.txt",
+    ".python-version.TXT",
+    ".Python-version",
+    ".python.version",
+    ".pythonversion",
+    "'.python-version'",
+    "python_version.txt",
+    "python_version",
+    "python-version.",
+    "python-version.txt",
+    "python-version",
+)
+
+
+@dataclass(frozen=True)
+class VersionProblem:
+    """Something the buildpack would reject or warn about in the version files."""
+
+    code: str
+    severity: str  # "error" or "warning"
+    message: str
+    headline: str  # the buildpack's own headline, verbatim
+    path: str | None = None
+    line: int | None = None
+    fix: str | None = None
+
+
+@dataclass(frozen=True)
+class RequestedPython:
+    """The Python the build will use: ``major`` is ``X.Y``, ``full`` the exact patch if pinned."""
+
+    major: str
+    full: str | None
+    origin: str  # ".python-version", "runtime.txt" or "default"
+    path: str | None = None
+    line: int | None = None
+    problems: list[VersionProblem] = field(default_factory=list)
+
+    @property
+    def version_tuple(self) -> tuple[int, int]:
+        major, minor = self.major.split(".")[:2]
+        return int(major), int(minor)
+
+
+def _decode_like_buildpack(raw: bytes) -> str | None:
+    """Return text the buildpack can read, or None where it says "Unable to read".
+
+    The buildpack runs ``file`` and accepts only ASCII/UTF-8 text without a BOM.
+    """
+    if raw.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _meaningful_lines(text: str) -> list[tuple[int, str]]:
+    """Lines with surrounding whitespace trimmed, comments and blank lines dropped."""
+    kept = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        stripped = line.strip()
+        if stripped and not stripped.startswith("#"):
+            kept.append((number, stripped))
+    return kept
+
+
+def _major_problems(
+    version: str, origin: str, path: str | None, line: int | None
+) -> list[VersionProblem]:
+    """End-of-life, unknown, deprecated and outdated-patch checks for a valid version string."""
+    parts = version.split(".")
+    major = f"{parts[0]}.{parts[1]}"
+    problems: list[VersionProblem] = []
+    if (int(parts[0]), int(parts[1])) < (3, 10):
+        problems.append(
+            VersionProblem(
+                "python-eol",
+                "error",
+                f"Python {major} has reached its upstream end-of-life; Heroku no longer builds it.",
+                "Error: The requested Python version has reached end-of-life.",
+                path,
+                line,
+                f"change {origin} to {DEFAULT_MAJOR} (or another of {', '.join(LATEST_PATCH)}).",
+            )
+        )
+    elif major not in LATEST_PATCH:
+        problems.append(
+            VersionProblem(
+                "python-unknown",
+                "error",
+                f"Python {major} isn't a version the Heroku buildpack knows.",
+                "Error: The requested Python version isn't recognised.",
+                path,
+                line,
+                f"use one of {', '.join(LATEST_PATCH)} in {origin}.",
+            )
+        )
+    else:
+        if major in DEPRECATED_MAJORS:
+            problems.append(
+                VersionProblem(
+                    "python-deprecated",
+                    "warning",
+                    f"Python {major} support is deprecated on Heroku (removed 6 January 2027).",
+                    f"Warning: Support for Python {major} is deprecated!",
+                    path,
+                    line,
+                    f"move to Python {DEFAULT_MAJOR}.",
+                )
+            )
+        if len(parts) == 3:
+            latest = LATEST_PATCH[major]
+            latest_patch = int(latest.split(".")[2])
+            if int(parts[2]) > latest_patch:
+                problems.append(
+                    VersionProblem(
+                        "python-unknown-patch",
+                        "error",
+                        f"Python {version} is newer than any {major} release on Heroku ({latest}).",
+                        "Error: The requested Python version isn't available.",
+                        path,
+                        line,
+                        f"write just {major} so Heroku picks its latest patch.",
+                    )
+                )
+            elif int(parts[2]) < latest_patch:
+                problems.append(
+                    VersionProblem(
+                        "python-patch-outdated",
+                        "warning",
+                        f"Python {version} is pinned; {latest} is available.",
+                        "Warning: A Python patch update is available!",
+                        path,
+                        line,
+                        f"write just {major} to always get the latest patch.",
+                    )
+                )
+    return problems
+
+
+def _from_runtime_txt(path: Path) -> RequestedPython:
+    name = "runtime.txt"
+    deprecation = VersionProblem(
+        "runtime-txt-deprecated",
+        "warning",
+        "runtime.txt is deprecated and takes precedence over .python-version.",
+        "Warning: The runtime.txt file is deprecated.",
+        name,
+        None,
+        "replace it with a .python-version file holding just the major version, e.g. 3.14.",
+    )
+    text = _decode_like_buildpack(path.read_bytes())
+    lines = _meaningful_lines(text) if text is not None else []
+    content = " ".join(value for _, value in lines)
+    match = RUNTIME_TXT_RE.match(content)
+    if text is None or match is None:
+        return RequestedPython(
+            DEFAULT_MAJOR,
+            None,
+            name,
+            name,
+            lines[0][0] if lines else None,
+            [
+                VersionProblem(
+                    "runtime-txt-invalid",
+                    "error",
+                    f"runtime.txt must hold exactly python-X.Y (found {content!r}).",
+                    "Error: Invalid Python version in runtime.txt.",
+                    name,
+                    lines[0][0] if lines else None,
+                    "replace runtime.txt with a .python-version file containing e.g. 3.14.",
+                ),
+                deprecation,
+            ],
+        )
+    version = match.group(1)
+    line = lines[0][0]
+    parts = version.split(".")
+    problems = [*_major_problems(version, name, name, line), deprecation]
+    return RequestedPython(
+        f"{parts[0]}.{parts[1]}", version if len(parts) == 3 else None, name, name, line, problems
+    )
+
+
+def _from_python_version(path: Path) -> RequestedPython:
+    name = ".python-version"
+    text = _decode_like_buildpack(path.read_bytes())
+    if text is None:
+        return RequestedPython(
+            DEFAULT_MAJOR,
+            None,
+            name,
+            name,
+            None,
+            [
+                VersionProblem(
+                    "python-version-encoding",
+                    "error",
+                    ".python-version is not plain UTF-8 text (a byte-order mark or UTF-16).",
+                    "Error: Unable to read .python-version.",
+                    name,
+                    None,
+                    "save it as UTF-8 without BOM (homedeploy doctor --fix rewrites it).",
+                )
+            ],
+        )
+    lines = _meaningful_lines(text)
+    invalid = [(n, v) for n, v in lines if not VERSION_RE.match(v)]
+    if invalid:
+        number, value = invalid[0]
+        return RequestedPython(
+            DEFAULT_MAJOR,
+            None,
+            name,
+            name,
+            number,
+            [
+                VersionProblem(
+                    "python-version-invalid",
+                    "error",
+                    f"{value!r} is not a version the buildpack accepts (only X.Y or X.Y.Z).",
+                    "Error: Invalid Python version in .python-version.",
+                    name,
+                    number,
+                    f"write just the major version, e.g. {DEFAULT_MAJOR}.",
+                )
+            ],
+        )
+    if not lines:
+        return RequestedPython(
+            DEFAULT_MAJOR,
+            None,
+            name,
+            name,
+            None,
+            [
+                VersionProblem(
+                    "python-version-empty",
+                    "error",
+                    ".python-version holds no version (empty or only comments).",
+                    "Error: No Python version found in .python-version.",
+                    name,
+                    None,
+                    f"write the major version, e.g. {DEFAULT_MAJOR}.",
+                )
+            ],
+        )
+    if len(lines) > 1:
+        return RequestedPython(
+            DEFAULT_MAJOR,
+            None,
+            name,
+            name,
+            lines[1][0],
+            [
+                VersionProblem(
+                    "python-version-multiple",
+                    "error",
+                    "Several versions found: " + ", ".join(v for _, v in lines) + ".",
+                    "Error: Multiple Python versions found in .python-version.",
+                    name,
+                    lines[1][0],
+                    "keep exactly one version line.",
+                )
+            ],
+        )
+    number, version = lines[0]
+    parts = version.split(".")
+    return RequestedPython(
+        f"{parts[0]}.{parts[1]}",
+        version if len(parts) == 3 else None,
+        name,
+        name,
+        number,
+        _major_problems(version, name, name, number),
+    )
+
+
+def misspelt_version_file(project_dir: Path) -> str | None:
+    """The first misspelt ``.python-version`` name present, as the buildpack checks them."""
+    for candidate in MISSPELT_VERSION_FILES:
+        if (project_dir / candidate).is_file():
+            return candidate
+    return None
+
+
+def requested_python(project_dir: Path) -> RequestedPython:
+    """Resolve the Python version Heroku will use for ``project_dir`` (first match wins)."""
+    runtime_txt = project_dir / "runtime.txt"
+    if runtime_txt.is_file():
+        return _from_runtime_txt(runtime_txt)
+    misspelt = misspelt_version_file(project_dir)
+    if misspelt is not None:
+        return RequestedPython(
+            DEFAULT_MAJOR,
+            None,
+            misspelt,
+            misspelt,
+            None,
+            [
+                VersionProblem(
+                    "python-version-misspelt",
+                    "error",
+                    f"The version file is named {misspelt!r}; the buildpack reads .python-version.",
+                    "Error: Your .python-version file is spelled incorrectly.",
+                    misspelt,
+                    None,
+                    f"rename {misspelt!r} to .python-version.",
+                )
+            ],
+        )
+    version_file = project_dir / ".python-version"
+    if version_file.is_file():
+        return _from_python_version(version_file)
+    return RequestedPython(
+        DEFAULT_MAJOR,
+        None,
+        "default",
+        None,
+        None,
+        [
+            VersionProblem(
+                "python-version-missing",
+                "warning",
+                f"No Python version is specified; Heroku will use its default ({DEFAULT_MAJOR}).",
+                "Warning: No Python version was specified.",
+                None,
+                None,
+                f"add a .python-version file containing {DEFAULT_MAJOR}.",
+            )
+        ],
+    )
