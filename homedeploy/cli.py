@@ -125,10 +125,247 @@ def cli() -> None:
 
 
 # === init ===
-# (wired by the foundation: see homedeploy/commands/init.py)
+
+
+@cli.command("init", context_settings=CONTEXT_SETTINGS)
+@path_argument()
+@click.option(
+    "--app",
+    "app",
+    metavar="MODULE:VAR",
+    help="Which Flask app to use when several are found, e.g. hello:application or "
+    "'pkg:create_app()'.",
+)
+@click.option(
+    "--python",
+    metavar="X.Y",
+    help="Python version for .python-version (default: Heroku's default, 3.14).",
+)
+@click.option("--force", is_flag=True, help="Replace existing files (each is backed up as .bak).")
+@click.option("--example", is_flag=True, help="Copy the bundled homedata dashboard app.")
+@click.option("--venv", "make_venv", is_flag=True, help="Build .venv and install requirements.txt.")
+@click.option("--no-git", is_flag=True, help="Do not run git init or make the first commit.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def init_command(
+    path: Path,
+    app: str | None,
+    python: str | None,
+    force: bool,
+    example: bool,
+    make_venv: bool,
+    no_git: bool,
+    as_json: bool,
+) -> None:
+    """Scaffold a Flask app for Heroku in PATH, or adopt the app already there.
+
+    \b
+    Empty or new folder: hello.py, wsgi.py, Procfile (web: gunicorn wsgi:app),
+    .python-version, requirements.in/.txt (flask, gunicorn), .gitignore, git init and a
+    first commit.
+    Existing project: finds the Flask app by reading the code (never running it): any
+    module, any variable name, create_app() factories, packages and src/ layouts. Only
+    what is missing is generated, pointing at your object under your name.
+    Existing files are never overwritten without --force (which keeps a .bak copy).
+    """
+    from homedeploy.commands.init import init_project
+
+    with user_errors(as_json):
+        if as_json or not make_venv:
+            result = init_project(
+                path, app=app, python=python, force=force, example=example,
+                venv=make_venv, git=not no_git,
+            )
+        else:
+            with console(stderr=True).status("building .venv") as status:
+
+                def progress(line: str) -> None:
+                    status.update(f"[dim]{_short(line)}[/]")
+
+                result = init_project(
+                    path, app=app, python=python, force=force, example=example,
+                    venv=True, git=not no_git, progress=progress,
+                )
+    if as_json:
+        print_json(result)
+        return
+    _render_init(result)
+
+
+def _short(line: str, width: int = 90) -> str:
+    from rich.markup import escape
+
+    line = line.strip()
+    return escape(line if len(line) <= width else line[: width - 1] + "…")
+
+
+def _render_init(result: Any) -> None:
+    from rich.markup import escape
+
+    out = console()
+    titles = {
+        "scaffold": "Scaffolded a new Flask app",
+        "adopt": "Adopted the existing Flask app",
+        "example": "Copied the homedata dashboard example",
+    }
+    out.print(f"[bold green]{titles[result.mode]}[/] in {escape(result.project)}")
+    if result.app_target:
+        out.print(f"  app: [bold]{escape(result.app_target)}[/]")
+    if result.procfile_command:
+        out.print(f"  web: {escape(result.procfile_command)}")
+    styles = {"created": "green", "replaced": "yellow", "kept": "dim"}
+    for action in result.files:
+        if result.mode == "example" and action.action == "created" and "/" in action.path:
+            continue
+        extra = f" (backup: {action.backup})" if action.backup else ""
+        extra += f" - {action.note}" if action.note else ""
+        style = styles.get(action.action, "")
+        out.print(f"  [{style}]{action.action:>8}[/] {escape(action.path)}{escape(extra)}")
+    if result.mode == "example":
+        nested = sum(1 for a in result.files if a.action == "created" and "/" in a.path)
+        out.print(f"  [green] created[/] {nested} more files in subfolders")
+    for problem in result.source_problems:
+        where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+        out.print(f"  [yellow]skipped[/] {escape(where)}: {escape(problem.message)}")
+    git = result.git
+    if git is not None and git.committed:
+        out.print(f"  git: initialized on branch {git.branch}, first commit {git.commit}")
+    if result.venv is not None:
+        interp = result.venv.interpreter
+        match = "matches" if interp.matches else f"not {interp.requested}: none is installed"
+        out.print(
+            f"  .venv: Python {interp.version} ({escape(interp.path)}; {match}), "
+            f"built in {result.venv.seconds:.1f} s"
+        )
+    for note in result.notes:
+        out.print(f"  [yellow]note:[/] {escape(note)}")
+    out.print(f"\nNext: [bold]homedeploy serve {escape(result.project)} --check[/]")
+
 
 # === serve ===
-# (wired by the foundation: see homedeploy/commands/serve.py)
+
+
+@cli.command("serve", context_settings=CONTEXT_SETTINGS)
+@path_argument()
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    help="Port to bind (sets $PORT). Default: PORT from .env, else 8000.",
+)
+@click.option("--check", is_flag=True, help="Start, probe over HTTP, stop, and report.")
+@click.option(
+    "--path",
+    "paths",
+    multiple=True,
+    metavar="URL_PATH",
+    help="With --check: also GET this path (repeatable). / is always probed.",
+)
+@click.option(
+    "--boot-timeout",
+    type=click.FloatRange(min=0.1),
+    default=60.0,
+    show_default=True,
+    help="Seconds the app may take to bind $PORT (Heroku's R10 limit is 60).",
+)
+@click.option(
+    "--app",
+    "app",
+    metavar="MODULE:VAR",
+    help="Run gunicorn on this app instead of the Procfile's web command.",
+)
+@click.option("--json", "as_json", is_flag=True, help="With --check: print the report as JSON.")
+def serve_command(
+    path: Path,
+    port: int | None,
+    check: bool,
+    paths: tuple[str, ...],
+    boot_timeout: float,
+    app: str | None,
+    as_json: bool,
+) -> None:
+    """Run the app in PATH the way Heroku's web dyno will.
+
+    Runs the Procfile's web: command (or gunicorn on the app found in the code) with $PORT
+    set, .env loaded, in the project's .venv when it has one (otherwise homedeploy's own
+    Python, and it says so). Logs stream until Ctrl-C, which stops the app like Heroku
+    does: SIGTERM, then SIGKILL after 30 s.
+
+    With --check it starts the app, waits for the port (failing like Heroku's R10 after
+    --boot-timeout), GETs / and every --path, reports status, latency and boot time, shows
+    the log on a crash or WORKER TIMEOUT, stops it, and exits 0 only if every probe
+    answered below 500.
+    """
+    from homedeploy.commands import serve as serving
+
+    if as_json and not check:
+        raise click.UsageError("--json goes with --check.")
+    with user_errors(as_json):
+        plan = serving.plan_serve(path, port=port, app=app)
+        if check:
+            report = serving.check(plan, paths=list(paths), boot_timeout=boot_timeout)
+            if as_json:
+                print_json(report.as_json())
+            else:
+                _render_serve_report(plan, report)
+            sys.exit(0 if report.ok else 1)
+        _serve_foreground(plan, boot_timeout)
+
+
+def _serve_foreground(plan: Any, boot_timeout: float) -> None:
+    from rich.markup import escape
+
+    from homedeploy.commands import serve as serving
+
+    err = console(stderr=True)
+    err.print(f"[bold]web:[/] {escape(plan.command)}  [dim]({escape(plan.source)})[/]")
+    err.print(f"[dim]using {escape(plan.environment)}; PORT={plan.port}[/]")
+    if plan.dotenv_keys:
+        err.print(f"[dim].env loaded: {escape(', '.join(plan.dotenv_keys))}[/]")
+
+    def on_bound(seconds: float) -> None:
+        err.print(
+            f"[bold green]Serving on http://127.0.0.1:{plan.port}/[/] "
+            f"(bound in {seconds:.2f} s). Press Ctrl-C to stop."
+        )
+
+    code = serving.run_foreground(
+        plan, echo=lambda line: click.echo(line), on_bound=on_bound, boot_timeout=boot_timeout
+    )
+    err.print("[dim]stopped[/]")
+    sys.exit(code)
+
+
+def _render_serve_report(plan: Any, report: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    out.print(f"[bold]web:[/] {escape(plan.command)}  [dim]({escape(plan.source)})[/]")
+    out.print(f"[dim]using {escape(report.environment)}; PORT={report.port}[/]")
+    if report.boot_seconds is not None:
+        out.print(f"booted (port bound) in [bold]{report.boot_seconds:.2f} s[/]")
+    if report.probes:
+        table = Table(box=None, pad_edge=False)
+        table.add_column("path")
+        table.add_column("status", justify="right")
+        table.add_column("ms", justify="right")
+        for probe in report.probes:
+            status = str(probe.status) if probe.status is not None else escape(probe.error or "-")
+            style = "green" if probe.ok else "red"
+            millis = f"{probe.seconds * 1000:.1f}"
+            table.add_row(escape(probe.path), f"[{style}]{status}[/]", millis)
+        out.print(table)
+    if report.stop is not None:
+        how = "cleanly" if report.stop.clean else "only after SIGKILL"
+        out.print(f"stopped {how} in {report.stop.seconds:.2f} s after SIGTERM")
+    if report.problems:
+        for problem in report.problems:
+            out.print(f"[bold red]problem:[/] {escape(problem)}")
+        out.print("[bold]last log lines:[/]")
+        for line in report.log_tail:
+            out.print(f"  [dim]{escape(line)}[/]")
+        out.print("[bold red]serve --check failed[/]")
+    else:
+        out.print("[bold green]ok[/]: the app answers the way a Heroku dyno would serve it")
 
 # === check-reqs ===
 

@@ -1,0 +1,1 @@
+"""One module per subcommand: each orchestrates domain modules and returns dataclasses."""

@@ -1,0 +1,374 @@
+"""``homedeploy init``: scaffold a Flask app done right, or adopt the one already in a folder.
+
+For an empty folder we write the seed tutorial's layout with its mistakes fixed: the Procfile names
+the real object (``wsgi:app``), gunicorn binds ``$PORT`` by itself, the venv and ``.env`` are
+ignored from the first commit. For an existing project we find the app statically and generate only
+what is missing, pointing at the user's own object under the user's own name. Nothing existing is
+overwritten without ``force`` (and then a backup is kept).
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from homedeploy import gitrepo
+from homedeploy.discovery import AppCandidate, Discovery, SourceProblem, find_flask_apps
+from homedeploy.errors import ProjectError, UsageError
+from homedeploy.fileio import make_backup, write_new_file
+from homedeploy.python_version import DEFAULT_MAJOR, LATEST_PATCH, VERSION_RE
+from homedeploy.resources import example_app_dir, procfile_template
+from homedeploy.venv import Interpreter, VenvResult, create_venv, find_interpreter
+
+HELLO_PY = '''"""A minimal Flask app, scaffolded by homedeploy."""
+
+from flask import Flask
+
+app = Flask(__name__)
+
+
+@app.get("/")
+def index() -> str:
+    return "Hello from Flask, served by gunicorn the way Heroku runs it."
+'''
+
+GITIGNORE = """# Virtual environments: Heroku refuses a committed .venv/ or venv/
+.venv/
+venv/
+env/
+# Secrets and local settings: config vars belong in Heroku, not in git
+.env
+# Python build and cache files
+__pycache__/
+*.py[cod]
+*.egg-info/
+build/
+dist/
+.pytest_cache/
+"""
+
+REQUIREMENTS_IN = "flask\ngunicorn\n"
+
+IGNORED_WHEN_EMPTY = frozenset({".git", ".DS_Store"})
+EXAMPLE_SKIP = frozenset({"__pycache__", ".venv", "venv", ".pytest_cache", ".mypy_cache"})
+
+
+@dataclass(frozen=True)
+class FileAction:
+    """One file init wrote, kept or replaced."""
+
+    path: str
+    action: str  # "created", "kept" (existed; left alone) or "replaced" (--force, backed up)
+    backup: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class InitResult:
+    """Everything ``init`` did, for the console and ``--json``."""
+
+    project: str
+    mode: str  # "scaffold", "adopt" or "example"
+    app_target: str | None = None
+    procfile_command: str | None = None
+    files: list[FileAction] = field(default_factory=list)
+    git: gitrepo.GitOutcome | None = None
+    venv: VenvResult | None = None
+    source_problems: list[SourceProblem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def _validate_python(python: str | None) -> str:
+    version = python or DEFAULT_MAJOR
+    if not VERSION_RE.match(version):
+        raise UsageError(
+            f"--python {version!r} is not a version Heroku accepts.",
+            fix=f"give the major version, e.g. --python {DEFAULT_MAJOR}.",
+        )
+    major = ".".join(version.split(".")[:2])
+    if major not in LATEST_PATCH:
+        raise UsageError(
+            f"Heroku does not build Python {major}.",
+            fix=f"use one of {', '.join(LATEST_PATCH)}.",
+        )
+    return version
+
+
+def _prepare_folder(path: Path) -> Path:
+    """Create the folder if needed; refuse files, unreadable folders and nested repositories."""
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"{path} is a file, not a folder.", fix="pass a folder (new or existing).")
+    root = gitrepo.enclosing_repo_root(path.resolve())
+    target = path.resolve()
+    if root is not None and root != target:
+        raise ProjectError(
+            f"{path} is inside another git repository ({root}); a Heroku app needs its own "
+            "repository at its root.",
+            fix=f"run init at {root} itself, or choose a folder outside that repository.",
+        )
+    if path.exists() and not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        raise ProjectError(f"{path} is not readable and writable.", fix="check its permissions.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise ProjectError(f"cannot create {path}: {error.strerror}.") from error
+    return target
+
+
+def _is_empty(project: Path) -> bool:
+    return not any(entry.name not in IGNORED_WHEN_EMPTY for entry in project.iterdir())
+
+
+def _pinned_requirements() -> str:
+    """requirements.txt for a new app: the flask and gunicorn versions homedeploy runs with."""
+    lines = [
+        "# Written by homedeploy init; `homedeploy check-reqs --write` pins the whole tree.",
+    ]
+    for name in ("flask", "gunicorn"):
+        try:
+            lines.append(f"{name}=={importlib.metadata.version(name)}")
+        except importlib.metadata.PackageNotFoundError:
+            lines.append(name)
+    return "\n".join(lines) + "\n"
+
+
+class _Writer:
+    """Writes generated files: new ones atomically, existing ones only with force (and backup)."""
+
+    def __init__(self, project: Path, force: bool, result: InitResult) -> None:
+        self.project = project
+        self.force = force
+        self.result = result
+
+    def write(self, name: str, text: str, note: str | None = None) -> bool:
+        path = self.project / name
+        if any(action.path == name for action in self.result.files):
+            return False  # already handled in this run (e.g. copied from the example)
+        if path.exists() and not self.force:
+            self.result.files.append(FileAction(name, "kept", note="exists; left untouched"))
+            return False
+        backup = write_new_file(path, text, force=self.force)
+        action = "replaced" if backup else "created"
+        backup_name = str(backup.relative_to(self.project)) if backup else None
+        self.result.files.append(FileAction(name, action, backup_name, note))
+        return True
+
+
+def _choose_app(discovery: Discovery, requested: str | None, project: Path) -> AppCandidate:
+    apps = discovery.distinct
+    if requested:
+        wanted = requested.strip()
+        for candidate in discovery.candidates:
+            if wanted in (candidate.target, f"{candidate.module}:{candidate.attr}"):
+                return candidate
+        listing = ", ".join(c.target for c in apps) or "none"
+        raise UsageError(
+            f"--app {wanted} is not a Flask app found in {project} (found: {listing}).",
+            fix="pass one of the found targets as module:variable or module:factory().",
+        )
+    if not apps:
+        detail = ""
+        if discovery.problems:
+            first = discovery.problems[0]
+            detail = f" ({len(discovery.problems)} file(s) could not be parsed, e.g. {first.path}"
+            detail += f":{first.line})" if first.line else ")"
+        raise ProjectError(
+            f"no Flask app found in {project}{detail}.",
+            fix="create one with `app = Flask(__name__)` (or a create_app() factory), "
+            "or run init in an empty folder to scaffold one.",
+        )
+    if len(apps) > 1:
+        listing = "; ".join(f"{c.target} ({c.path}:{c.line})" for c in apps)
+        raise UsageError(
+            f"several Flask apps found: {listing}.",
+            fix=f"choose one with --app, e.g. --app {apps[0].target}",
+        )
+    chosen = apps[0]
+    if chosen.kind == "factory" and chosen.factory_args_required:
+        raise ProjectError(
+            f"{chosen.module}.{chosen.attr}() needs arguments, so gunicorn cannot call it as is.",
+            path=chosen.path,
+            line=chosen.line,
+            fix="give its parameters defaults, or write wsgi.py yourself: app = create_app(...)",
+        )
+    return chosen
+
+
+def _wsgi_for(candidate: AppCandidate) -> tuple[str, str]:
+    """(wsgi.py source, gunicorn target in wsgi) that exposes the user's object unchanged."""
+    header = '"""WSGI entry point: gunicorn loads it as named in the Procfile."""\n\n'
+    if candidate.kind == "factory":
+        body = f"from {candidate.module} import {candidate.attr}\n\napp = {candidate.attr}()\n"
+        return header + body, "wsgi:app"
+    body = f"from {candidate.module} import {candidate.attr}\n"
+    body += f"\n__all__ = [{candidate.attr!r}]\n"
+    body += f'\nif __name__ == "__main__":\n    {candidate.attr}.run()\n'
+    return header + body, f"wsgi:{candidate.attr}"
+
+
+def _procfile_text(target: str, pythonpath: str) -> str:
+    template = procfile_template().read_text(encoding="utf-8")
+    args = f"--pythonpath {pythonpath} " if pythonpath != "." else ""
+    quoted = f'"{target}"' if "(" in target else target
+    return template.replace("{target}", f"{args}{quoted}")
+
+
+def _copy_example(project: Path, force: bool, result: InitResult) -> None:
+    source = example_app_dir()
+    if not source.is_dir():
+        raise ProjectError(
+            f"the bundled example app is missing from this installation ({source}).",
+            fix="reinstall homedeploy.",
+        )
+    for current, dirnames, filenames in os.walk(source):
+        dirnames[:] = sorted(d for d in dirnames if d not in EXAMPLE_SKIP)
+        for name in sorted(filenames):
+            if name.endswith((".pyc", ".pyo")):
+                continue
+            origin = Path(current) / name
+            relative = origin.relative_to(source)
+            destination = project / relative
+            if destination.exists():
+                if not force:
+                    result.files.append(FileAction(str(relative), "kept", note="exists"))
+                    continue
+                backup = make_backup(destination)
+                result.files.append(
+                    FileAction(str(relative), "replaced", str(backup.relative_to(project)))
+                )
+            else:
+                result.files.append(FileAction(str(relative), "created"))
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            temporary = destination.with_name(f".{destination.name}.tmp")
+            shutil.copy2(origin, temporary)
+            os.replace(temporary, destination)
+
+
+def _adopt(project: Path, writer: _Writer, app: str | None, result: InitResult) -> None:
+    discovery = find_flask_apps(project)
+    result.source_problems = discovery.problems
+    chosen = _choose_app(discovery, app, project)
+    original = next(
+        (c for c in discovery.candidates if c.target == chosen.identity and not c.reexport_of),
+        chosen,
+    )
+    result.app_target = original.target
+    wsgi_exists = (project / "wsgi.py").exists()
+    in_wsgi = next(
+        (c for c in discovery.candidates if c.module == "wsgi" and c.identity == chosen.identity),
+        None,
+    )
+    if in_wsgi is not None:
+        target, pythonpath = in_wsgi.target, in_wsgi.pythonpath
+    elif not wsgi_exists and original.module != "wsgi":
+        text, target = _wsgi_for(original)
+        writer.write("wsgi.py", text, note=f"imports {original.module}.{original.attr}")
+        pythonpath = original.pythonpath
+    else:
+        target, pythonpath = original.target, original.pythonpath
+    procfile = _procfile_text(target, pythonpath)
+    result.procfile_command = procfile.split(":", 1)[1].strip()
+    writer.write("Procfile", procfile)
+
+
+def _write_common(project: Path, writer: _Writer, python: str, result: InitResult) -> None:
+    if (project / "runtime.txt").exists() and not (project / ".python-version").exists():
+        result.notes.append(
+            "runtime.txt is deprecated and wins over .python-version on Heroku; "
+            "`homedeploy doctor --fix` moves it to .python-version."
+        )
+    else:
+        writer.write(".python-version", python + "\n")
+    if not (project / "requirements.txt").exists() or writer.force:
+        writer.write("requirements.in", REQUIREMENTS_IN)
+        writer.write("requirements.txt", _pinned_requirements())
+        if result.mode == "adopt":
+            result.notes.append(
+                "requirements.txt lists flask and gunicorn only: run "
+                "`homedeploy check-reqs --write` to add what your app imports."
+            )
+    elif result.mode == "adopt":
+        writer.write("requirements.txt", "")  # records it as kept
+        result.notes.append(
+            "requirements.txt exists: run `homedeploy check-reqs` to check it installs on Heroku."
+        )
+    writer.write(".gitignore", GITIGNORE)
+
+
+def init_project(
+    path: Path,
+    *,
+    app: str | None = None,
+    python: str | None = None,
+    force: bool = False,
+    example: bool = False,
+    venv: bool = False,
+    git: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> InitResult:
+    """Scaffold or adopt the project at ``path``; see the module docstring for the rules."""
+    version = _validate_python(python)
+    project = _prepare_folder(path)
+    new_repo = not gitrepo.is_repo_root(project)
+    if git and new_repo:
+        problem = gitrepo.identity_problem()
+        if problem is not None:
+            raise problem
+    empty = _is_empty(project)
+    mode = "example" if example else ("scaffold" if empty else "adopt")
+    result = InitResult(str(project), mode)
+    writer = _Writer(project, force, result)
+    if example:
+        _copy_example(project, force, result)
+        _adopt(project, writer, app, result)
+    elif empty:
+        writer.write("hello.py", HELLO_PY)
+        wsgi_text = '"""WSGI entry point: gunicorn loads wsgi:app (see Procfile)."""\n\n'
+        wsgi_text += 'from hello import app\n\n__all__ = ["app"]\n'
+        writer.write("wsgi.py", wsgi_text)
+        procfile = _procfile_text("wsgi:app", ".")
+        writer.write("Procfile", procfile)
+        result.app_target = "hello:app"
+        result.procfile_command = procfile.split(":", 1)[1].strip()
+    else:
+        _adopt(project, writer, app, result)
+    _write_common(project, writer, version, result)
+    if git:
+        if new_repo:
+            result.git = gitrepo.init_and_commit(project, "Initial commit (homedeploy init)")
+        else:
+            changed = [f.path for f in result.files if f.action != "kept"]
+            result.git = gitrepo.GitOutcome(False, False, None, None)
+            if changed:
+                result.notes.append(
+                    "this folder already is a git repository, so nothing was committed: "
+                    f"git add {' '.join(changed)} && git commit"
+                )
+    if venv:
+        result.venv = build_project_venv(project, version, progress)
+    return result
+
+
+def build_project_venv(
+    project: Path, python: str, progress: Callable[[str], None] | None = None
+) -> VenvResult:
+    """Build ``.venv`` with a matching interpreter when installed, and install requirements.txt."""
+    venv_dir = project / ".venv"
+    if venv_dir.exists():
+        raise ProjectError(
+            f"{venv_dir} already exists; homedeploy will not replace it.",
+            fix="delete it first if you want a fresh one (rm -rf .venv).",
+        )
+    major = ".".join(python.split(".")[:2])
+    interpreter: Interpreter = find_interpreter(major)
+    requirements = project / "requirements.txt"
+    return create_venv(
+        venv_dir,
+        interpreter,
+        requirements if requirements.exists() else None,
+        progress=progress,
+    )

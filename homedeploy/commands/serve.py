@@ -1,0 +1,234 @@
+"""``homedeploy serve``: run the app under gunicorn exactly as Heroku's web dyno will.
+
+The Procfile's ``web`` command is what Heroku runs, so that is what we run, with ``PORT`` set,
+``.env`` loaded (as config vars would be), and the project's ``.venv`` first on PATH. Without a
+Procfile we fall back to gunicorn on the app that discovery finds, so a new project can be tried
+before it has one.
+"""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from homedeploy.errors import ProjectError, UsageError
+from homedeploy.procfile import command_words, parse_gunicorn, read_procfile
+from homedeploy.serving import (
+    BOOT_TIMEOUT,
+    STOP_TIMEOUT,
+    ServeReport,
+    WebProcess,
+    check_web_process,
+    port_in_use,
+)
+from homedeploy.venv import project_venv, venv_bin
+
+DEFAULT_PORT = 8000
+
+
+@dataclass
+class ServePlan:
+    """What ``serve`` will run, where, and with which environment (values never shown)."""
+
+    project: Path
+    command: str
+    source: str
+    port: int
+    environment: str
+    bin_dir: Path
+    env: dict[str, str] = field(repr=False)
+    dotenv_keys: list[str] = field(default_factory=list)
+
+
+def project_folder(path: Path) -> Path:
+    """Validate the PATH argument: an existing, readable folder."""
+    if not path.exists():
+        raise UsageError(f"{path} does not exist.", fix="pass the folder that holds your app.")
+    if not path.is_dir():
+        raise UsageError(f"{path} is not a folder.", fix="pass the folder that holds your app.")
+    if not os.access(path, os.R_OK | os.X_OK):
+        raise ProjectError(f"{path} is not readable.", fix="check the folder's permissions.")
+    return path.resolve()
+
+
+def _environment(project: Path) -> tuple[Path, str]:
+    venv = project_venv(project)
+    if venv is not None:
+        return venv_bin(venv), f"the project's virtual environment ({venv.name}/)"
+    bin_dir = Path(sys.executable).parent
+    version = ".".join(map(str, sys.version_info[:3]))
+    return bin_dir, f"homedeploy's own interpreter (Python {version} at {sys.executable}; no .venv)"
+
+
+def _load_dotenv(project: Path) -> dict[str, str]:
+    env_file = project / ".env"
+    if not env_file.is_file():
+        return {}
+    from dotenv import dotenv_values
+
+    return {key: value for key, value in dotenv_values(env_file).items() if value is not None}
+
+
+def _discovered_command(project: Path, app: str | None) -> tuple[str, str]:
+    from homedeploy.discovery import find_flask_apps
+
+    if app:
+        return f"gunicorn {shlex.quote(app)}", f"--app {app}"
+    found = find_flask_apps(project)
+    apps = found.distinct
+    if not apps:
+        raise ProjectError(
+            "no Procfile and no Flask app found in this folder.",
+            path=project,
+            fix="run `homedeploy init` to create a Procfile (and an app if you have none).",
+        )
+    if len(apps) > 1:
+        listing = ", ".join(candidate.target for candidate in apps)
+        raise ProjectError(
+            f"no Procfile, and several Flask apps were found: {listing}.",
+            path=project,
+            fix="pick one with --app MODULE:VARIABLE, or run `homedeploy init --app ...`.",
+        )
+    chosen = apps[0]
+    pythonpath = "" if chosen.pythonpath == "." else f"--pythonpath {chosen.pythonpath} "
+    return f"gunicorn {pythonpath}{shlex.quote(chosen.target)}", f"{chosen.path}:{chosen.line}"
+
+
+def _check_runnable(command: str, where: str, bin_dir: Path, env: dict[str, str]) -> None:
+    """Catch a web command that cannot start before launching it."""
+    words = command_words(command)
+    if not words:
+        raise ProjectError(
+            "the web command is empty or its quotes do not match.",
+            path=where,
+            fix="write e.g.  web: gunicorn wsgi:app",
+        )
+    program = next((w for w in words if "=" not in w or w.startswith(("-", "/"))), words[0])
+    if shutil.which(program, path=env.get("PATH")) is None:
+        if Path(program).name == "gunicorn":
+            raise ProjectError(
+                f"gunicorn is not installed in {bin_dir}.",
+                path=where,
+                fix=f"{bin_dir / 'pip'} install gunicorn, and list gunicorn in requirements.txt.",
+            )
+        raise ProjectError(
+            f"the web command runs {program!r}, which is not installed here.",
+            path=where,
+            fix="install it in the project's .venv, or fix the Procfile's web: line.",
+        )
+    gunicorn = parse_gunicorn(command)
+    if gunicorn is not None:
+        if gunicorn.target is None:
+            raise ProjectError(
+                "gunicorn is given no app to load.",
+                path=where,
+                fix="name it as module:variable, e.g.  web: gunicorn wsgi:app",
+            )
+        if gunicorn.target.endswith(".py"):
+            module = gunicorn.target[:-3].replace("/", ".")
+            raise ProjectError(
+                f"gunicorn needs module:variable, not a file name ({gunicorn.target}).",
+                path=where,
+                fix=f"write  web: gunicorn {module}:app  (with your Flask object's real name).",
+            )
+
+
+def plan_serve(path: Path, *, port: int | None = None, app: str | None = None) -> ServePlan:
+    """Decide what to run for ``path``; raises ProjectError for anything that cannot start."""
+    project = project_folder(path)
+    bin_dir, environment = _environment(project)
+    dotenv = _load_dotenv(project)
+    chosen_port = port or int(dotenv.get("PORT", DEFAULT_PORT) or DEFAULT_PORT)
+    procfile_path = project / "Procfile"
+    if app is None and procfile_path.is_file():
+        procfile = read_procfile(procfile_path)
+        web = procfile.web
+        if web is None:
+            raise ProjectError(
+                "the Procfile has no web: line, so Heroku would start no web process (H14).",
+                path=procfile_path,
+                fix="add a line like  web: gunicorn wsgi:app",
+            )
+        command, source = web.command, f"{procfile_path.name}:{web.line}"
+    else:
+        command, source = _discovered_command(project, app)
+    env = dict(os.environ)
+    env.update(dotenv)
+    env["PORT"] = str(chosen_port)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
+    env.setdefault("PYTHONUNBUFFERED", "1")
+    env.setdefault("GUNICORN_CMD_ARGS", "--access-logfile -")
+    env.setdefault("FORWARDED_ALLOW_IPS", "*")
+    if project_venv(project) is not None:
+        env["VIRTUAL_ENV"] = str(bin_dir.parent)
+    env.pop("PYTHONHOME", None)
+    _check_runnable(
+        command, source if source.startswith("Procfile") else str(project), bin_dir, env
+    )
+    if port_in_use(chosen_port):
+        raise UsageError(
+            f"port {chosen_port} is already in use on this machine.",
+            fix=f"pass --port {chosen_port + 1} (or stop whatever listens on {chosen_port}).",
+        )
+    return ServePlan(
+        project, command, source, chosen_port, environment, bin_dir, env, sorted(dotenv)
+    )
+
+
+def check(
+    plan: ServePlan,
+    *,
+    paths: list[str],
+    boot_timeout: float = BOOT_TIMEOUT,
+    stop_timeout: float = STOP_TIMEOUT,
+) -> ServeReport:
+    """``serve --check``: boot, probe ``/`` and ``paths``, stop; a report whatever happens."""
+    probe_paths = ["/", *[p if p.startswith("/") else f"/{p}" for p in paths if p != "/"]]
+    process = WebProcess(plan.command, cwd=plan.project, env=plan.env)
+    return check_web_process(
+        process,
+        port=plan.port,
+        paths=probe_paths,
+        environment=plan.environment,
+        boot_timeout=boot_timeout,
+        stop_timeout=stop_timeout,
+    )
+
+
+def run_foreground(
+    plan: ServePlan,
+    *,
+    echo: Callable[[str], None],
+    on_bound: Callable[[float], None],
+    boot_timeout: float = BOOT_TIMEOUT,
+) -> int:
+    """Serve until the process exits or the user presses Ctrl-C; returns an exit code.
+
+    Ctrl-C (or SIGTERM to homedeploy) stops the app like Heroku stops a dyno: SIGTERM to the
+    whole process group, SIGKILL after 30 s.
+    """
+    import signal
+
+    process = WebProcess(plan.command, cwd=plan.project, env=plan.env, echo=echo)
+
+    def _terminate(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, _terminate)
+    process.start()
+    try:
+        on_bound(process.wait_until_bound(plan.port, boot_timeout))
+        return process.wait()
+    except KeyboardInterrupt:
+        stopped = process.stop()
+        return 0 if stopped.clean else 1
+    except BaseException:
+        process.stop()
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
