@@ -1,0 +1,243 @@
+"""The ``heroku`` git remote and pushing to it without the key touching disk or argv.
+
+git asks a credential helper for the password of ``https://git.heroku.com``. We hand git a helper
+through the environment only (``GIT_CONFIG_COUNT``/``GIT_CONFIG_KEY_n``/``GIT_CONFIG_VALUE_n``,
+git >= 2.31): the first entry (empty) resets any configured helpers, such as a stale global
+``!heroku git:credentials`` that breaks when the Heroku CLI is not installed; the second is a
+shell function that prints the key from an environment variable of the git child. The remote
+URL therefore never holds the key, ``.git/config`` is never written with it, and the key is not
+in any process's arguments.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from homedeploy.errors import ProjectError, UsageError
+
+if TYPE_CHECKING:
+    from git import Repo
+
+DEFAULT_GIT_URL = "https://git.heroku.com"
+REMOTE_NAME = "heroku"
+TARGET_REF = "refs/heads/main"
+KEY_ENV = "HOMEDEPLOY_GIT_KEY"
+# Printed by the helper on `get`; `store`/`erase` do nothing. The \n are for printf.
+_HELPER = (
+    r'!f() { if [ "$1" = get ]; then printf "username=heroku\npassword=%s\n" "$'
+    + KEY_ENV
+    + r'"; fi; }; f'
+)
+
+
+def git_base_url(env: Mapping[str, str] | None = None) -> str | None:
+    """The ``HOMEDEPLOY_HEROKU_GIT_URL`` override (tests, proxies), or None for Heroku's own."""
+    env = os.environ if env is None else env
+    value = env.get("HOMEDEPLOY_HEROKU_GIT_URL", "").strip()
+    return value.rstrip("/") or None
+
+
+def remote_url_for(app_name: str, api_git_url: str, env: Mapping[str, str] | None = None) -> str:
+    """The URL for the remote: the API's ``git_url`` unless the git host is overridden."""
+    base = git_base_url(env)
+    url = f"{base}/{app_name}.git" if base else api_git_url
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise UsageError(
+            "the Heroku git URL contains a user name or password",
+            fix="set HOMEDEPLOY_HEROKU_GIT_URL to a URL without credentials.",
+        )
+    return url
+
+
+def app_from_remote_url(url: str, env: Mapping[str, str] | None = None) -> str | None:
+    """The app name in a Heroku remote URL (https, ssh, or the overridden base), else None."""
+    bases = [DEFAULT_GIT_URL]
+    override = git_base_url(env)
+    if override:
+        bases.append(override)
+    for base in bases:
+        if url.startswith(base + "/") and url.endswith(".git"):
+            name = url[len(base) + 1 : -4]
+            if "/" not in name:
+                return name
+    match = re.match(r"^(?:git@heroku\.com:|ssh://git@heroku\.com/)([a-z][a-z0-9-]*)\.git$", url)
+    return match.group(1) if match else None
+
+
+def open_repo(path: Path) -> Repo:
+    """The git repository at ``path`` (the project root), with a commit to deploy."""
+    from git import InvalidGitRepositoryError, NoSuchPathError, Repo
+
+    try:
+        repo = Repo(path, search_parent_directories=False)
+    except (InvalidGitRepositoryError, NoSuchPathError):
+        raise ProjectError(
+            f"{path} is not a git repository; Heroku deploys what is committed in git",
+            path=path,
+            fix=f"cd {path} && git init && git add -A && git commit -m 'first deploy'",
+        ) from None
+    try:
+        repo.head.commit  # noqa: B018 - raises ValueError when there is no commit yet
+    except ValueError:
+        raise ProjectError(
+            "the repository has no commit yet, so there is nothing to deploy",
+            path=path,
+            fix="git add -A && git commit -m 'first deploy'",
+        ) from None
+    return repo
+
+
+def heroku_remote_app(path: Path, env: Mapping[str, str] | None = None) -> str | None:
+    """The app named by an existing ``heroku`` remote of the repository at ``path``."""
+    from git import InvalidGitRepositoryError, NoSuchPathError, Repo
+
+    try:
+        repo = Repo(path)
+    except (InvalidGitRepositoryError, NoSuchPathError):
+        return None
+    names = [r.name for r in repo.remotes]
+    if REMOTE_NAME not in names:
+        return None
+    return app_from_remote_url(repo.remote(REMOTE_NAME).url, env)
+
+
+def ensure_remote(repo: Repo, url: str) -> str:
+    """Add the ``heroku`` remote, or point it at ``url``; returns "added", "updated" or "kept"."""
+    if REMOTE_NAME in [r.name for r in repo.remotes]:
+        remote = repo.remote(REMOTE_NAME)
+        if remote.url == url:
+            return "kept"
+        remote.set_url(url)
+        return "updated"
+    repo.create_remote(REMOTE_NAME, url)
+    return "added"
+
+
+def credential_env(key: str, url: str, base_env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment for a git child so it authenticates to ``url``'s host with ``key``.
+
+    Appends to any ``GIT_CONFIG_COUNT`` entries the user already has.
+    """
+    base_env = os.environ if base_env is None else base_env
+    parts = urlsplit(url)
+    prefix = f"{parts.scheme}://{parts.netloc}"
+    try:
+        start = int(base_env.get("GIT_CONFIG_COUNT", "0"))
+    except ValueError:
+        start = 0
+    return {
+        KEY_ENV: key,
+        "GIT_TERMINAL_PROMPT": "0",
+        "GCM_INTERACTIVE": "never",
+        "GIT_CONFIG_COUNT": str(start + 2),
+        f"GIT_CONFIG_KEY_{start}": f"credential.{prefix}.helper",
+        f"GIT_CONFIG_VALUE_{start}": "",
+        f"GIT_CONFIG_KEY_{start + 1}": f"credential.{prefix}.helper",
+        f"GIT_CONFIG_VALUE_{start + 1}": _HELPER,
+    }
+
+
+@dataclass
+class PushOutcome:
+    """What git reported: every output line, the per-ref result and git's own error."""
+
+    lines: list[str] = field(default_factory=list)
+    ref_flags: list[str] = field(default_factory=list)
+    ref_summary: str = ""
+    error: str | None = None
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.ref_flags == ["up_to_date"]
+
+
+_FLAG_NAMES = (
+    "NEW_TAG",
+    "NEW_HEAD",
+    "NO_MATCH",
+    "REJECTED",
+    "REMOTE_REJECTED",
+    "REMOTE_FAILURE",
+    "DELETED",
+    "FORCED_UPDATE",
+    "FAST_FORWARD",
+    "UP_TO_DATE",
+    "ERROR",
+)
+
+
+def _flag_names(flags: int) -> list[str]:
+    """GitPython's PushInfo bit flags as lower-case names (``remote_rejected``, ...)."""
+    from git.remote import PushInfo
+
+    return [name.lower() for name in _FLAG_NAMES if flags & int(getattr(PushInfo, name))]
+
+
+def push_head(
+    repo: Repo,
+    key: str,
+    *,
+    force: bool = False,
+    on_line: Callable[[str], None] | None = None,
+    timeout: float = 1800.0,
+) -> PushOutcome:
+    """``git push heroku HEAD:refs/heads/main``, streaming each output line to ``on_line``.
+
+    Any local branch (or a detached HEAD) deploys, always to ``main`` on Heroku: pushing to any
+    other branch "succeeds" there but builds nothing. Never forced unless ``force``.
+    """
+    from git import GitCommandError
+    from git.util import RemoteProgress
+
+    outcome = PushOutcome()
+
+    class _Progress(RemoteProgress):
+        def new_message_handler(self) -> Callable[[Any], None]:
+            parse = super().new_message_handler()
+
+            def handle(line: Any) -> None:
+                text = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
+                for piece in re.split(r"[\r\n]+", text):
+                    piece = piece.rstrip()
+                    if not piece or _PROGRESS_RE.match(piece):
+                        continue
+                    outcome.lines.append(piece)
+                    if on_line is not None:
+                        on_line(piece)
+                parse(line)
+
+            return handle
+
+    remote = repo.remote(REMOTE_NAME)
+    env = credential_env(key, remote.url)
+    refspec = f"{'+' if force else ''}HEAD:{TARGET_REF}"
+    try:
+        with repo.git.custom_environment(**env):
+            infos = remote.push(refspec, progress=_Progress(), kill_after_timeout=timeout)
+    except GitCommandError as error:
+        outcome.error = _clean(str(error.stderr or error), key)
+        return outcome
+    for info in infos:
+        outcome.ref_flags = _flag_names(info.flags)
+        outcome.ref_summary = (info.summary or "").strip()
+    if getattr(infos, "error", None) is not None:
+        outcome.error = _clean(str(infos.error), key)
+    return outcome
+
+
+_PROGRESS_RE = re.compile(
+    r"^(?:remote: )?(?:Counting|Compressing|Writing|Enumerating|Delta compression|Total|"
+    r"Resolving|Receiving|Finding)\b.*?(?:\d+%|done\.?|\(\d+/\d+\)|, reused \d+)"
+)
+
+
+def _clean(text: str, key: str) -> str:
+    """Defensive: git error text with the key removed, should anything ever echo it."""
+    return text.replace(key, "<hidden>") if key else text

@@ -1,0 +1,148 @@
+"""Which Heroku account and which app a command acts on.
+
+The app comes from, in order: ``--app``, ``HEROKU_APP``, ``[tool.homedeploy] app`` in the
+project's pyproject.toml, or the project's existing ``heroku`` git remote (the same places the
+Heroku CLI looks, plus pyproject). The account is the first key :mod:`homedeploy.credentials`
+finds, checked once with ``GET /account`` so a bad key fails early with a fix naming where the
+key came from.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from homedeploy.credentials import Credential, find_credential
+from homedeploy.errors import ProjectError, UsageError
+from homedeploy.heroku_api import Account, HerokuClient, Unauthorized
+
+APP_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+@dataclass(frozen=True)
+class AppChoice:
+    """An app name and where it came from (shown so the user knows which app is touched)."""
+
+    name: str
+    source: str
+
+
+def validate_app_name(name: str, source: str = "--app") -> str:
+    """``name`` if Heroku would accept it, else a :class:`UsageError` saying why."""
+    if APP_NAME_RE.match(name) or UUID_RE.match(name):
+        return name
+    problems = []
+    if not 3 <= len(name) <= 30:
+        problems.append(f"it has {len(name)} characters (3 to 30 allowed)")
+    if re.search(r"[^a-z0-9-]", name):
+        problems.append("only lowercase letters, digits and dashes are allowed")
+    if name[:1] and not name[:1].isalpha():
+        problems.append("it must start with a letter")
+    if name.endswith("-"):
+        problems.append("it must not end with a dash")
+    suggestion = re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:30] or "my-flask-app"
+    if not suggestion[0].isalpha():
+        suggestion = ("app-" + suggestion)[:30]
+    raise UsageError(
+        f"{name!r} ({source}) is not a valid Heroku app name: {'; '.join(problems) or 'bad form'}",
+        fix=f"use a name like {suggestion!r} (pattern ^[a-z][a-z0-9-]{{1,28}}[a-z0-9]$).",
+    )
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"line (\d+)", str(error))
+        raise ProjectError(
+            f"pyproject.toml is not valid TOML: {error}",
+            path=path,
+            line=int(match.group(1)) if match else None,
+            fix="fix the TOML syntax at that line.",
+        ) from None
+
+
+def pyproject_app(project: Path) -> str | None:
+    """``[tool.homedeploy] app`` from the project's pyproject.toml, if set."""
+    path = project / "pyproject.toml"
+    if not path.is_file():
+        return None
+    tool = _load_toml(path).get("tool", {})
+    value = tool.get("homedeploy", {}).get("app") if isinstance(tool, dict) else None
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ProjectError(
+            "[tool.homedeploy] app must be a string",
+            path=path,
+            fix='write it as app = "my-app-name".',
+        )
+    return value
+
+
+def resolve_app(
+    project: Path, app_option: str | None, env: Mapping[str, str] | None = None
+) -> AppChoice | None:
+    """The app a command should use, or None when nothing names one."""
+    from homedeploy.heroku_git import heroku_remote_app
+
+    env = os.environ if env is None else env
+    if app_option:
+        return AppChoice(validate_app_name(app_option, "--app"), "--app")
+    if env.get("HEROKU_APP"):
+        return AppChoice(validate_app_name(env["HEROKU_APP"], "HEROKU_APP"), "HEROKU_APP")
+    from_pyproject = pyproject_app(project)
+    if from_pyproject:
+        source = "[tool.homedeploy] app in pyproject.toml"
+        return AppChoice(validate_app_name(from_pyproject, source), source)
+    from_remote = heroku_remote_app(project, env)
+    if from_remote:
+        return AppChoice(from_remote, "the heroku git remote")
+    return None
+
+
+def require_app(project: Path, app_option: str | None) -> AppChoice:
+    """Like :func:`resolve_app`, but a clear error when no app is named anywhere."""
+    choice = resolve_app(project, app_option)
+    if choice is None:
+        raise UsageError(
+            "no Heroku app given",
+            fix='pass --app NAME, set HEROKU_APP, add `app = "NAME"` under [tool.homedeploy] '
+            "in pyproject.toml, or run in a project whose git remote `heroku` exists.",
+        )
+    return choice
+
+
+def connect(
+    credential: Credential | None = None, on_retry: Callable[[str], None] | None = None
+) -> tuple[HerokuClient, Account]:
+    """A client with the user's key, checked with ``GET /account``."""
+    credential = credential or find_credential()
+    client = HerokuClient(credential, on_retry=on_retry)
+    try:
+        account = client.account()
+    except Unauthorized as error:
+        error.message = f"Heroku refused the API key from {credential.source} ({error.status})"
+        if credential.source.startswith("the HEROKU_API_KEY"):
+            error.fix = (
+                "the key in HEROKU_API_KEY is invalid or expired: create a new one on "
+                "https://dashboard.heroku.com/account and export it, or unset HEROKU_API_KEY to "
+                "use ~/.netrc."
+            )
+        else:
+            error.fix = (
+                f"the key in {credential.source} is invalid or expired: run "
+                "`HEROKU_NETRC_WRITE=true heroku login`, or export HEROKU_API_KEY=<key>."
+            )
+        raise
+    return client, account
