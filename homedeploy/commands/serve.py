@@ -186,6 +186,7 @@ def check(
     paths: list[str],
     boot_timeout: float = BOOT_TIMEOUT,
     stop_timeout: float = STOP_TIMEOUT,
+    while_booting: Callable[[], None] | None = None,
 ) -> ServeReport:
     """``serve --check``: boot, probe ``/`` and ``paths``, stop; a report whatever happens."""
     probe_paths = ["/", *[p if p.startswith("/") else f"/{p}" for p in paths if p != "/"]]
@@ -197,6 +198,7 @@ def check(
         environment=plan.environment,
         boot_timeout=boot_timeout,
         stop_timeout=stop_timeout,
+        while_booting=while_booting,
     )
 
 
