@@ -172,8 +172,13 @@ def init_command(
     with user_errors(as_json):
         if as_json or not make_venv:
             result = init_project(
-                path, app=app, python=python, force=force, example=example,
-                venv=make_venv, git=not no_git,
+                path,
+                app=app,
+                python=python,
+                force=force,
+                example=example,
+                venv=make_venv,
+                git=not no_git,
             )
         else:
             with console(stderr=True).status("building .venv") as status:
@@ -182,8 +187,14 @@ def init_command(
                     status.update(f"[dim]{_short(line)}[/]")
 
                 result = init_project(
-                    path, app=app, python=python, force=force, example=example,
-                    venv=True, git=not no_git, progress=progress,
+                    path,
+                    app=app,
+                    python=python,
+                    force=force,
+                    example=example,
+                    venv=True,
+                    git=not no_git,
+                    progress=progress,
                 )
     if as_json:
         print_json(result)
@@ -379,6 +390,7 @@ def _render_serve_report(plan: Any, report: Any) -> None:
         out.print("[bold red]serve --check failed[/]")
     else:
         out.print("[bold green]ok[/]: the app answers the way a Heroku dyno would serve it")
+
 
 # === check-reqs ===
 
