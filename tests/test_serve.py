@@ -208,3 +208,31 @@ def test_free_port_helper_is_free() -> None:
     port = free_port()
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", port))
+
+
+@pytest.mark.slow
+def test_init_venv_with_matching_interpreter_then_serve_uses_it(
+    tmp_project: Path, port: int
+) -> None:
+    from homedeploy.venv import find_interpreter
+
+    wanted = (
+        "3.12" if find_interpreter("3.12").matches else ".".join(map(str, sys.version_info[:2]))
+    )
+    completed = run_homedeploy("init", str(tmp_project), "--venv", "--python", wanted, timeout=600)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert f"Python {wanted}." in completed.stdout and "matches" in completed.stdout
+    python = tmp_project / ".venv" / "bin" / "python"
+    version = subprocess.run(
+        [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert version == wanted
+    check = run_homedeploy("serve", str(tmp_project), "--check", "--json", "--port", str(port))
+    report = json.loads(check.stdout)
+    assert report["ok"] is True, check.stdout
+    assert "project's virtual environment" in report["environment"]
+    again = invoke("init", str(tmp_project), "--venv")
+    assert again.exit_code == 2 and ".venv already exists" in again.output
