@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 ANSI_RE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 STEP_RE = re.compile(r"^remote: -----> (.*?)\s*$")
 HEADLINE_RE = re.compile(r"^remote:\s+!\s+(Error|Internal Error|Internal error|Warning): (.*?)\s*$")
+CONTINUATION_RE = re.compile(r"^remote:\s+!\s+(\S.*?)\s*$")
 RELEASED_RE = re.compile(r"^remote:\s+Released v(\d+)")
 PIP_ERROR_RE = re.compile(
     r"^remote:\s+(?:ERROR: )?(No matching distribution found for .*|"
@@ -155,6 +156,7 @@ class BuildOutputParser:
         self._remote_rejected: str | None = None
         self._skipped: str | None = None
         self._released: int | None = None
+        self._open_headline: tuple[int, str] | None = None  # headline wrapped to the next line
 
     def feed(self, raw: str) -> BuildEvent | None:
         """Record one line; returns an event when the line starts a phase or is a headline."""
@@ -164,13 +166,29 @@ class BuildOutputParser:
         if step:
             self.phases.append(step.group(1))
             return BuildEvent("phase", step.group(1))
+        if self._open_headline is not None:
+            more = CONTINUATION_RE.match(line)
+            index, kind = self._open_headline
+            self._open_headline = None
+            if more and not HEADLINE_RE.match(line):
+                target = self._errors if kind == "error" else None
+                if target is not None:
+                    phase, text = target[index]
+                    target[index] = (phase, f"{text} {more.group(1)}")
+                else:
+                    self.warnings[index] = f"{self.warnings[index]} {more.group(1)}"
+                return None
         headline = HEADLINE_RE.match(line)
         if headline:
             text = f"{headline.group(1)}: {headline.group(2)}"
             if headline.group(1) == "Warning":
                 self.warnings.append(text)
+                if not text.endswith((".", "!", ":")):
+                    self._open_headline = (len(self.warnings) - 1, "warning")
                 return BuildEvent("warning", text)
             self._errors.append((len(self.phases), text))
+            if not text.endswith((".", "!", ":")):
+                self._open_headline = (len(self._errors) - 1, "error")
             return BuildEvent("error", text)
         cause = PIP_ERROR_RE.match(line)
         if cause:

@@ -398,6 +398,135 @@ def _render_serve_report(plan: Any, report: Any) -> None:
 
 # === push ===
 
+
+if "_push_local" not in globals():  # the doctor block defines the real rehearsal (issue 4)
+
+    def _push_local(path: Path, *, keep: bool, as_json: bool) -> None:
+        from homedeploy.errors import UsageError
+
+        raise UsageError(
+            "push --local is not available yet",
+            fix="run `homedeploy doctor` and `homedeploy serve --check` instead for now.",
+        )
+
+
+@cli.command("push", context_settings=CONTEXT_SETTINGS)
+@path_argument()
+@click.option(
+    "--app", "app", metavar="NAME", help="Heroku app (else HEROKU_APP, pyproject, heroku remote)."
+)
+@click.option("--create", is_flag=True, help="Create the app (Heroku picks a name without --app).")
+@click.option("--region", type=click.Choice(["us", "eu"]), help="Region for --create.")
+@click.option("--no-verify", is_flag=True, help="Push even when doctor finds errors.")
+@click.option(
+    "--rollback-on-fail",
+    is_flag=True,
+    help="Roll back to the previous release when the new one does not answer over HTTP.",
+)
+@click.option("--force", is_flag=True, help="Force-push (replace what Heroku has on main).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (no live output).")
+@click.option("--local", is_flag=True, help="Rehearse the deploy locally instead (no Heroku).")
+@click.option("--keep", is_flag=True, help="With --local: keep the rehearsal folder.")
+def push_command(
+    path: Path,
+    app: str | None,
+    create: bool,
+    region: str | None,
+    no_verify: bool,
+    rollback_on_fail: bool,
+    force: bool,
+    as_json: bool,
+    local: bool,
+    keep: bool,
+) -> None:
+    """Deploy the committed HEAD of PATH to Heroku, and prove the release answers.
+
+    \b
+    1. app: --app, HEROKU_APP, [tool.homedeploy] app in pyproject.toml, or the heroku
+       remote; --create makes it (names: 3-30 of a-z 0-9 -, starting with a letter)
+    2. doctor: errors stop the push (--no-verify to push anyway)
+    3. buildpack heroku/python (set only when missing)
+    4. git remote heroku -> the app's git URL (never containing the key)
+    5. git push HEAD:refs/heads/main (any local branch; forced only with --force);
+       the API key reaches git only through its environment
+    6. the build, phase by phase; on failure the buildpack's headline and the fix
+    7. verify: a new succeeded release, a web dyno, and web_url answering below 500
+
+    The key comes from HEROKU_API_KEY, ~/.netrc (machine api.heroku.com) or the OS keychain.
+    Exit codes: 0 deployed and answering, 1 build or verification failed, 2 usage or
+    project problem, 3 Heroku unreachable.
+    """
+    if local:
+        with user_errors(as_json):
+            _push_local(path, keep=keep, as_json=as_json)
+        return
+    if keep:
+        raise click.UsageError("--keep goes with --local.")
+    from homedeploy.commands.push import PushOptions, run_push
+
+    options = PushOptions(
+        app=app,
+        create=create,
+        region=region,
+        no_verify=no_verify,
+        rollback_on_fail=rollback_on_fail,
+        force=force,
+    )
+    with user_errors(as_json):
+        report = run_push(path, options, on_event=None if as_json else _show_push_event)
+    if as_json:
+        print_json(report)
+    else:
+        _render_push_report(report)
+    sys.exit(0 if report.ok else 1)
+
+
+def _show_push_event(event: Any) -> None:
+    """Live progress on stderr: steps, build phases, remote lines (dim), problems."""
+    from rich.markup import escape
+
+    err = console(stderr=True)
+    text = escape(event.text)
+    styles = {
+        "step": f"[bold cyan]==>[/] [bold]{text}[/]",
+        "done": f"    [green]✓[/] {text}",
+        "note": f"    [yellow]note:[/] {text}",
+        "warning": f"    [yellow]![/] {text}",
+        "phase": f"    [bold magenta]»[/] [magenta]{text}[/]",
+        "build-error": f"    [bold red]✗ {text}[/]",
+        "error": f"    [bold red]✗[/] {text}",
+        "remote": f"      [dim]{text}[/]",
+    }
+    if event.kind == "remote" and (" -----> " in event.text or " !     " in event.text):
+        return  # shown as a phase or headline instead
+    err.print(styles.get(event.kind, text))
+
+
+def _render_push_report(report: Any) -> None:
+    from rich.markup import escape
+
+    out = console()
+    if report.ok:
+        version = f" v{report.release_version}" if report.release_version else ""
+        out.print(
+            f"[bold green]deployed[/] {escape(report.app or '')}{version}: "
+            f"{escape(report.web_url or '')} answered HTTP {report.http_status}"
+        )
+        return
+    err = console(stderr=True)
+    err.print(
+        f"[bold red]push failed[/] ({escape(report.failed_step or '?')}): "
+        f"{escape(report.failure or '')}"
+    )
+    if report.build is not None and report.build.cause:
+        err.print(f"  [bold]cause:[/] {escape(report.build.cause)}")
+    if report.explanation:
+        err.print(f"  [bold]why:[/] {escape(report.explanation)}")
+    if report.fix:
+        err.print(f"  [bold]fix:[/] {escape(report.fix)}")
+    if report.rolled_back_to:
+        err.print(f"  [yellow]rolled back to v{report.rolled_back_to}[/]")
+
 # === heroku management: apps, logs, config, scale, releases, rollback ===
 
 

@@ -215,6 +215,10 @@ def push_head(
 
             return handle
 
+    import logging
+
+    # GitPython logs git's "error:" lines as warnings; they are in the outcome already.
+    logging.getLogger("git.remote").setLevel(logging.ERROR)
     remote = repo.remote(REMOTE_NAME)
     env = credential_env(key, remote.url)
     refspec = f"{'+' if force else ''}HEAD:{TARGET_REF}"
@@ -233,8 +237,9 @@ def push_head(
 
 
 _PROGRESS_RE = re.compile(
-    r"^(?:remote: )?(?:Counting|Compressing|Writing|Enumerating|Delta compression|Total|"
-    r"Resolving|Receiving|Finding)\b.*?(?:\d+%|done\.?|\(\d+/\d+\)|, reused \d+)"
+    r"^(?:remote: )?(?:(?:Counting|Compressing|Writing|Enumerating|Total|"
+    r"Resolving|Receiving|Finding)\b.*?(?:\d+%|done\.?|\(\d+/\d+\)|, reused \d+)|"
+    r"Delta compression using up to \d+ threads)"
 )
 
 
