@@ -1,0 +1,507 @@
+"""What the package indexes pip is configured with hold for a project: its files and versions.
+
+check-reqs has to know, for a couple of hundred names at once, whether each project exists,
+which versions it has and which files (wheels for which platforms, sdists) each version ships.
+That is the "simple" repository API (PEP 503 HTML, PEP 691 JSON), asked concurrently, through the
+same indexes and find-links pip would use (pip's own configuration and ``PIP_*`` variables, plus
+options in the requirements file). Answers are cached on disk with their HTTP caching headers, so
+a second run costs milliseconds and ``offline`` runs work from the cache alone.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
+
+from homedeploy import disk_cache
+from homedeploy.errors import NetworkError
+
+if TYPE_CHECKING:
+    import requests
+
+JSON_TYPE = "application/vnd.pypi.simple.v1+json"
+ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+DEFAULT_TTL = 600.0
+"""Seconds an index page stays fresh when the server sends no Cache-Control (the default
+index itself announces ``max-age=600``)."""
+TIMEOUT = (5.0, 20.0)
+WORKERS = 16
+CACHE_SECTION = "index-pages"
+_MAX_AGE_RE = re.compile(r"max-age=(\d+)")
+_SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
+
+
+@dataclass(frozen=True)
+class IndexSources:
+    """Where pip looks for packages: index URLs (first one primary) and find-links locations."""
+
+    index_urls: tuple[str, ...]
+    find_links: tuple[str, ...] = ()
+    cert: str | None = None
+
+    def describe(self) -> str:
+        return ", ".join(redact(url) for url in (*self.index_urls, *self.find_links))
+
+
+@dataclass(frozen=True)
+class DistFile:
+    """One downloadable file of a project: a wheel or an sdist of ``version``."""
+
+    filename: str
+    url: str
+    version: str
+    is_wheel: bool
+    requires_python: str | None = None
+    yanked: bool = False
+
+
+@dataclass
+class ProjectFiles:
+    """Everything the configured indexes list for one (canonical) project name."""
+
+    name: str
+    found: bool
+    files: list[DistFile] = field(default_factory=list)
+
+    def versions(self) -> list[str]:
+        """Distinct versions, oldest first (by PEP 440 ordering; unparsable ones dropped)."""
+        from packaging.version import InvalidVersion, Version
+
+        parsed = {}
+        for item in self.files:
+            try:
+                parsed[item.version] = Version(item.version)
+            except InvalidVersion:
+                continue
+        return sorted(parsed, key=parsed.__getitem__)
+
+    def files_for(self, version: str) -> list[DistFile]:
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            return [item for item in self.files if item.version == version]
+        result = []
+        for item in self.files:
+            try:
+                if Version(item.version) == wanted:
+                    result.append(item)
+            except InvalidVersion:
+                continue
+        return result
+
+
+def redact(url: str) -> str:
+    """``url`` without user name or password, for messages and reports."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+        return urlunsplit((parts.scheme, host, parts.path, parts.query, parts.fragment))
+    return url
+
+
+def _pip_settings() -> dict[str, str]:
+    """pip's merged configuration as ``{option: value}``: env vars over install over global."""
+    ranked: dict[str, tuple[int, str]] = {}
+    rank = {"global": 0, "install": 1, ":env:": 2}
+
+    def take(key: str, value: Any) -> None:
+        section, _, option = key.partition(".")
+        if section in rank and isinstance(value, str):
+            previous = ranked.get(option)
+            if previous is None or rank[section] >= previous[0]:
+                ranked[option] = (rank[section], value)
+
+    try:
+        from pip._internal.configuration import Configuration
+
+        configuration = Configuration(isolated=False)
+        configuration.load()
+        for first, second in configuration.items():
+            if isinstance(second, dict):
+                for key, value in second.items():
+                    take(key, value)
+            else:
+                take(first, second)
+    except Exception:
+        # pip's internals moved or a config file is broken: fall back to the environment only.
+        for variable, value in os.environ.items():
+            if variable.startswith("PIP_"):
+                take(":env:." + variable[4:].lower().replace("_", "-"), value)
+    return {option: value for option, (_, value) in ranked.items()}
+
+
+def default_index_url() -> str:
+    """pip's built-in index, asked from pip itself (never written down here)."""
+    from pip._internal.models.index import PyPI
+
+    return str(PyPI.simple_url)
+
+
+def pip_index_sources(file_options: list[tuple[str, str | None]] | None = None) -> IndexSources:
+    """Index URLs and find-links exactly as pip would use them here.
+
+    ``file_options`` are ``(flag, value)`` pairs from the requirements file itself
+    (``--index-url``, ``--extra-index-url``, ``--find-links``, ``--no-index``), which pip also
+    honours and which win over the configuration for ``--index-url``.
+    """
+    settings = _pip_settings()
+    index_url = settings.get("index-url") or default_index_url()
+    extra = settings.get("extra-index-url", "").split()
+    find_links = settings.get("find-links", "").split()
+    no_index = settings.get("no-index", "").lower() in ("1", "true", "yes", "on")
+    for flag, value in file_options or []:
+        if flag == "--index-url" and value:
+            index_url = value
+        elif flag == "--extra-index-url" and value:
+            extra.append(value)
+        elif flag == "--find-links" and value:
+            find_links.append(value)
+        elif flag == "--no-index":
+            no_index = True
+    indexes = [] if no_index else [index_url, *extra]
+    unique_indexes = tuple(dict.fromkeys(url.rstrip("/") for url in indexes if url))
+    return IndexSources(
+        unique_indexes, tuple(dict.fromkeys(find_links)), settings.get("cert") or None
+    )
+
+
+class _LinkParser(HTMLParser):
+    """Collects ``<a href>`` links with PEP 503 ``data-requires-python`` / ``data-yanked``."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str | None, bool]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag != "a":
+            return
+        values = dict(attrs)
+        href = values.get("href")
+        if href:
+            self.links.append((href, values.get("data-requires-python"), "data-yanked" in values))
+
+
+def _split_filename(filename: str) -> tuple[str, str, bool] | None:
+    """``(canonical name, version, is_wheel)`` for a wheel or sdist file name, else None."""
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        canonicalize_name,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    try:
+        if filename.endswith(".whl"):
+            name, version, _, _ = parse_wheel_filename(filename)
+            return str(name), str(version), True
+        if filename.endswith((".tar.gz", ".zip")):
+            name, version = parse_sdist_filename(filename)
+            return str(name), str(version), False
+    except (InvalidWheelFilename, InvalidSdistFilename):
+        pass
+    for suffix in _SDIST_SUFFIXES:
+        if filename.endswith(suffix):
+            stem = filename[: -len(suffix)]
+            raw_name, _, raw_version = stem.rpartition("-")
+            if raw_name and raw_version and raw_version[0].isdigit():
+                return str(canonicalize_name(raw_name)), raw_version, False
+    return None
+
+
+def _files_from_links(
+    page_url: str, links: list[tuple[str, str | None, bool]], name: str | None
+) -> list[DistFile]:
+    files = []
+    for href, requires_python, yanked in links:
+        url = urljoin(page_url, href)
+        filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        split = _split_filename(filename)
+        if split is None or (name is not None and split[0] != name):
+            continue
+        files.append(DistFile(filename, url, split[1], split[2], requires_python, yanked))
+    return files
+
+
+def _files_from_json(page_url: str, payload: dict[str, Any], name: str) -> list[DistFile]:
+    files = []
+    for entry in payload.get("files", []):
+        if not isinstance(entry, dict) or "filename" not in entry:
+            continue
+        filename = str(entry["filename"])
+        split = _split_filename(filename)
+        if split is None or split[0] != name:
+            continue
+        files.append(
+            DistFile(
+                filename,
+                urljoin(page_url, str(entry.get("url", filename))),
+                split[1],
+                split[2],
+                entry.get("requires-python") or None,
+                bool(entry.get("yanked")),
+            )
+        )
+    return files
+
+
+def _max_age(headers: dict[str, str]) -> float | None:
+    control = headers.get("cache-control", "").lower()
+    if "no-store" in control or "no-cache" in control:
+        return 0.0
+    match = _MAX_AGE_RE.search(control)
+    return float(match.group(1)) if match else None
+
+
+def _to_json(files: list[DistFile]) -> list[list[Any]]:
+    return [[f.filename, f.url, f.version, f.is_wheel, f.requires_python, f.yanked] for f in files]
+
+
+def _from_json(rows: list[list[Any]]) -> list[DistFile]:
+    return [DistFile(str(r[0]), str(r[1]), str(r[2]), bool(r[3]), r[4], bool(r[5])) for r in rows]
+
+
+class OfflineMiss(Exception):
+    """An offline look-up found nothing in the cache."""
+
+
+class PackageIndex:
+    """Concurrent, cached look-ups of projects on the configured indexes and find-links.
+
+    ``offline`` answers from the disk cache only (whatever its age) and raises
+    :class:`NetworkError` for names it has never seen.
+    """
+
+    def __init__(
+        self,
+        sources: IndexSources,
+        *,
+        offline: bool = False,
+        timeout: tuple[float, float] = TIMEOUT,
+        workers: int = WORKERS,
+    ) -> None:
+        self.sources = sources
+        self.offline = offline
+        self.timeout = timeout
+        self.workers = workers
+        self._local = threading.local()
+        self._memo: dict[str, ProjectFiles] = {}
+        self._link_pages: dict[str, list[tuple[str, list[tuple[str, str | None, bool]]]]] = {}
+        self._lock = threading.Lock()
+        self.requests_made = 0
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            import requests
+
+            session = requests.Session()
+            session.headers["User-Agent"] = "homedeploy check-reqs"
+            if self.sources.cert:
+                session.verify = self.sources.cert
+            self._local.session = session
+        return session
+
+    def projects(self, names: list[str]) -> dict[str, ProjectFiles]:
+        """Look up many projects at once (threads), keyed by canonical name."""
+        from packaging.utils import canonicalize_name
+
+        wanted = list(dict.fromkeys(str(canonicalize_name(name)) for name in names))
+        missing = [name for name in wanted if name not in self._memo]
+        if missing:
+            self._prefetch_find_links()
+            with ThreadPoolExecutor(max_workers=self.workers) as pool:
+                futures = {pool.submit(self._lookup, name): name for name in missing}
+                done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+                for future in pending:
+                    future.cancel()
+                failures = [future for future in done if future.exception() is not None]
+                if failures:
+                    error = failures[0].exception()
+                    offline_misses = [
+                        futures[f] for f in failures if isinstance(f.exception(), OfflineMiss)
+                    ]
+                    if offline_misses:
+                        raise NetworkError(
+                            "--offline: the cache holds no index data for "
+                            + ", ".join(sorted(offline_misses)),
+                            fix="run once without --offline to fill the cache.",
+                        )
+                    assert error is not None
+                    raise error
+                for future in done:
+                    result = future.result()
+                    self._memo[result.name] = result
+        return {name: self._memo[name] for name in wanted}
+
+    def project(self, name: str) -> ProjectFiles:
+        return next(iter(self.projects([name]).values()))
+
+    def _lookup(self, name: str) -> ProjectFiles:
+        files: list[DistFile] = []
+        found = False
+        for index_url in self.sources.index_urls:
+            page = self._index_page(index_url, name)
+            if page is not None:
+                found = True
+                files.extend(page)
+        for location, links in self._link_pages.items():
+            matched = [
+                item
+                for page_url, page_links in links
+                for item in _files_from_links(page_url, page_links, name)
+            ]
+            if matched:
+                found = True
+                files.extend(matched)
+            del location
+        unique = {item.filename: item for item in files}
+        return ProjectFiles(name, found, list(unique.values()))
+
+    def _prefetch_find_links(self) -> None:
+        """Read every find-links location once (a folder listing, or one HTML page)."""
+        for location in self.sources.find_links:
+            if location in self._link_pages:
+                continue
+            self._link_pages[location] = self._read_find_links(location)
+
+    def _read_find_links(
+        self, location: str
+    ) -> list[tuple[str, list[tuple[str, str | None, bool]]]]:
+        parts = urlsplit(location)
+        if parts.scheme in ("http", "https"):
+            links = self._fetch_html_links(location)
+            return [(location, links)]
+        folder = Path(unquote(parts.path) if parts.scheme == "file" else location).expanduser()
+        if folder.is_dir():
+            base = folder.resolve().as_uri() + "/"
+            return [(base, [(child.name, None, False) for child in folder.iterdir()])]
+        if folder.is_file():
+            text = folder.read_text(encoding="utf-8", errors="replace")
+            parser = _LinkParser()
+            parser.feed(text)
+            return [(folder.resolve().as_uri(), parser.links)]
+        return []
+
+    def _fetch_html_links(self, url: str) -> list[tuple[str, str | None, bool]]:
+        entry = self._cached_fetch(url, None)
+        if entry is None:
+            return []
+        return [(str(row[0]), row[1], bool(row[2])) for row in entry.get("links", [])]
+
+    def _index_page(self, index_url: str, name: str) -> list[DistFile] | None:
+        page_url = f"{index_url}/{name}/"
+        if urlsplit(page_url).scheme == "file":
+            return self._file_index_page(page_url, name)
+        entry = self._cached_fetch(page_url, name)
+        if entry is None:
+            return None
+        return _from_json(entry["files"])
+
+    def _file_index_page(self, page_url: str, name: str) -> list[DistFile] | None:
+        folder = Path(unquote(urlsplit(page_url).path))
+        index_html = folder / "index.html"
+        if index_html.is_file():
+            parser = _LinkParser()
+            parser.feed(index_html.read_text(encoding="utf-8", errors="replace"))
+            return _files_from_links(index_html.as_uri(), parser.links, name)
+        if folder.is_dir():
+            base = folder.as_uri() + "/"
+            return _files_from_links(base, [(c.name, None, False) for c in folder.iterdir()], name)
+        return None
+
+    def _cached_fetch(self, url: str, name: str | None) -> dict[str, Any] | None:
+        """A parsed page from the cache when fresh, else from the network (revalidating).
+
+        Returns the cache entry (``files`` for a project page, ``links`` for a find-links page),
+        or None when the index has no such page (404/410).
+        """
+        entry = disk_cache.read_entry(CACHE_SECTION, url)
+        now = time.time()
+        if entry is not None:
+            fresh = now - float(entry.get("fetched", 0)) < float(entry.get("max_age", 0))
+            if fresh or self.offline:
+                return entry if entry.get("status") == 200 else None
+        if self.offline:
+            raise OfflineMiss(url)
+        headers = {"Accept": ACCEPT if name is not None else "text/html"}
+        if entry is not None and entry.get("status") == 200:
+            if entry.get("etag"):
+                headers["If-None-Match"] = str(entry["etag"])
+            if entry.get("last_modified"):
+                headers["If-Modified-Since"] = str(entry["last_modified"])
+        import requests
+
+        try:
+            response = self._session().get(url, headers=headers, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise NetworkError(
+                f"cannot reach the package index at {redact(url)}: {_short(error)}",
+                fix="check the network and pip's index settings (pip config list), "
+                "or use --offline to work from the cache.",
+            ) from None
+        with self._lock:
+            self.requests_made += 1
+        lowered = {key.lower(): value for key, value in response.headers.items()}
+        max_age = _max_age(lowered)
+        ttl = DEFAULT_TTL if max_age is None else max_age
+        if response.status_code == 304 and entry is not None:
+            entry.update(fetched=now, max_age=ttl)
+            disk_cache.write_entry(CACHE_SECTION, url, entry)
+            return entry
+        if response.status_code in (404, 410):
+            disk_cache.write_entry(
+                CACHE_SECTION, url, {"status": 404, "fetched": now, "max_age": ttl}
+            )
+            return None
+        if response.status_code != 200:
+            raise NetworkError(
+                f"the package index at {redact(url)} answered HTTP {response.status_code}",
+                fix="check pip's index settings (pip config list) and credentials, "
+                "or use --offline to work from the cache.",
+            )
+        record: dict[str, Any] = {
+            "status": 200,
+            "fetched": now,
+            "max_age": ttl,
+            "etag": lowered.get("etag"),
+            "last_modified": lowered.get("last-modified"),
+        }
+        content_type = lowered.get("content-type", "")
+        if name is None:
+            parser = _LinkParser()
+            parser.feed(response.text)
+            record["links"] = [list(link) for link in parser.links]
+        elif content_type.startswith(JSON_TYPE):
+            try:
+                payload = response.json()
+            except ValueError:
+                payload = {}
+            record["files"] = _to_json(_files_from_json(response.url, payload, name))
+        else:
+            parser = _LinkParser()
+            parser.feed(response.text)
+            record["files"] = _to_json(_files_from_links(response.url, parser.links, name))
+        disk_cache.write_entry(CACHE_SECTION, url, record)
+        return record
+
+
+def _short(error: Exception) -> str:
+    """The last, most specific line of a requests error (no nested reprs)."""
+    text = str(error)
+    match = re.search(r"\] ([^'\]]+)'?\)+$", text)
+    if match:
+        return match.group(1).strip()
+    return text.splitlines()[-1][:200] if text else type(error).__name__
