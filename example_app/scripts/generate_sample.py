@@ -234,15 +234,17 @@ def make_doors(out: Path, rng: np.random.Generator) -> None:
         for door, mean in ((0, 4.0), (1, 9.0)):
             count = int(rng.poisson(mean * (1.4 if weekday >= 5 else 1.0)))
             opened = day + rng.choice(24, size=count, p=weights) * 3600 + rng.integers(0, 3600, count)
+            free_at = 0
             for at in np.sort(opened).tolist():
-                if rows and at <= rows[-1][0]:
+                if at <= free_at:  # still open from the last time
                     continue
                 dur = rng.lognormal(2.3, 0.8)
                 if rng.random() < 0.03:  # propped open while carrying things in, or airing out
                     dur = rng.uniform(300, 5400)
                 rows.append((int(at), door, 1))
+                free_at = int(at + max(2, dur))
                 if rng.random() > 0.004:  # the sensor sometimes misses the close
-                    rows.append((int(at + max(2, dur)), door, 0))
+                    rows.append((free_at, door, 0))
         day += DAY
     rows.sort(key=lambda r: r[0])
     stamps = fmt_times(np.array([r[0] for r in rows]))
@@ -267,7 +269,7 @@ def make_workouts(out: Path, rng: np.random.Generator) -> None:
             at = day + 6 * 3600 + int(rng.integers(0, 7200))
             for _ in range(int(rng.poisson(segments))):
                 kind = int(rng.choice(types, p=probs))
-                minutes = {7: rng.uniform(3, 40), 3: rng.uniform(20, 180), 0: rng.uniform(8, 50)}.get(
+                minutes = {7: rng.uniform(2, 16), 3: rng.uniform(20, 180), 0: rng.uniform(8, 50)}.get(
                     kind, rng.uniform(20, 70)
                 )
                 duration = int(minutes * 60000)

@@ -1,0 +1,52 @@
+"""homedata dashboard: a Flask app that analyses the LinkNLearn/homedata house sensors.
+
+``create_app()`` loads every table once (real files from ``HOMEDATA_DIR`` where present, the
+bundled sample otherwise), cleans the room series, and serves the dashboard page plus the JSON
+API its charts draw from. Gunicorn runs it through ``wsgi.py``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from .config import gap_seconds_from_env, rules_from_env
+
+__all__ = ["create_app"]
+
+log = logging.getLogger(__name__)
+
+
+def create_app(data_dir: str | Path | None = None, config: dict[str, Any] | None = None) -> Flask:
+    """Build the app; ``data_dir`` defaults to ``$HOMEDATA_DIR`` (unset: the bundled sample only)."""
+    from .api import _Cache, bp
+    from .loading import load_dataset
+    from .security import install_security
+    from .store import build_store
+    from .views import views
+
+    app = Flask(__name__)
+    app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=16 * 1024)
+    if config:
+        app.config.update(config)
+    if data_dir is None:
+        data_dir = os.environ.get("HOMEDATA_DIR") or None
+    started = time.perf_counter()
+    dataset = load_dataset(Path(data_dir) if data_dir else None)
+    app.extensions["homedata"] = build_store(dataset, rules_from_env(), gap_seconds_from_env())
+    app.extensions["homedata_cache"] = _Cache(256)
+    log.info(
+        "homedata: loaded %s in %.2fs (%s)",
+        ", ".join(f"{s.table}={s.rows}" for s in dataset.sources),
+        time.perf_counter() - started,
+        "sample: " + ", ".join(dataset.sample_tables()) if dataset.uses_sample else "all real",
+    )
+    app.register_blueprint(bp)
+    app.register_blueprint(views)
+    install_security(app)
+    return app

@@ -1,0 +1,312 @@
+/* homedata dashboard: fetch each chart's data from the JSON API and draw it with Plotly.js. */
+"use strict";
+
+(function () {
+  const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f"];
+  const CONFIG = {
+    responsive: true,
+    displaylogo: false,
+    modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d"],
+  };
+  const compact = () => window.matchMedia("(max-width: 700px)").matches;
+
+  function layout(extra) {
+    const base = {
+      margin: { l: 52, r: 16, t: 16, b: 40 },
+      font: { family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: compact() ? 11 : 12 },
+      legend: { orientation: "h", y: -0.18 },
+      paper_bgcolor: "rgba(0,0,0,0)",
+      plot_bgcolor: "#fff",
+      hoverlabel: { namelength: -1 },
+    };
+    return Object.assign(base, extra || {});
+  }
+
+  async function getJSON(url) {
+    const response = await fetch(url, { headers: { Accept: "application/json" } });
+    const body = await response.json();
+    if (!response.ok) {
+      throw new Error((body.error && body.error.message) || response.statusText);
+    }
+    return body;
+  }
+
+  function showError(id, error) {
+    const el = document.getElementById(id);
+    if (el) {
+      el.textContent = "Could not load this chart: " + error.message;
+      el.classList.add("failed");
+    }
+  }
+
+  function setText(id, text) {
+    const el = document.getElementById(id);
+    if (el) el.textContent = text;
+  }
+
+  function cell(row, text) {
+    const td = document.createElement("td");
+    td.textContent = text;
+    row.appendChild(td);
+    return td;
+  }
+
+  function fillTable(id, rows) {
+    const body = document.querySelector("#" + id + " tbody");
+    if (!body) return;
+    body.replaceChildren();
+    for (const values of rows) {
+      const tr = document.createElement("tr");
+      values.forEach((v) => cell(tr, v));
+      body.appendChild(tr);
+    }
+  }
+
+  const fmt = (n, digits) => (n === null || n === undefined ? "—" : Number(n).toLocaleString(undefined, { maximumFractionDigits: digits || 0 }));
+  const duration = (s) => (s >= 3600 ? (s / 3600).toFixed(1) + " h" : s >= 60 ? Math.round(s / 60) + " min" : s + " s");
+
+  /* --- temperature and humidity over time, re-fetched at full resolution when zoomed --- */
+
+  const seriesState = {};
+
+  function seriesURL(measure, range, format) {
+    const params = new URLSearchParams({ measure: measure });
+    if (range) {
+      params.set("start", range[0]);
+      params.set("end", range[1]);
+    }
+    if (seriesState[measure] && seriesState[measure].raw) params.set("cleaned", "0");
+    if (format) params.set("format", format);
+    return "/api/series?" + params.toString();
+  }
+
+  async function drawSeries(measure, range) {
+    const id = "chart-" + measure;
+    const data = await getJSON(seriesURL(measure, range));
+    const traces = data.series.map((s, i) => ({
+      type: "scatter",
+      mode: "lines",
+      name: s.room,
+      x: s.x,
+      y: s.y,
+      line: { width: 1.2, color: COLORS[i % COLORS.length] },
+      hovertemplate: "%{y:.1f} " + data.unit + "<extra>" + s.room + "</extra>",
+      connectgaps: false,
+    }));
+    const xaxis = { type: "date" };
+    if (range) xaxis.range = range;
+    const lay = layout({ xaxis: xaxis, yaxis: { title: { text: data.unit } }, hovermode: "x unified", uirevision: measure });
+    await Plotly.react(id, traces, lay, CONFIG);
+    const full = data.series.every((s) => s.resolution === "full");
+    const shown = data.series.reduce((a, s) => a + s.points, 0);
+    const raw = data.series.reduce((a, s) => a + s.raw_points, 0);
+    setText(
+      "note-" + measure,
+      (full ? "Full 10-minute resolution: " : "Min/max per bucket (zoom in for every reading): ") +
+        fmt(shown) + " points drawn for " + fmt(raw) + " " + (data.cleaned ? "cleaned" : "raw") + " readings.",
+    );
+    const link = document.querySelector('a[data-csv="' + measure + '"]');
+    if (link) link.href = seriesURL(measure, range, "csv");
+    if (!seriesState[measure].bound) {
+      seriesState[measure].bound = true;
+      document.getElementById(id).on("plotly_relayout", (ev) => {
+        if (ev["xaxis.range[0]"] !== undefined) {
+          seriesState[measure].range = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
+        } else if (ev["xaxis.autorange"]) {
+          seriesState[measure].range = null;
+        } else {
+          return;
+        }
+        clearTimeout(seriesState[measure].timer);
+        seriesState[measure].timer = setTimeout(() => {
+          drawSeries(measure, seriesState[measure].range).catch((e) => showError("note-" + measure, e));
+        }, 150);
+      });
+    }
+  }
+
+  /* --- daily low/mean/high --- */
+
+  async function drawDaily() {
+    const room = document.getElementById("daily-room").value;
+    const data = await getJSON("/api/daily?room=" + encodeURIComponent(room));
+    document.getElementById("daily-csv").href = "/api/daily?room=" + encodeURIComponent(room) + "&format=csv";
+    const traces = [
+      { x: data.days, y: data.high, name: "high", mode: "lines", line: { width: 0.5, color: "#d62728" }, hovertemplate: "high %{y:.1f}<extra></extra>" },
+      { x: data.days, y: data.low, name: "low", mode: "lines", fill: "tonexty", fillcolor: "rgba(31,119,180,0.15)", line: { width: 0.5, color: "#1f77b4" }, hovertemplate: "low %{y:.1f}<extra></extra>" },
+      { x: data.days, y: data.mean, name: "mean", mode: "lines", line: { width: 1.5, color: "#333" }, hovertemplate: "mean %{y:.1f}<extra></extra>" },
+    ];
+    await Plotly.react("chart-daily", traces, layout({ xaxis: { type: "date" }, yaxis: { title: { text: data.unit } }, hovermode: "x unified" }), CONFIG);
+  }
+
+  /* --- indoor vs outdoor --- */
+
+  async function drawOutdoor() {
+    const room = document.getElementById("outdoor-room").value;
+    const data = await getJSON("/api/indoor-outdoor?room=" + encodeURIComponent(room));
+    document.getElementById("outdoor-csv").href = "/api/indoor-outdoor?room=" + encodeURIComponent(room) + "&format=csv";
+    const traces = [
+      {
+        x: data.outdoor, y: data.indoor, text: data.days, mode: "markers", type: "scatter", name: "days",
+        marker: { size: 5, color: "rgba(31,119,180,0.55)" },
+        hovertemplate: "%{text}<br>outdoor %{x:.0f} °F<br>indoor %{y:.1f} °F<extra></extra>",
+      },
+    ];
+    if (data.slope !== null && data.outdoor.length) {
+      const xs = [Math.min(...data.outdoor), Math.max(...data.outdoor)];
+      traces.push({ x: xs, y: xs.map((x) => data.slope * x + data.intercept), mode: "lines", name: "least squares", line: { color: "#d62728" }, hoverinfo: "skip" });
+    }
+    await Plotly.react("chart-outdoor", traces, layout({
+      xaxis: { title: { text: "outdoor daily average (NOAA TAVG, °F)" } },
+      yaxis: { title: { text: "indoor daily mean °F" } },
+      showlegend: false,
+    }), CONFIG);
+    setText("note-outdoor", data.r === null
+      ? "Not enough overlapping days for a correlation."
+      : data.room + ": r = " + data.r.toFixed(2) + " over " + fmt(data.n) + " days; indoor moves " + data.slope.toFixed(2) + " °F per outdoor °F.");
+  }
+
+  /* --- doors --- */
+
+  async function drawDoors() {
+    const data = await getJSON("/api/doors");
+    await Plotly.react("chart-doors-heatmap", [{
+      type: "heatmap", z: data.heatmap.openings, x: data.heatmap.hours, y: data.heatmap.weekdays,
+      colorscale: "YlOrRd", hovertemplate: "%{y} %{x}:00<br>%{z} openings<extra></extra>",
+      colorbar: { thickness: 10 },
+    }], layout({ xaxis: { title: { text: "hour of day" }, dtick: 3 }, yaxis: { autorange: "reversed" } }), CONFIG);
+    const longest = data.longest.slice().reverse();
+    await Plotly.react("chart-doors-longest", [{
+      type: "bar", orientation: "h",
+      x: longest.map((d) => d.seconds / 60),
+      y: longest.map((d) => d.door + " " + d.opened.replace("T", " ").slice(0, 16)),
+      marker: { color: longest.map((d) => COLORS[d.door_id % COLORS.length]) },
+      hovertemplate: "%{y}<br>open %{x:.1f} min<extra></extra>",
+    }], layout({ margin: { l: compact() ? 150 : 190, r: 16, t: 8, b: 40 }, xaxis: { title: { text: "minutes open" } } }), CONFIG);
+    fillTable("doors-table", data.doors.map((d) => [d.name, fmt(d.openings), fmt(d.per_day, 1), d.median_seconds === null ? "—" : duration(d.median_seconds), fmt(d.unclosed)]));
+  }
+
+  /* --- air quality --- */
+
+  async function drawAir() {
+    const data = await getJSON("/api/air-quality");
+    const p = data.profile;
+    await Plotly.react("chart-air-profile", [
+      { x: p.hours, y: p.p90, name: "90th percentile", type: "bar", marker: { color: "rgba(255,127,14,0.35)" }, hovertemplate: "%{x}:00 p90 %{y:.0f} ppb<extra></extra>" },
+      { x: p.hours, y: p.median, name: "median", type: "scatter", mode: "lines+markers", line: { color: "#ff7f0e" }, hovertemplate: "%{x}:00 median %{y:.0f} ppb<extra></extra>" },
+    ], layout({ barmode: "overlay", xaxis: { title: { text: "hour of day" }, dtick: 3 }, yaxis: { title: { text: "ppb" } } }), CONFIG);
+    const shapes = data.elevations.map((e) => ({
+      type: "rect", xref: "x", yref: "paper", x0: e.first_day, x1: e.last_day + "T23:59:59", y0: 0, y1: 1,
+      fillcolor: "rgba(214,39,40,0.15)", line: { width: 0 },
+    }));
+    await Plotly.react("chart-air-daily", [
+      { x: data.daily.days, y: data.daily.median, name: "daily median", mode: "lines", line: { color: "#ff7f0e" }, hovertemplate: "%{x}<br>median %{y:.0f} ppb<extra></extra>" },
+      { x: [data.daily.days[0], data.daily.days[data.daily.days.length - 1]], y: [data.threshold, data.threshold], name: "threshold", mode: "lines", line: { dash: "dot", color: "#d62728", width: 1 }, hoverinfo: "skip" },
+    ], layout({ shapes: shapes, xaxis: { type: "date" }, yaxis: { title: { text: "ppb" } } }), CONFIG);
+    const events = data.elevations.map((e) => e.first_day + (e.days > 1 ? " to " + e.last_day : "") + " (" + e.days + " days, median up to " + fmt(e.peak_median) + " ppb)");
+    setText("note-air", (events.length ? "Multi-day elevations: " + events.join("; ") + ". " : "No multi-day elevation. ") +
+      fmt(data.warm_up_dropped) + " warm-up readings ignored; threshold " + fmt(data.threshold) + " ppb.");
+  }
+
+  /* --- sensor health and cleaning --- */
+
+  const ISSUES = [["zero_dropout", "zero drop-outs"], ["out_of_range", "out of range"], ["spike", "spikes"], ["oscillation", "oscillation"]];
+
+  async function drawHealth() {
+    const measure = document.getElementById("health-measure").value;
+    document.getElementById("health-csv").href = "/api/sensor-health?measure=" + measure + "&format=csv";
+    const data = await getJSON("/api/sensor-health?measure=" + measure);
+    const traces = [];
+    data.rooms.forEach((room, i) => {
+      ISSUES.forEach(([key, label], j) => {
+        traces.push({
+          type: "bar", x: room.weeks, y: room.weekly[key], name: room.room + ": " + label,
+          legendgroup: key, marker: { color: COLORS[(j + 3) % COLORS.length], opacity: 1 - i * 0.18 },
+          hovertemplate: "week of %{x}<br>" + room.room + ": %{y} " + label + "<extra></extra>",
+        });
+      });
+    });
+    await Plotly.react("chart-health", traces, layout({ barmode: "stack", xaxis: { type: "date" }, yaxis: { title: { text: "readings flagged", type: "log" } }, showlegend: !compact() }), CONFIG);
+    fillTable("health-table", data.rooms.map((r) => [
+      r.room, (r.coverage * 100).toFixed(1) + " %", fmt(r.issues.zero_dropout), fmt(r.issues.out_of_range), fmt(r.issues.spike),
+      r.oscillating_days.length ? fmt(r.issues.oscillation) + " (" + r.oscillating_days.length + " days from " + r.oscillating_days[0] + ")" : "0",
+      fmt(r.gaps), r.longest_gaps.length ? r.longest_gaps[0].hours + " h from " + r.longest_gaps[0].from.replace("T", " ").slice(0, 16) : "—",
+    ]));
+  }
+
+  async function drawCleaning() {
+    const [temp, humid] = await Promise.all([getJSON("/api/cleaning"), getJSON("/api/cleaning?measure=humidity")]);
+    const rows = [];
+    for (const data of [temp, humid]) {
+      for (const r of data.rooms) {
+        const example = ISSUES.map(([k]) => r.examples[k][0] && k.replace("_", " ") + " " + r.examples[k][0].value + " at " + r.examples[k][0].time.replace("T", " ")).filter(Boolean)[0] || "—";
+        rows.push([r.room, data.measure, fmt(r.readings), fmt(r.removed) + " (" + (100 * r.removed / Math.max(r.readings, 1)).toFixed(2) + " %)",
+          fmt(r.counts.zero_dropout), fmt(r.counts.out_of_range), fmt(r.counts.oscillation), fmt(r.counts.spike), example]);
+      }
+    }
+    fillTable("cleaning-table", rows);
+    const t = temp.rules, h = humid.rules;
+    setText("cleaning-rules", "Rules: plausible temperature " + t.low + "…" + t.high + " °F and humidity " + h.low + "…" + h.high +
+      " %RH (HOMEDATA_TEMPERATURE_RANGE / HOMEDATA_HUMIDITY_RANGE); a spike is more than " + t.spike + " °F or " + h.spike +
+      " %RH from the median of its neighbours; a 0 is a drop-out when its neighbours are not near 0; oscillation is a run of readings zig-zagging by at least " +
+      t.oscillation_step + " °F; silences over " + t.gap_minutes + " minutes are outages (lines break there).");
+  }
+
+  /* --- workouts --- */
+
+  async function drawWorkouts() {
+    const user = document.getElementById("workout-user");
+    const query = user && user.value ? "?user=" + encodeURIComponent(user.value) : "";
+    const data = await getJSON("/api/workouts" + query);
+    document.getElementById("workout-csv").href = "/api/workouts" + (query ? query + "&" : "?") + "format=csv";
+    const traces = data.types.map((t, i) => ({
+      type: "bar", x: data.days, y: t.minutes, name: t.type.toLowerCase().replace("_", " ") + " (min)",
+      marker: { color: COLORS[(i + 1) % COLORS.length] }, hovertemplate: "%{x}<br>" + t.type + " %{y:.0f} min<extra></extra>",
+    }));
+    traces.push({
+      type: "scatter", mode: "lines", x: data.days, y: data.steps, name: "steps", yaxis: "y2",
+      line: { color: "#111", width: 1.2 }, hovertemplate: "%{x}<br>%{y:,} steps<extra></extra>",
+    });
+    await Plotly.react("chart-workouts", traces, layout({
+      barmode: "stack", xaxis: { type: "date" },
+      yaxis: { title: { text: "active minutes" } },
+      yaxis2: { title: { text: "steps" }, overlaying: "y", side: "right", showgrid: false },
+      margin: { l: 52, r: 56, t: 16, b: 40 },
+    }), CONFIG);
+  }
+
+  /* --- wiring --- */
+
+  function run(fn, errorTarget) {
+    return fn().catch((e) => showError(errorTarget, e));
+  }
+
+  function start() {
+    if (typeof Plotly === "undefined") return;
+    for (const measure of ["temperature", "humidity"]) {
+      seriesState[measure] = { range: null, raw: false, bound: false };
+      run(() => drawSeries(measure, null), "note-" + measure);
+    }
+    document.querySelectorAll(".raw-toggle").forEach((box) => {
+      box.addEventListener("change", () => {
+        const m = box.dataset.chart;
+        seriesState[m].raw = box.checked;
+        run(() => drawSeries(m, seriesState[m].range), "note-" + m);
+      });
+    });
+    run(drawDaily, "chart-daily");
+    run(drawOutdoor, "chart-outdoor");
+    run(drawDoors, "chart-doors-heatmap");
+    run(drawAir, "chart-air-profile");
+    run(drawHealth, "chart-health");
+    run(drawCleaning, "cleaning-rules");
+    run(drawWorkouts, "chart-workouts");
+    document.getElementById("daily-room").addEventListener("change", () => run(drawDaily, "chart-daily"));
+    document.getElementById("outdoor-room").addEventListener("change", () => run(drawOutdoor, "chart-outdoor"));
+    document.getElementById("health-measure").addEventListener("change", () => run(drawHealth, "chart-health"));
+    const user = document.getElementById("workout-user");
+    if (user) user.addEventListener("change", () => run(drawWorkouts, "chart-workouts"));
+  }
+
+  document.addEventListener("DOMContentLoaded", start);
+})();

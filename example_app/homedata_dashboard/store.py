@@ -1,0 +1,61 @@
+"""The data a worker serves: the loaded tables plus what is worth computing once at boot.
+
+Cleaning every room's series takes a fraction of a second, so it happens here, once, with the
+configured rules; requests then slice and decimate the cleaned arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from numpy.typing import NDArray
+
+from .analysis.cleaning import DEFAULT_RULES, CleanResult, MeasureRules, clean
+from .analysis.daily import DailyStats, daily_stats
+from .tables import MEASURES, Dataset
+
+
+@dataclass(frozen=True)
+class CleanSeries:
+    """One measure of one room after cleaning: kept readings only, plus the verdicts."""
+
+    time: NDArray[np.int64]
+    value: NDArray[np.float32]
+    result: CleanResult
+    daily: DailyStats
+
+
+@dataclass
+class Store:
+    data: Dataset
+    rules: dict[str, MeasureRules]
+    gap_seconds: int = 1800
+    series: dict[tuple[int, str], CleanSeries] = field(default_factory=dict)
+
+    def room_ids(self, measure: str | None = None) -> list[int]:
+        """Rooms with readings (of ``measure`` when given), in id order."""
+        return sorted(r for r, readings in self.data.rooms.items() if measure is None or readings.has(measure))
+
+    def span(self) -> tuple[int, int] | None:
+        """First and last reading over all rooms, in seconds."""
+        firsts = [int(r.time[0]) for r in self.data.rooms.values() if len(r.time)]
+        lasts = [int(r.time[-1]) for r in self.data.rooms.values() if len(r.time)]
+        return (min(firsts), max(lasts)) if firsts else None
+
+
+def build_store(
+    data: Dataset, rules: dict[str, MeasureRules] | None = None, gap_seconds: int = 1800
+) -> Store:
+    """Clean every room's measures with ``rules`` and keep the results."""
+    store = Store(data=data, rules=dict(rules or DEFAULT_RULES), gap_seconds=gap_seconds)
+    for room_id, readings in data.rooms.items():
+        for measure in MEASURES:
+            if not readings.has(measure):
+                continue
+            result = clean(readings.time, readings.measure(measure), store.rules[measure], gap_seconds)
+            keep = result.keep
+            time = np.ascontiguousarray(readings.time[keep])
+            value = np.ascontiguousarray(readings.measure(measure)[keep])
+            store.series[(room_id, measure)] = CleanSeries(time, value, result, daily_stats(time, value))
+    return store
