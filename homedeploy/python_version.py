@@ -373,3 +373,10 @@ def requested_python(project_dir: Path) -> RequestedPython:
             )
         ],
     )
+
+
+def version_problems(
+    version: str, origin: str, path: str | None = None, line: int | None = None
+) -> list[VersionProblem]:
+    """End-of-life/unknown/deprecated/patch checks for a version read elsewhere (Pipfile.lock)."""
+    return _major_problems(version, origin, path, line)

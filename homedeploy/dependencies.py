@@ -1,0 +1,78 @@
+"""Which distributions a Heroku build installs, from whichever file the buildpack uses.
+
+Boot checks need to know whether gunicorn and Flask will exist on the dyno: a Procfile running
+gunicorn with no gunicorn installed ends in ``bash: gunicorn: command not found`` and H10. The
+answer comes from requirements.txt (and its ``-r`` includes, plus the project itself for ``-e .``),
+Pipfile.lock's ``default`` section, or the packages in poetry.lock / uv.lock.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from homedeploy.snapshot import ProjectSnapshot
+
+_LOCK_NAME_RE = re.compile(r'^name\s*=\s*"([^"]+)"', re.MULTILINE)
+
+
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))
+
+
+def _pyproject_dependencies(path: Path) -> set[str]:
+    """``[project] dependencies`` of a local project installed with ``-e .`` or ``.``."""
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return set()
+    names = set()
+    for spec in data.get("project", {}).get("dependencies", []) or []:
+        try:
+            names.add(_canonical(Requirement(spec).name))
+        except InvalidRequirement:
+            continue
+    return names
+
+
+def declared_distributions(project: ProjectSnapshot) -> set[str] | None:
+    """Canonical names the build installs; None when no single package manager is in use."""
+    tool = project.package_manager
+    root = project.root
+    if tool == "pip":
+        requirements = project.requirements
+        if requirements is None:
+            return None
+        names = set(requirements.names())
+        for _, line in requirements.all_lines():
+            if line.kind in ("path", "editable") and not line.local_only:
+                location = line.text.split()[-1]
+                pyproject = root / location / "pyproject.toml"
+                if pyproject.is_file():
+                    names |= _pyproject_dependencies(pyproject)
+        return names
+    if tool == "pipenv":
+        try:
+            data = json.loads((root / "Pipfile.lock").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        default = data.get("default", {}) if isinstance(data, dict) else {}
+        return {_canonical(name) for name in default} if isinstance(default, dict) else None
+    if tool in ("poetry", "uv"):
+        lock = "poetry.lock" if tool == "poetry" else "uv.lock"
+        text = project.read_text(lock)
+        if text is None:
+            return None
+        return {_canonical(name) for name in _LOCK_NAME_RE.findall(text)}
+    return None

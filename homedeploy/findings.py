@@ -1,0 +1,55 @@
+"""What ``doctor`` reports: one :class:`Finding` per problem, tied to the Heroku failure.
+
+Heroku's Python buildpack stops at the first problem and a crashed boot only shows up in
+``heroku logs``; a finding names that same outcome (``heroku``: the buildpack's exact headline,
+or a Heroku error code such as H10, R10, H14) so the user recognises it, and says where and how
+to fix it.
+Its fields are exactly the documented ``doctor --json`` shape.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STAGES = ("build", "boot", "repository")
+"""``build``: the buildpack would fail or warn; ``boot``: the dyno would not serve;
+``repository``: what git would (not) deploy."""
+
+SEVERITIES = ("error", "warning")
+"""``error``: the build or the boot will fail (or the dyno would be unsafe to expose);
+``warning``: it works, but something is wrong or about to break."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found in a project: what, where (file:line), the Heroku outcome, and the fix."""
+
+    code: str
+    stage: str
+    severity: str
+    message: str
+    path: str | None = None
+    line: int | None = None
+    heroku: str | None = None
+    fix: str | None = None
+
+    @property
+    def location(self) -> str | None:
+        """``path:line`` (or just ``path``) for display."""
+        if self.path is None:
+            return None
+        return f"{self.path}:{self.line}" if self.line is not None else self.path
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == "error"
+
+
+def sort_key(finding: Finding) -> tuple[int, int, str, int]:
+    """Stage order (build, boot, repository), errors first, then file and line."""
+    return (
+        STAGES.index(finding.stage) if finding.stage in STAGES else len(STAGES),
+        0 if finding.is_error else 1,
+        finding.path or "",
+        finding.line or 0,
+    )

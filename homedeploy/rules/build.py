@@ -1,0 +1,374 @@
+"""Build-stage rules: what Heroku's Python buildpack (v351) would reject or warn about.
+
+The checks follow ``bin/detect`` and ``bin/compile`` in the buildpack's order (detection, package
+manager, committed virtual environments, Python version, dependency install) and use its exact
+headlines, so a finding reads like the build log the user would otherwise meet after a push.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from homedeploy.findings import Finding
+from homedeploy.rules import Rule, in_build, source_state
+from homedeploy.snapshot import DETECT_NAMES, MISSPELT_REQUIREMENTS, ProjectSnapshot
+
+NO_PACKAGE_MANAGER = "Error: Couldn't find any supported Python package manager files."
+PIP_INSTALL_FAILED = "Error: Unable to install dependencies using pip."
+STAGE = "build"
+
+
+def _build(code: str, severity: str, message: str, **where: object) -> Finding:
+    return Finding(code, STAGE, severity, message, **where)  # type: ignore[arg-type]
+
+
+def detection(project: ProjectSnapshot) -> list[Finding]:
+    """bin/detect: nothing Python-looking at the root means the buildpack refuses the app."""
+    if project.names & DETECT_NAMES:
+        return []
+    nested = sorted(
+        name
+        for name in project.names
+        if (project.root / name).is_dir() and (project.root / name / "requirements.txt").is_file()
+    )
+    fix = "add a requirements.txt (and a Procfile) at the root of the repository."
+    if nested:
+        fix = (
+            f"the project files are in {nested[0]}/: move them to the root, or deploy that folder "
+            "as its own repository."
+        )
+    return [
+        _build(
+            "not-python-app",
+            "error",
+            "No Python project files at the root: the buildpack does not recognise this as a "
+            "Python app (App not compatible with buildpack).",
+            heroku="Error: Your app is configured to use the Python buildpack, but we couldn't "
+            "find any supported Python project files.",
+            fix=fix,
+        )
+    ]
+
+
+def package_manager(project: ProjectSnapshot) -> list[Finding]:
+    """Exactly one of requirements.txt, Pipfile.lock, poetry.lock, uv.lock (package_manager.sh)."""
+    if not project.names & DETECT_NAMES:
+        return []  # detection already failed; the buildpack never gets this far
+    if project.is_file("Pipfile") and not project.is_file("Pipfile.lock"):
+        return [
+            _build(
+                "pipfile-without-lock",
+                "error",
+                "Pipfile has no Pipfile.lock; the buildpack installs only from the lock file.",
+                path="Pipfile",
+                heroku="Error: No 'Pipfile.lock' found!",
+                fix="run `pipenv lock` and commit Pipfile.lock (or delete Pipfile and use "
+                "requirements.txt).",
+            )
+        ]
+    found = project.package_managers
+    if len(found) > 1:
+        listed = ", ".join(f"{name} ({tool})" for name, tool in found)
+        return [
+            _build(
+                "multiple-package-managers",
+                "error",
+                f"Several package-manager files: {listed}; the buildpack needs exactly one.",
+                path=found[1][0],
+                heroku="Error: Multiple Python package manager files were found.",
+                fix="keep the one you use and delete the others (a requirements.txt generated "
+                "from a lock file must not be committed beside it).",
+            )
+        ]
+    if found:
+        return []
+    if project.is_file("setup.py"):
+        return [
+            _build(
+                "setup-py-only",
+                "error",
+                "Only setup.py: the buildpack no longer installs a project from setup.py alone.",
+                path="setup.py",
+                heroku="Error: Implicit setup.py file support has been sunset.",
+                fix="add a requirements.txt containing the line `--editable .`.",
+            )
+        ]
+    for name in MISSPELT_REQUIREMENTS:
+        if project.is_file(name):
+            return [
+                _build(
+                    "requirements-misspelt",
+                    "error",
+                    f"{name!r} is not read by the buildpack; the file must be named "
+                    "requirements.txt (exact case).",
+                    path=name,
+                    heroku=NO_PACKAGE_MANAGER,
+                    fix=f"rename {name} to requirements.txt (doctor --fix does it).",
+                )
+            ]
+    if project.is_file("pyproject.toml"):
+        return [
+            _build(
+                "pyproject-only",
+                "error",
+                "pyproject.toml alone is not a package-manager file for the buildpack.",
+                path="pyproject.toml",
+                heroku=NO_PACKAGE_MANAGER,
+                fix="commit a lock file (`uv lock` or `poetry lock`), or a requirements.txt "
+                "containing `--editable .`.",
+            )
+        ]
+    return [
+        _build(
+            "no-package-manager",
+            "error",
+            "No requirements.txt, Pipfile.lock, poetry.lock or uv.lock at the root.",
+            heroku=NO_PACKAGE_MANAGER,
+            fix="write a requirements.txt listing what the app imports "
+            "(`homedeploy check-reqs` turns a pip freeze into one).",
+        )
+    ]
+
+
+def _pipfile_lock_version(project: ProjectSnapshot) -> list[Finding]:
+    """Pipenv apps with no version file: the buildpack reads python_(full_)version from the lock."""
+    from homedeploy.python_version import VERSION_RE, version_problems
+
+    text = project.read_text("Pipfile.lock")
+    try:
+        data = json.loads(text or "")
+    except ValueError as error:
+        return [
+            _build(
+                "pipfile-lock-invalid",
+                "error",
+                f"Pipfile.lock is not valid JSON ({error}).",
+                path="Pipfile.lock",
+                heroku="Error: Can't parse Pipfile.lock.",
+                fix="run `pipenv lock` again and commit the result.",
+            )
+        ]
+    requires = data.get("_meta", {}).get("requires", {}) if isinstance(data, dict) else {}
+    version = requires.get("python_full_version") or requires.get("python_version")
+    if not version:
+        return []
+    if not isinstance(version, str) or not VERSION_RE.match(version):
+        return [
+            _build(
+                "pipfile-lock-version-invalid",
+                "error",
+                f"Pipfile.lock asks for Python {version!r}; wildcards aren't supported.",
+                path="Pipfile.lock",
+                heroku="Error: Invalid Python version in Pipfile.lock.",
+                fix="set python_version in Pipfile to X.Y and run `pipenv lock`.",
+            )
+        ]
+    return [
+        _build(p.code, p.severity, p.message, path="Pipfile.lock", heroku=p.headline, fix=p.fix)
+        for p in version_problems(version, "Pipfile.lock", "Pipfile.lock")
+    ]
+
+
+def python_version(project: ProjectSnapshot) -> list[Finding]:
+    """runtime.txt / misspelt names / .python-version, read exactly as lib/python_version.sh."""
+    requested = project.requested_python
+    tool = project.package_manager
+    findings: list[Finding] = []
+    if tool == "pipenv" and requested.origin == "default":
+        return _pipfile_lock_version(project)
+    for problem in requested.problems:
+        code, severity, heroku, message = (
+            problem.code,
+            problem.severity,
+            problem.headline,
+            problem.message,
+        )
+        if tool == "uv" and code == "python-version-missing":
+            severity, heroku = "error", "Error: No Python version was specified."
+            message = "uv projects must name their Python in a .python-version file."
+        if tool == "uv" and code == "runtime-txt-deprecated":
+            code, severity = "runtime-txt-uv", "error"
+            heroku = "Error: The runtime.txt file isn't supported when using uv."
+            message = "runtime.txt cannot be used with uv."
+        findings.append(
+            _build(
+                code,
+                severity,
+                message,
+                path=problem.path,
+                line=problem.line,
+                heroku=heroku,
+                fix=problem.fix,
+            )
+        )
+    return findings
+
+
+def committed_virtualenvs(project: ProjectSnapshot) -> list[Finding]:
+    """.venv/ or venv/ with pyvenv.cfg in the source fail the build; any other venv bloats it."""
+    findings: list[Finding] = []
+    for rel in project.virtualenvs:
+        state = source_state(project, rel)
+        if not in_build(state):
+            continue
+        buildpack_checked = (
+            rel in (".venv", "venv") and (project.root / rel / "pyvenv.cfg").is_file()
+        )
+        where = "is committed" if state in ("committed", "staged") else "is in the source folder"
+        if buildpack_checked:
+            findings.append(
+                _build(
+                    "venv-in-source",
+                    "error",
+                    f"The virtual environment {rel}/ {where}; the buildpack refuses to build "
+                    "over it.",
+                    path=f"{rel}/",
+                    heroku=f"Error: Existing '{rel}/' directory found.",
+                    fix=_venv_fix(rel, state),
+                )
+            )
+        else:
+            findings.append(
+                _build(
+                    "venv-committed",
+                    "warning",
+                    f"{rel}/ holds a virtual environment and {where}: it is built for this "
+                    "machine, does not run on a dyno, and inflates the slug.",
+                    path=f"{rel}/",
+                    fix=_venv_fix(rel, state),
+                )
+            )
+    return findings
+
+
+def _venv_fix(rel: str, state: str) -> str:
+    fix = f"add /{rel}/ to .gitignore (doctor --fix does it)"
+    if state in ("committed", "staged"):
+        fix += f", then `git rm -r --cached {rel}` and commit"
+    return fix + "."
+
+
+def heroku_python_dir(project: ProjectSnapshot) -> list[Finding]:
+    """A .heroku/python in the source collides with the Python the buildpack installs."""
+    target = project.root / ".heroku" / "python"
+    if not (target.exists() or target.is_symlink()):
+        return []
+    if not in_build(source_state(project, ".heroku/python")):
+        return []
+    return [
+        _build(
+            "heroku-python-dir",
+            "error",
+            ".heroku/python is in the source; the buildpack installs Python there itself.",
+            path=".heroku/python",
+            heroku="Error: Existing '.heroku/python/' directory found.",
+            fix="delete .heroku/python from the repository (`git rm -r --cached .heroku/python`) "
+            "and ignore it.",
+        )
+    ]
+
+
+def requirement_lines(project: ProjectSnapshot) -> list[Finding]:
+    """Lines pip would reject (with line numbers), paths only this machine has, hash gaps."""
+    requirements = project.requirements
+    if requirements is None or project.package_manager != "pip":
+        return []
+    findings: list[Finding] = []
+
+    def rel(path: Path) -> str:
+        try:
+            return path.resolve().relative_to(project.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    if requirements.unreadable:
+        return [
+            _build(
+                "requirements-unreadable",
+                "error",
+                requirements.unreadable + ".",
+                path="requirements.txt",
+                heroku=PIP_INSTALL_FAILED,
+                fix="save requirements.txt as UTF-8 text.",
+            )
+        ]
+    lines = requirements.all_lines()
+    for path, line in lines:
+        if line.problem:
+            findings.append(
+                _build(
+                    "requirement-invalid",
+                    "error",
+                    f"pip rejects {line.text!r}: {line.problem}.",
+                    path=rel(path),
+                    line=line.line,
+                    heroku=PIP_INSTALL_FAILED,
+                    fix="correct or delete the line (`homedeploy check-reqs --write` rewrites the "
+                    "file).",
+                )
+            )
+        elif line.local_only:
+            findings.append(
+                _build(
+                    "requirement-local-path",
+                    "error",
+                    f"{line.text!r} points at a file on this machine; the build machine has no "
+                    "such path (typical of a conda `pip freeze`).",
+                    path=rel(path),
+                    line=line.line,
+                    heroku=PIP_INSTALL_FAILED,
+                    fix="replace it with the plain name and version, e.g. `name==1.2.3`.",
+                )
+            )
+    named = [
+        (path, line)
+        for path, line in lines
+        if line.kind in ("requirement", "url", "path") and not line.problem
+    ]
+    if any(line.has_hash for _, line in named):
+        for path, line in named:
+            if not line.has_hash:
+                findings.append(
+                    _build(
+                        "requirement-missing-hash",
+                        "error",
+                        f"{line.text!r} has no --hash while other lines do; pip then requires "
+                        "hashes on every line.",
+                        path=rel(path),
+                        line=line.line,
+                        heroku=PIP_INSTALL_FAILED,
+                        fix="regenerate the file with `pip-compile --generate-hashes`.",
+                    )
+                )
+    pins: dict[str, tuple[str, Path, int]] = {}
+    for path, line in named:
+        if not line.name or not line.specifier.startswith("=="):
+            continue
+        earlier = pins.get(line.name)
+        if earlier and earlier[0] != line.specifier:
+            findings.append(
+                _build(
+                    "requirement-conflict",
+                    "error",
+                    f"{line.name} is pinned twice ({earlier[0]} at line {earlier[2]} and "
+                    f"{line.specifier}); pip cannot install both.",
+                    path=rel(path),
+                    line=line.line,
+                    heroku=PIP_INSTALL_FAILED,
+                    fix="keep one pin.",
+                )
+            )
+        else:
+            pins.setdefault(line.name, (line.specifier, path, line.line))
+    return findings
+
+
+RULES: tuple[Rule, ...] = (
+    detection,
+    package_manager,
+    heroku_python_dir,
+    committed_virtualenvs,
+    python_version,
+    requirement_lines,
+)

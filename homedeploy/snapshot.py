@@ -1,0 +1,190 @@
+"""Everything doctor's rules read about a project, gathered once and shared.
+
+Each rule is a small function of a :class:`ProjectSnapshot`; the expensive readings (parsing the
+Procfile and requirements, scanning the source for the Flask app, asking git) are cached properties,
+so a reading costs its price once however many rules use it, and not at all when no rule needs it.
+That is what keeps a full ``doctor --offline`` run well under a second.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from homedeploy.discovery import Discovery
+    from homedeploy.procfile import Procfile
+    from homedeploy.python_version import RequestedPython
+    from homedeploy.requirement_lines import RequirementsFile
+    from homedeploy.worktree import Worktree
+
+PACKAGE_MANAGER_FILES = (
+    ("Pipfile.lock", "pipenv"),
+    ("requirements.txt", "pip"),
+    ("poetry.lock", "poetry"),
+    ("uv.lock", "uv"),
+)
+"""The buildpack's package-manager files, in the order it lists them."""
+
+DETECT_NAMES = frozenset(
+    {
+        ".python-version",
+        "__init__.py",
+        "app.py",
+        "main.py",
+        "manage.py",
+        "pdm.lock",
+        "Pipfile",
+        "Pipfile.lock",
+        "poetry.lock",
+        "pyproject.toml",
+        "requirements.txt",
+        "runtime.txt",
+        "server.py",
+        "setup.cfg",
+        "setup.py",
+        "uv.lock",
+        "requeriments.txt",
+        "requirement.txt",
+        "requirements",
+        "requirements.text",
+        "Requirements.txt",
+        "requirements.txt.txt",
+        "requirments.txt",
+        "__pycache__",
+        ".venv",
+        "venv",
+    }
+)
+"""Any of these at the root makes the buildpack's ``bin/detect`` accept the app."""
+
+MISSPELT_REQUIREMENTS = (
+    "requeriments.txt",
+    "requirement.txt",
+    "requirements",
+    "requirements.text",
+    "Requirements.txt",
+    "requirements.txt.txt",
+    "requirments.txt",
+)
+
+
+class ProjectSnapshot:
+    """A project folder as the rules see it; readings are computed on first use."""
+
+    def __init__(self, root: Path, *, offline: bool = True) -> None:
+        self.root = root.resolve()
+        self.offline = offline
+
+    @cached_property
+    def names(self) -> frozenset[str]:
+        """Entries at the root (files and folders), exact case."""
+        try:
+            return frozenset(os.listdir(self.root))
+        except OSError:
+            return frozenset()
+
+    def is_file(self, name: str) -> bool:
+        return name in self.names and (self.root / name).is_file()
+
+    @cached_property
+    def package_managers(self) -> list[tuple[str, str]]:
+        """(file, tool) for every package-manager file present, buildpack order."""
+        return [(name, tool) for name, tool in PACKAGE_MANAGER_FILES if self.is_file(name)]
+
+    @property
+    def package_manager(self) -> str | None:
+        """The tool the buildpack would use, when exactly one file names it."""
+        found = self.package_managers
+        return found[0][1] if len(found) == 1 else None
+
+    @cached_property
+    def requested_python(self) -> RequestedPython:
+        from homedeploy.python_version import requested_python
+
+        return requested_python(self.root)
+
+    @cached_property
+    def requirements(self) -> RequirementsFile | None:
+        """requirements.txt parsed as pip reads it (None when there is none)."""
+        if not self.is_file("requirements.txt"):
+            return None
+        from homedeploy.requirement_lines import read_requirements
+
+        return read_requirements(self.root / "requirements.txt")
+
+    @cached_property
+    def declared_names(self) -> set[str] | None:
+        """Canonical names of the distributions the build installs; None when unknown."""
+        from homedeploy.dependencies import declared_distributions
+
+        return declared_distributions(self)
+
+    @cached_property
+    def procfile(self) -> Procfile | None:
+        if not self.is_file("Procfile"):
+            return None
+        from homedeploy.procfile import read_procfile
+
+        return read_procfile(self.root / "Procfile")
+
+    @cached_property
+    def discovery(self) -> Discovery:
+        from homedeploy.discovery import find_flask_apps
+
+        return find_flask_apps(self.root)
+
+    @cached_property
+    def virtualenvs(self) -> list[str]:
+        """Folders (relative, at most two levels down) that hold a virtual environment."""
+        from homedeploy.discovery import is_virtualenv
+
+        found: list[str] = []
+        for name in sorted(self.names):
+            folder = self.root / name
+            if name in (".git", "node_modules") or not folder.is_dir():
+                continue
+            if is_virtualenv(folder):
+                found.append(name)
+                continue
+            try:
+                children = sorted(os.listdir(folder))
+            except OSError:
+                continue
+            for child in children:
+                if (folder / child).is_dir() and is_virtualenv(folder / child):
+                    found.append(f"{name}/{child}")
+        return found
+
+    @cached_property
+    def local_venv(self) -> Path | None:
+        """The virtual environment the developer runs the app in, if there is one with Python."""
+        preferred = [name for name in (".venv", "venv") if name in self.virtualenvs]
+        for name in [*preferred, *self.virtualenvs]:
+            if (self.root / name / "bin" / "python").exists():
+                return self.root / name
+        return None
+
+    @cached_property
+    def repo_root(self) -> Path | None:
+        from homedeploy.worktree import find_repository
+
+        return find_repository(self.root)
+
+    @cached_property
+    def worktree(self) -> Worktree | None:
+        """Git's view of the project; None outside a repository."""
+        if self.repo_root is None:
+            return None
+        from homedeploy.worktree import read_worktree
+
+        return read_worktree(self.root, self.repo_root)
+
+    def read_text(self, rel: str) -> str | None:
+        """A project file's text (UTF-8, errors replaced), or None when unreadable."""
+        try:
+            return (self.root / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None
