@@ -527,7 +527,240 @@ def _render_push_report(report: Any) -> None:
     if report.rolled_back_to:
         err.print(f"  [yellow]rolled back to v{report.rolled_back_to}[/]")
 
+
 # === heroku management: apps, logs, config, scale, releases, rollback ===
+
+
+def _app_option() -> Callable[[F], F]:
+    return click.option(
+        "--app",
+        "-a",
+        "app",
+        metavar="NAME",
+        help="Heroku app (else HEROKU_APP, pyproject.toml, or this folder's heroku remote).",
+    )
+
+
+@cli.command("apps", context_settings=CONTEXT_SETTINGS)
+@click.option("--json", "as_json", is_flag=True, help="Print the apps as JSON.")
+def apps_command(as_json: bool) -> None:
+    """List the Heroku apps this account owns or collaborates on."""
+    from homedeploy.commands.apps import list_apps
+
+    with user_errors(as_json):
+        report = list_apps()
+    if as_json:
+        print_json(report)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    if not report.apps:
+        out.print(f"{escape(report.account)} has no apps yet: homedeploy push --create")
+        return
+    table = Table(title=f"Apps of {escape(report.account)}", title_justify="left")
+    for column in ("name", "region", "web URL", "released"):
+        table.add_column(column)
+    for app in report.apps:
+        table.add_row(
+            escape(app.name), app.region or "", escape(app.web_url or ""), app.released_at or "-"
+        )
+    out.print(table)
+
+
+@cli.command("logs", context_settings=CONTEXT_SETTINGS)
+@_app_option()
+@click.option("--tail", "-t", is_flag=True, help="Keep following new lines until Ctrl-C.")
+@click.option("--num", "-n", type=click.IntRange(1, 1500), default=100, show_default=True)
+@click.option("--dyno", "-d", metavar="NAME", help="Only this dyno (e.g. web.1).")
+@click.option("--source", "-s", metavar="SOURCE", help="Only this source (app or heroku).")
+def logs_command(
+    app: str | None, tail: bool, num: int, dyno: str | None, source: str | None
+) -> None:
+    """Show the app's recent log lines (router, dynos, releases); --tail follows them."""
+    from homedeploy.commands.logs import open_logs
+
+    with user_errors():
+        stream = open_logs(Path.cwd(), app, tail=tail, num=num, dyno=dyno, source=source)
+        for line in stream.lines:
+            click.echo(line)
+
+
+@cli.group("config", context_settings=CONTEXT_SETTINGS, invoke_without_command=True)
+@_app_option()
+@click.option("--reveal", is_flag=True, help="Show the values (they are masked by default).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print as JSON (values masked unless --reveal)."
+)
+@click.pass_context
+def config_group(ctx: click.Context, app: str | None, reveal: bool, as_json: bool) -> None:
+    """Show the app's config vars (values masked unless --reveal).
+
+    `homedeploy config push` sends .env to the app after showing what changes.
+    """
+    ctx.obj = {"app": app}
+    if ctx.invoked_subcommand is not None:
+        return
+    from homedeploy.commands.config import show_config
+
+    with user_errors(as_json):
+        report = show_config(Path.cwd(), app, reveal=reveal)
+    if as_json:
+        print_json(report)
+        return
+    from rich.markup import escape
+
+    out = console()
+    out.print(f"[bold]{escape(report.app)} config vars[/]")
+    if not report.vars:
+        out.print("  (none)")
+    for key, value in report.vars.items():
+        out.print(f"  {escape(key)}: {escape(value)}")
+    if not report.revealed and report.vars:
+        out.print("[dim](values hidden; --reveal shows them)[/]")
+
+
+@config_group.command("push", context_settings=CONTEXT_SETTINGS)
+@click.argument(
+    "env_file",
+    required=False,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@_app_option()
+@click.option("--yes", "-y", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--reveal", is_flag=True, help="Show old and new values in the diff.")
+@click.pass_context
+def config_push_command(
+    ctx: click.Context, env_file: Path | None, app: str | None, yes: bool, reveal: bool
+) -> None:
+    """Send ENV_FILE (default .env) to the app's config vars: adds and changes only.
+
+    Shows the diff (values masked unless --reveal) and asks before changing anything;
+    Heroku then makes one new release and restarts the dynos. Variables set on Heroku
+    but absent from the file are left alone; PORT is never sent.
+    """
+    from rich.markup import escape
+
+    from homedeploy.commands.config import apply_config_push, mask, plan_config_push
+
+    app = app or (ctx.obj or {}).get("app")
+    out = console()
+    with user_errors():
+        plan = plan_config_push(Path.cwd(), app, env_file)
+        for note in plan.skipped:
+            out.print(f"[yellow]skipped[/] {escape(note)}")
+        if not plan.changes:
+            out.print(f"{escape(plan.app)} already has every value in {escape(str(plan.env_file))}")
+            return
+        out.print(f"[bold]Changes to {escape(plan.app)}[/] from {escape(str(plan.env_file))}:")
+        for change in plan.changes:
+            where = f"line {change.line}" if change.line else ""
+            if reveal:
+                detail = f"{change.old!r} -> {change.new!r}" if change.old else repr(change.new)
+            else:
+                detail = mask(change.new)
+            sign = "[green]+[/]" if change.action == "add" else "[yellow]~[/]"
+            out.print(f"  {sign} {escape(change.key)} = {escape(detail)} [dim]{where}[/]")
+        if plan.unchanged:
+            out.print(f"  [dim]unchanged: {escape(', '.join(plan.unchanged))}[/]")
+        if not yes and not click.confirm(
+            f"Set {len(plan.changes)} config var(s) and restart {plan.app}?", default=False
+        ):
+            out.print("nothing changed")
+            sys.exit(1)
+        result = apply_config_push(Path.cwd(), plan)
+    version = f", v{result.release}" if result.release else ""
+    out.print(
+        f"Setting {escape(', '.join(result.applied))} and restarting "
+        f"{escape(result.app)}... done{version}"
+    )
+
+
+@cli.command("scale", context_settings=CONTEXT_SETTINGS)
+@click.argument("changes", nargs=-1, metavar="[TYPE=COUNT[:SIZE]]...")
+@_app_option()
+@click.option("--json", "as_json", is_flag=True, help="Print the formation as JSON.")
+def scale_command(changes: tuple[str, ...], app: str | None, as_json: bool) -> None:
+    """Set how many dynos run per process type, e.g. `scale web=1` or `web=2:standard-1x`.
+
+    Without arguments, shows the current formation.
+    """
+    from homedeploy.commands.scale import scale
+
+    with user_errors(as_json):
+        report = scale(Path.cwd(), app, list(changes))
+    if as_json:
+        print_json(report)
+        return
+    out = console()
+    if not report.formation:
+        out.print(
+            f"No process types on {report.app}.\nAdd a Procfile with a web: line and "
+            "`homedeploy push`."
+        )
+        return
+    text = " ".join(f"{f.type}={f.quantity}:{f.size or '?'}" for f in report.formation)
+    if report.changed:
+        out.print(f"Scaling dynos... done, now running {text}")
+    else:
+        out.print(text)
+
+
+@cli.command("releases", context_settings=CONTEXT_SETTINGS)
+@_app_option()
+@click.option("--num", "-n", type=click.IntRange(1, 1000), default=15, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="Print the releases as JSON.")
+def releases_command(app: str | None, num: int, as_json: bool) -> None:
+    """List the app's newest releases (deploys, config changes, rollbacks)."""
+    from homedeploy.commands.releases import list_releases
+
+    with user_errors(as_json):
+        report = list_releases(Path.cwd(), app, limit=num)
+    if as_json:
+        print_json(report)
+        return
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title=f"{escape(report.app)} releases", title_justify="left")
+    for column in ("version", "status", "description", "by", "created"):
+        table.add_column(column)
+    for release in report.releases:
+        status = release.status + (" (current)" if release.current else "")
+        style = "red" if release.status == "failed" else None
+        table.add_row(
+            f"v{release.version}",
+            status,
+            escape(release.description),
+            escape(release.user or ""),
+            release.created_at or "",
+            style=style,
+        )
+    console().print(table)
+
+
+@cli.command("rollback", context_settings=CONTEXT_SETTINGS)
+@click.argument("version", required=False, metavar="[vN]")
+@_app_option()
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def rollback_command(version: str | None, app: str | None, as_json: bool) -> None:
+    """Make an earlier release current again (default: the one before the current).
+
+    Creates a new release with that release's code and config vars (add-ons are not
+    touched). Undo by rolling back to the version before the new one.
+    """
+    from homedeploy.commands.rollback import rollback
+
+    with user_errors(as_json):
+        report = rollback(Path.cwd(), app, version)
+    if as_json:
+        print_json(report)
+        return
+    out = console()
+    out.print(f"Rolling back {report.app} to v{report.target}... done, v{report.new_version}")
+    out.print(f"[yellow]{report.warning}[/]")
+    out.print(f"To undo, run: {report.undo}")
 
 
 def main() -> None:

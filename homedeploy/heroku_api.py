@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -447,7 +447,9 @@ class HerokuClient:
     def formation(self, app: str) -> list[Formation]:
         return [Formation.from_json(f) for f in self.get(f"/apps/{app}/formation")]
 
-    def scale(self, app: str, updates: list[tuple[str, int | None, str | None]]) -> list[Formation]:
+    def scale(
+        self, app: str, updates: Sequence[tuple[str, int | None, str | None]]
+    ) -> list[Formation]:
         """Set quantity and/or size per process type in one batch call."""
         body_updates: list[dict[str, Any]] = []
         for process_type, quantity, size in updates:

@@ -19,7 +19,7 @@ from typing import Any
 
 from homedeploy.credentials import Credential, find_credential
 from homedeploy.errors import ProjectError, UsageError
-from homedeploy.heroku_api import Account, HerokuClient, Unauthorized
+from homedeploy.heroku_api import Account, App, HerokuClient, Unauthorized
 
 APP_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -146,3 +146,31 @@ def connect(
             )
         raise
     return client, account
+
+
+@dataclass
+class AppTarget:
+    """A checked client plus the app it acts on (looked up, so a wrong name fails early)."""
+
+    client: HerokuClient
+    account: Account
+    app: App
+    source: str
+
+
+def connect_app(project: Path, app_option: str | None) -> AppTarget:
+    """Resolve the app, connect with the user's key and look the app up."""
+    from homedeploy.heroku_api import NotFound
+
+    choice = require_app(project, app_option)
+    client, account = connect()
+    try:
+        app = client.app(choice.name)
+    except NotFound:
+        raise UsageError(
+            f"Heroku has no app named {choice.name!r} that this account can use "
+            f"(from {choice.source})",
+            fix="check the name with `homedeploy apps`, or create it with "
+            f"`homedeploy push --create --app {choice.name}`.",
+        ) from None
+    return AppTarget(client, account, app, choice.source)

@@ -1,0 +1,142 @@
+"""``homedeploy config``: an app's config vars (masked), and ``config push`` of a ``.env`` file.
+
+Values are secrets more often than not, so they are never shown unless asked (``reveal``): a
+masked value tells only that it is set and how long it is. ``config push`` only adds and
+changes variables (a variable on Heroku that is not in ``.env``, such as an add-on's
+``DATABASE_URL``, is left alone), and is split into a plan and an apply step so the CLI can
+show the diff and ask before anything changes. ``PORT`` is never pushed: Heroku sets it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from homedeploy.errors import ProjectError
+from homedeploy.heroku_target import connect_app
+
+KEY_RE = re.compile(r"^\w+$")
+NEVER_PUSHED = {"PORT": "Heroku sets PORT for every dyno; a config var would be ignored"}
+
+
+def mask(value: str) -> str:
+    """A stand-in for a secret value: nothing of it, only its length."""
+    return f"•••••• ({len(value)} chars)" if value else "(empty)"
+
+
+@dataclass
+class ConfigReport:
+    app: str
+    revealed: bool
+    vars: dict[str, str]
+
+
+def show_config(project: Path, app: str | None, *, reveal: bool = False) -> ConfigReport:
+    """The app's config vars, values masked unless ``reveal``."""
+    target = connect_app(project, app)
+    values = target.client.config_vars(target.app.name)
+    shown = (
+        dict(sorted(values.items())) if reveal else {k: mask(v) for k, v in sorted(values.items())}
+    )
+    return ConfigReport(target.app.name, reveal, shown)
+
+
+@dataclass
+class ConfigChange:
+    key: str
+    action: str  # "add" or "change"
+    line: int | None
+    old: str | None = field(default=None, repr=False)
+    new: str = field(default="", repr=False)
+
+
+@dataclass
+class ConfigPlan:
+    """What ``config push`` would do: changes, unchanged keys, skipped keys (with why)."""
+
+    app: str
+    env_file: Path
+    changes: list[ConfigChange]
+    unchanged: list[str]
+    skipped: list[str]
+
+    def payload(self) -> dict[str, str | None]:
+        return {change.key: change.new for change in self.changes}
+
+
+def _line_numbers(path: Path) -> dict[str, int]:
+    numbers: dict[str, int] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        match = re.match(r"^\s*(?:export\s+)?([^=\s#]+)\s*=", line)
+        if match:
+            numbers[match.group(1)] = number
+    return numbers
+
+
+def read_env_file(path: Path) -> tuple[dict[str, str], dict[str, int], list[str]]:
+    """(values, line numbers, skipped notes) from a ``.env`` file, via python-dotenv."""
+    from dotenv import dotenv_values
+
+    if not path.is_file():
+        raise ProjectError(
+            f"{path} does not exist",
+            path=path,
+            fix="create it with KEY=value lines, or pass the file: homedeploy config push FILE.",
+        )
+    numbers = _line_numbers(path)
+    values: dict[str, str] = {}
+    skipped: list[str] = []
+    for key, value in dotenv_values(path).items():
+        where = f"{path}:{numbers.get(key, '?')}"
+        if not KEY_RE.match(key):
+            raise ProjectError(
+                f"{key!r} is not a valid config var name (letters, digits and _ only)",
+                path=path,
+                line=numbers.get(key),
+                fix="rename the variable.",
+            )
+        if value is None:
+            skipped.append(f"{key} ({where}): no value (write KEY=value)")
+        elif key in NEVER_PUSHED:
+            skipped.append(f"{key} ({where}): {NEVER_PUSHED[key]}")
+        else:
+            values[key] = value
+    return values, numbers, skipped
+
+
+def plan_config_push(project: Path, app: str | None, env_file: Path | None = None) -> ConfigPlan:
+    """Compare ``.env`` with the app's config vars; nothing is changed yet."""
+    path = env_file or project / ".env"
+    values, numbers, skipped = read_env_file(path)
+    target = connect_app(project, app)
+    current = target.client.config_vars(target.app.name)
+    changes: list[ConfigChange] = []
+    unchanged: list[str] = []
+    for key, value in values.items():
+        if key not in current:
+            changes.append(ConfigChange(key, "add", numbers.get(key), None, value))
+        elif current[key] != value:
+            changes.append(ConfigChange(key, "change", numbers.get(key), current[key], value))
+        else:
+            unchanged.append(key)
+    return ConfigPlan(target.app.name, path, changes, unchanged, skipped)
+
+
+@dataclass
+class ConfigPushResult:
+    app: str
+    applied: list[str]
+    release: int | None
+
+
+def apply_config_push(project: Path, plan: ConfigPlan) -> ConfigPushResult:
+    """Send the plan's changes in one PATCH (Heroku makes one new release and restarts)."""
+    if not plan.changes:
+        return ConfigPushResult(plan.app, [], None)
+    target = connect_app(project, plan.app)
+    target.client.update_config_vars(plan.app, plan.payload())
+    newest = target.client.releases(plan.app, limit=1)
+    return ConfigPushResult(
+        plan.app, [c.key for c in plan.changes], newest[0].version if newest else None
+    )
