@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,10 +28,10 @@ def _canonical(name: str) -> str:
 
 def _pyproject_dependencies(path: Path) -> set[str]:
     """``[project] dependencies`` of a local project installed with ``-e .`` or ``.``."""
-    try:
+    if sys.version_info >= (3, 11):
         import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    else:  # Python 3.10
+        import tomli as tomllib
     from packaging.requirements import InvalidRequirement, Requirement
 
     try:
@@ -54,11 +55,20 @@ def declared_distributions(project: ProjectSnapshot) -> set[str] | None:
         requirements = project.requirements
         if requirements is None:
             return None
-        names = set(requirements.names())
-        for _, line in requirements.all_lines():
-            if line.kind in ("path", "editable") and not line.local_only:
-                location = line.text.split()[-1]
-                pyproject = root / location / "pyproject.toml"
+        from homedeploy.requirements_file import EDITABLE, INVALID, LOCAL_PATH
+
+        names: set[str] = set()
+        for line in requirements.lines:
+            if line.constraint or line.kind == INVALID:
+                continue
+            if line.name:
+                names.add(_canonical(line.name))
+            if (
+                line.kind in (LOCAL_PATH, EDITABLE)
+                and line.url
+                and not line.url.startswith("file:")
+            ):
+                pyproject = line.path.parent / line.url / "pyproject.toml"
                 if pyproject.is_file():
                     names |= _pyproject_dependencies(pyproject)
         return names

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from homedeploy.discovery import Discovery
     from homedeploy.procfile import Procfile
     from homedeploy.python_version import RequestedPython
-    from homedeploy.requirement_lines import RequirementsFile
+    from homedeploy.requirements_file import RequirementsFile
     from homedeploy.worktree import Worktree
 
 PACKAGE_MANAGER_FILES = (
@@ -108,12 +108,42 @@ class ProjectSnapshot:
 
     @cached_property
     def requirements(self) -> RequirementsFile | None:
-        """requirements.txt parsed as pip reads it (None when there is none)."""
+        """requirements.txt (and its includes) parsed as pip reads it; None when absent."""
         if not self.is_file("requirements.txt"):
             return None
-        from homedeploy.requirement_lines import read_requirements
+        from homedeploy.errors import HomedeployError
+        from homedeploy.requirements_file import read_requirements
 
-        return read_requirements(self.root / "requirements.txt")
+        try:
+            return read_requirements(self.root / "requirements.txt")
+        except HomedeployError:
+            return None
+
+    def relative(self, path: Path) -> str:
+        """``path`` relative to the project when inside it, else as given."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def local_reference_problem(self, location: str) -> str | None:
+        """Why a path/``file:`` requirement cannot be installed on Heroku, or None if it can."""
+        from urllib.parse import unquote, urlsplit
+
+        if location.startswith("file:"):
+            location = unquote(urlsplit(location).path)
+        if location.startswith("~") or (len(location) > 1 and location[1] == ":"):
+            return "it points at a path on this machine only"
+        path = Path(location)
+        if path.is_absolute():
+            try:
+                path.resolve().relative_to(self.root)
+            except ValueError:
+                return "it points at a path on this machine only"
+            return None
+        if not (self.root / path).exists():
+            return f"{location} does not exist in the project"
+        return None
 
     @cached_property
     def declared_names(self) -> set[str] | None:

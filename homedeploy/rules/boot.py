@@ -522,6 +522,38 @@ def server_installed(project: ProjectSnapshot) -> list[Finding]:
     return findings
 
 
+def imports_installed(project: ProjectSnapshot) -> list[Finding]:
+    """Every package the code imports must be installed by the build (else ModuleNotFoundError)."""
+    declared = project.declared_names
+    if declared is None:
+        return []
+    from packaging.utils import canonicalize_name
+
+    from homedeploy.app_imports import app_needs
+
+    manifest = project.package_managers[0][0]
+    findings: list[Finding] = []
+    for need in app_needs(project.root):
+        key = str(canonicalize_name(need.dist))
+        if need.optional or key in declared or key in ("flask", "gunicorn"):
+            continue  # flask and gunicorn have their own rule
+        path, _, number = need.source.partition(":")
+        findings.append(
+            _boot(
+                "import-not-installed",
+                "warning",
+                f"{need.source} imports {need.import_name or need.dist}, but {manifest} does "
+                f"not install {need.dist} (on the dyno: ModuleNotFoundError).",
+                path=path,
+                line=int(number) if number.isdigit() else None,
+                heroku="H10 (App crashed)",
+                fix=f"add {need.dist} to {manifest} (`homedeploy check-reqs --app .` lists what "
+                "the code needs).",
+            )
+        )
+    return findings
+
+
 def _dotenv_debug(project: ProjectSnapshot) -> tuple[int, str] | None:
     if ".env" not in project.names:
         return None
@@ -653,5 +685,6 @@ RULES: tuple[Rule, ...] = (
     gunicorn_target,
     gunicorn_bind,
     server_installed,
+    imports_installed,
     debug_mode,
 )

@@ -8,7 +8,6 @@ headlines, so a finding reads like the build log the user would otherwise meet a
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from homedeploy.findings import Finding
 from homedeploy.rules import Rule, in_build, source_state
@@ -271,97 +270,118 @@ def heroku_python_dir(project: ProjectSnapshot) -> list[Finding]:
 
 def requirement_lines(project: ProjectSnapshot) -> list[Finding]:
     """Lines pip would reject (with line numbers), paths only this machine has, hash gaps."""
+    from homedeploy.requirements_file import EDITABLE, INVALID, LOCAL_PATH, REQUIREMENT, URL
+
+    if project.package_manager != "pip":
+        return []
     requirements = project.requirements
-    if requirements is None or project.package_manager != "pip":
+    if requirements is None:
         return []
     findings: list[Finding] = []
-
-    def rel(path: Path) -> str:
-        try:
-            return path.resolve().relative_to(project.root).as_posix()
-        except ValueError:
-            return str(path)
-
-    if requirements.unreadable:
-        return [
-            _build(
-                "requirements-unreadable",
-                "error",
-                requirements.unreadable + ".",
-                path="requirements.txt",
-                heroku=PIP_INSTALL_FAILED,
-                fix="save requirements.txt as UTF-8 text.",
-            )
-        ]
-    lines = requirements.all_lines()
-    for path, line in lines:
-        if line.problem:
+    for line in requirements.lines:
+        if line.kind == INVALID:
             findings.append(
                 _build(
                     "requirement-invalid",
                     "error",
-                    f"pip rejects {line.text!r}: {line.problem}.",
-                    path=rel(path),
+                    f"pip rejects this line: {line.reason}.",
+                    path=project.relative(line.path),
                     line=line.line,
                     heroku=PIP_INSTALL_FAILED,
-                    fix="correct or delete the line (`homedeploy check-reqs --write` rewrites the "
-                    "file).",
+                    fix="correct or delete the line (`homedeploy check-reqs --write` rewrites "
+                    "the file).",
                 )
             )
-        elif line.local_only:
-            findings.append(
-                _build(
-                    "requirement-local-path",
-                    "error",
-                    f"{line.text!r} points at a file on this machine; the build machine has no "
-                    "such path (typical of a conda `pip freeze`).",
-                    path=rel(path),
-                    line=line.line,
-                    heroku=PIP_INSTALL_FAILED,
-                    fix="replace it with the plain name and version, e.g. `name==1.2.3`.",
+        elif line.kind in (LOCAL_PATH, EDITABLE) and line.url:
+            problem = project.local_reference_problem(line.url)  # pip resolves from the root
+            if problem:
+                findings.append(
+                    _build(
+                        "requirement-local-path",
+                        "error",
+                        f"{line.text!r} cannot be installed on Heroku: {problem} (typical of a "
+                        "conda `pip freeze`).",
+                        path=project.relative(line.path),
+                        line=line.line,
+                        heroku=PIP_INSTALL_FAILED,
+                        fix="replace it with the plain name and version, e.g. `name==1.2.3`.",
+                    )
                 )
-            )
     named = [
-        (path, line)
-        for path, line in lines
-        if line.kind in ("requirement", "url", "path") and not line.problem
+        line
+        for line in requirements.lines
+        if line.kind in (REQUIREMENT, URL, LOCAL_PATH) and not line.constraint
     ]
-    if any(line.has_hash for _, line in named):
-        for path, line in named:
-            if not line.has_hash:
+    if any(line.hashes for line in named):
+        for line in named:
+            if not line.hashes:
                 findings.append(
                     _build(
                         "requirement-missing-hash",
                         "error",
                         f"{line.text!r} has no --hash while other lines do; pip then requires "
                         "hashes on every line.",
-                        path=rel(path),
+                        path=project.relative(line.path),
                         line=line.line,
                         heroku=PIP_INSTALL_FAILED,
                         fix="regenerate the file with `pip-compile --generate-hashes`.",
                     )
                 )
-    pins: dict[str, tuple[str, Path, int]] = {}
-    for path, line in named:
-        if not line.name or not line.specifier.startswith("=="):
+    pins: dict[str, tuple[str, int]] = {}
+    for line in named:
+        version = line.pinned_version
+        if not line.name or version is None:
             continue
-        earlier = pins.get(line.name)
-        if earlier and earlier[0] != line.specifier:
+        key = line.name.lower().replace("_", "-").replace(".", "-")
+        earlier = pins.get(key)
+        if earlier and earlier[0] != version:
             findings.append(
                 _build(
                     "requirement-conflict",
                     "error",
-                    f"{line.name} is pinned twice ({earlier[0]} at line {earlier[2]} and "
-                    f"{line.specifier}); pip cannot install both.",
-                    path=rel(path),
+                    f"{line.name} is pinned twice (=={earlier[0]} at line {earlier[1]} and "
+                    f"=={version}); pip cannot install both.",
+                    path=project.relative(line.path),
                     line=line.line,
                     heroku=PIP_INSTALL_FAILED,
                     fix="keep one pin.",
                 )
             )
         else:
-            pins.setdefault(line.name, (line.specifier, path, line.line))
+            pins.setdefault(key, (version, line.line))
     return findings
+
+
+FREEZE_MIN_LINES = 40
+
+
+def whole_environment_freeze(project: ProjectSnapshot) -> list[Finding]:
+    """A freeze of a whole (Anaconda) environment: hundreds of pins the app never imports."""
+    if project.package_manager != "pip" or project.requirements is None:
+        return []
+    from homedeploy.requirements_file import REQUIREMENT
+
+    pinned = [line for line in project.requirements.lines if line.kind == REQUIREMENT]
+    if len(pinned) < FREEZE_MIN_LINES:
+        return []
+    from homedeploy.app_imports import app_needs
+
+    needs = {need.dist.lower() for need in app_needs(project.root) if not need.optional}
+    if len(needs) * 10 > len(pinned):
+        return []
+    return [
+        _build(
+            "requirements-freeze",
+            "warning",
+            f"requirements.txt pins {len(pinned)} packages but the code needs "
+            f"{len(needs)} ({', '.join(sorted(needs)) or 'none'}): it looks like a `pip freeze` "
+            "of a whole environment. Every extra line can stop the build (conda-only packages, "
+            "old pins without wheels for Heroku's Python), one failure per push.",
+            path="requirements.txt",
+            heroku=PIP_INSTALL_FAILED,
+            fix="`homedeploy check-reqs --app . --write` rewrites it to what the app needs.",
+        )
+    ]
 
 
 RULES: tuple[Rule, ...] = (
@@ -371,4 +391,5 @@ RULES: tuple[Rule, ...] = (
     committed_virtualenvs,
     python_version,
     requirement_lines,
+    whole_environment_freeze,
 )

@@ -49,12 +49,10 @@ def needed_files(project: ProjectSnapshot) -> list[tuple[str, str]]:
         needed.append((name, "Error: Couldn't find any supported Python package manager files."))
     requirements = project.requirements
     if requirements is not None:
-        for include in requirements.includes:
-            try:
-                rel = include.path.resolve().relative_to(project.root).as_posix()
-            except ValueError:
-                continue
-            needed.append((rel, "Error: Unable to install dependencies using pip."))
+        for include in requirements.files[1:]:
+            rel = project.relative(include)
+            if not rel.startswith("/"):
+                needed.append((rel, "Error: Unable to install dependencies using pip."))
     for name in (".python-version", "runtime.txt"):
         if project.is_file(name):
             needed.append((name, "Warning: No Python version was specified."))
@@ -190,6 +188,33 @@ def uncommitted_changes(project: ProjectSnapshot) -> list[Finding]:
     ]
 
 
+def virtualenvs_ignored(project: ProjectSnapshot) -> list[Finding]:
+    """A venv git does not ignore is one `git add .` away from breaking the build."""
+    if project.worktree is None:
+        return []
+    from homedeploy.rules import source_state
+
+    findings = []
+    for rel in project.virtualenvs:
+        if source_state(project, rel) == "untracked":
+            findings.append(
+                _repo(
+                    "venv-not-ignored",
+                    "warning",
+                    f"The virtual environment {rel}/ is not in .gitignore: `git add .` would "
+                    "commit it"
+                    + (
+                        f" and the build would fail (Existing '{rel}/' directory found)."
+                        if rel in (".venv", "venv")
+                        else "."
+                    ),
+                    path=f"{rel}/",
+                    fix=f"add /{rel}/ to .gitignore (doctor --fix does it).",
+                )
+            )
+    return findings
+
+
 def _is_venv(project: ProjectSnapshot, rel: str) -> bool:
     return rel.rstrip("/") in project.virtualenvs
 
@@ -309,6 +334,7 @@ RULES: tuple[Rule, ...] = (
     repository_shape,
     needed_files_committed,
     uncommitted_changes,
+    virtualenvs_ignored,
     secrets_committed,
     branch,
     slug_size,

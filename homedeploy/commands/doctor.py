@@ -1,0 +1,198 @@
+"""``homedeploy doctor``: every build, boot and repository problem of a project, found at once.
+
+Heroku's buildpack stops at the first failure and a crashed boot only shows in ``heroku logs``;
+doctor runs every rule (``homedeploy.rules``) over one :class:`ProjectSnapshot`, loads the app in
+the project's venv when there is one, adds check-reqs' verdicts when the network may be used, and
+with ``fix`` applies the safe repairs and checks again. ``push`` calls :func:`run_doctor` before it
+deploys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homedeploy.errors import UsageError
+from homedeploy.findings import Finding, sort_key
+from homedeploy.fixes import FixApplied, apply_fixes
+from homedeploy.snapshot import ProjectSnapshot
+
+TARGET_CODES = frozenset(
+    {
+        "procfile-no-target",
+        "procfile-target-file",
+        "procfile-module-missing",
+        "procfile-attr-missing",
+        "procfile-target-invalid",
+        "procfile-factory-not-called",
+        "procfile-object-called",
+        "procfile-factory-arguments",
+        "app-syntax-error",
+        "gunicorn-not-installed",
+        "flask-not-installed",
+    }
+)
+"""Boot findings that already explain why importing the app would fail."""
+
+
+@dataclass
+class DoctorReport:
+    """doctor's verdict: ``pass`` unless a finding is an error."""
+
+    project: str
+    verdict: str
+    findings: list[Finding] = field(default_factory=list)
+    fixes_applied: list[FixApplied] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "pass"
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented ``doctor --json`` shape (plus fixes and notes)."""
+        from dataclasses import asdict
+
+        return {
+            "verdict": self.verdict,
+            "findings": [asdict(f) for f in self.findings],
+            "fixes_applied": [asdict(f) for f in self.fixes_applied],
+            "notes": self.notes,
+            "project": self.project,
+        }
+
+
+def _project_dir(path: Path) -> Path:
+    if not path.exists():
+        raise UsageError(
+            f"{path} does not exist",
+            path=path,
+            fix="pass the folder of your Flask app (default: the current folder).",
+        )
+    if not path.is_dir():
+        raise UsageError(
+            f"{path} is a file; doctor checks a project folder",
+            path=path,
+            fix=f"run `homedeploy doctor {path.parent}`.",
+        )
+    return path.resolve()
+
+
+def _start_import_check(project: ProjectSnapshot) -> Any:
+    """Begin loading the app in the project's venv (in the background); None when not possible."""
+    from homedeploy.rules.boot import web_command
+
+    web = web_command(project)
+    venv = project.local_venv
+    if web is None or web.gunicorn is None or venv is None:
+        return None
+    from homedeploy.import_check import ImportCheck
+
+    return ImportCheck(project.root, venv, web.process.command)
+
+
+def _import_findings(
+    project: ProjectSnapshot, check: Any, static: list[Finding]
+) -> tuple[list[Finding], list[str]]:
+    result = check.result()
+    if result.skipped:
+        return [], [f"The app was not loaded in {result.venv}/: {result.skipped}."]
+    if result.ok:
+        return [], [f"The app loads in {result.venv}/ (gunicorn --check-config passed)."]
+    if any(f.code in TARGET_CODES for f in static):
+        return [], []  # the static finding already says why
+    web_line = project.procfile.web.line if project.procfile and project.procfile.web else None
+    return [
+        Finding(
+            "app-import-failed",
+            "boot",
+            "error",
+            f"Loading the app in {result.venv}/ failed: {result.message}",
+            path="Procfile",
+            line=web_line,
+            heroku="H10 (App crashed)",
+            fix="fix the error above (a package missing from requirements.txt, or code that "
+            "fails at import); `homedeploy push --local` shows the full boot log.",
+        )
+    ], []
+
+
+def _check_reqs_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]]:
+    """check-reqs' per-line verdicts as build findings (only when the network may be used)."""
+    if project.package_manager != "pip" or project.requirements is None:
+        return [], []
+    import importlib
+
+    try:
+        check_reqs = importlib.import_module("homedeploy.commands.check_reqs")
+    except ImportError:
+        return [], ["check-reqs is not available in this version; its verdicts were skipped."]
+    verdicts = getattr(check_reqs, "doctor_findings", None)
+    if verdicts is None:
+        return [], ["check-reqs offers no verdicts to doctor yet; skipped."]
+    from homedeploy.errors import HomedeployError
+
+    try:
+        findings: list[Finding] = verdicts(project.root / "requirements.txt", project.root)
+    except HomedeployError as error:
+        return [], [f"check-reqs could not run: {error.message}"]
+    return findings, []
+
+
+def collect_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]]:
+    """Run every rule on ``project``; returns findings (stage order) and notes."""
+    from homedeploy.rules import boot, build, repository
+
+    notes: list[str] = []
+    check = _start_import_check(project)
+    findings: list[Finding] = []
+    for rule in (*build.RULES, *boot.RULES):
+        findings.extend(rule(project))
+    if project.worktree is None:
+        notes.append(
+            "Not a git repository: repository checks were skipped. Heroku deploys what git "
+            "has committed; run `git init` and commit the app."
+        )
+    else:
+        for rule in repository.RULES:
+            findings.extend(rule(project))
+    if not project.offline:
+        online, online_notes = _check_reqs_findings(project)
+        findings.extend(online)
+        notes.extend(online_notes)
+    if check is not None:
+        imported, import_notes = _import_findings(project, check, findings)
+        findings.extend(imported)
+        notes.extend(import_notes)
+    for problem in project.discovery.problems:
+        notes.append(f"{problem.path}:{problem.line or '?'}: {problem.message} (file skipped).")
+    findings.sort(key=sort_key)
+    return findings, notes
+
+
+def run_doctor(path: Path, *, offline: bool = True, fix: bool = False) -> DoctorReport:
+    """Check the project at ``path``; with ``fix``, apply the safe fixes first and check again."""
+    root = _project_dir(path)
+    applied: list[FixApplied] = []
+    project = ProjectSnapshot(root, offline=offline)
+    findings, notes = collect_findings(project)
+    rounds = 0
+    while fix and rounds < 3:
+        rounds += 1
+        changes = apply_fixes(project, findings)
+        if not changes:
+            break
+        applied.extend(changes)
+        project = ProjectSnapshot(root, offline=offline)
+        findings, notes = collect_findings(project)
+    verdict = "fail" if any(f.is_error for f in findings) else "pass"
+    return DoctorReport(str(root), verdict, findings, applied, notes)

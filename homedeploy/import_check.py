@@ -1,0 +1,95 @@
+"""Load the Procfile's gunicorn target in the project's own virtual environment, as a dyno would.
+
+Reading the source proves the module and the name exist; only importing proves the import does
+not crash (a missing package, a bad config read at import time). When the project has a venv with
+gunicorn in it, ``gunicorn --check-config`` loads the app exactly as the dyno will and exits
+without binding anything. It runs in the background while the other checks read files, and is
+bounded by a time-out, so doctor stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from homedeploy.procfile import command_words, gunicorn_words
+
+IMPORT_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """The outcome of loading the app: ``ok``, or the error gunicorn printed (last line first)."""
+
+    ok: bool
+    venv: str
+    message: str | None = None
+    output: tuple[str, ...] = ()
+    skipped: str | None = None  # why the check could not run
+
+
+class ImportCheck:
+    """``gunicorn --check-config`` started in the background; :meth:`result` waits for it."""
+
+    def __init__(self, project_root: Path, venv: Path, web_command: str) -> None:
+        self.venv = venv
+        self.rel_venv = venv.name
+        self._process: subprocess.Popen[str] | None = None
+        self._skipped: str | None = None
+        gunicorn = venv / "bin" / "gunicorn"
+        words = gunicorn_words(command_words(web_command))
+        if words is None:
+            self._skipped = "the web command does not run gunicorn"
+            return
+        if not gunicorn.exists():
+            self._skipped = f"gunicorn is not installed in {venv.name}/"
+            return
+        env = {
+            **os.environ,
+            "PORT": os.environ.get("PORT", "5000"),
+            "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+            "VIRTUAL_ENV": str(venv),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        }
+        env.pop("PYTHONHOME", None)
+        env.pop("GUNICORN_CMD_ARGS", None)
+        args = [os.path.expandvars(word) if "$" in word else word for word in words]
+        args = [word.replace("$PORT", env["PORT"]).replace("${PORT}", env["PORT"]) for word in args]
+        try:
+            self._process = subprocess.Popen(
+                [str(gunicorn), "--check-config", *args],
+                cwd=project_root,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                text=True,
+                start_new_session=True,
+            )
+        except OSError as error:
+            self._skipped = f"cannot run {gunicorn}: {error.strerror}"
+
+    def result(self, timeout: float = IMPORT_TIMEOUT) -> ImportResult:
+        """Wait (bounded) for the check and interpret gunicorn's output."""
+        if self._process is None:
+            return ImportResult(True, self.rel_venv, skipped=self._skipped)
+        try:
+            output, _ = self._process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.communicate()
+            return ImportResult(
+                False,
+                self.rel_venv,
+                f"importing the app took longer than {timeout:g} s",
+            )
+        lines = tuple(line for line in output.splitlines() if line.strip())
+        if self._process.returncode == 0:
+            return ImportResult(True, self.rel_venv, output=lines)
+        message = next(
+            (line.strip() for line in reversed(lines) if not line.startswith((" ", "\t"))),
+            f"gunicorn exited with code {self._process.returncode}",
+        )
+        return ImportResult(False, self.rel_venv, message, lines[-12:])
