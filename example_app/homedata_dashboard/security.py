@@ -1,9 +1,16 @@
 """Security headers on every response and JSON errors under ``/api``.
 
-The Content-Security-Policy allows scripts, styles, images and requests from this origin only.
-The one exception is the hash of the *empty* inline style: Plotly.js creates an empty
-``<style>`` element and fills it through the CSSOM (``insertRule``), which CSP does not block;
-without the hash the empty element is refused and the charts' toolbar loses its styling.
+The Content-Security-Policy allows scripts, stylesheets, images and requests from this origin
+only; no inline script runs. Two allowances exist for Plotly.js, both about styles, never code:
+
+* ``style-src-elem`` admits the hash of the *empty* ``<style>`` element: Plotly creates one and
+  fills it through the CSSOM (``insertRule``), which CSP does not police; without it the charts'
+  toolbar loses its styling.
+* ``style-src-attr 'unsafe-inline'``: Plotly positions its SVG layers with ``style`` attributes.
+  Attributes cannot carry selectors, so this does not open CSS-based data exfiltration.
+
+``style-src`` keeps ``'unsafe-inline'`` only as the fallback for browsers that predate the
+``-elem``/``-attr`` split (CSP level 3); current browsers use the two stricter directives.
 """
 
 from __future__ import annotations
@@ -16,7 +23,9 @@ CSP = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
-        f"style-src 'self' {EMPTY_STYLE_HASH}",
+        "style-src 'self' 'unsafe-inline'",
+        f"style-src-elem 'self' {EMPTY_STYLE_HASH}",
+        "style-src-attr 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "connect-src 'self'",
         "font-src 'self'",

@@ -25,6 +25,21 @@ _gzipped: dict[Path, bytes] = {}
 
 
 @lru_cache(maxsize=1)
+def maplibre_style_id() -> str | None:
+    """The element id under which Plotly's bundled maplibre injects its CSS, if it does.
+
+    We draw no maps, so the page carries an empty element with that id: maplibre then believes
+    its stylesheet is present and skips injecting an inline ``<style>`` the CSP would refuse.
+    """
+    located = plotly_js()
+    if located is None:
+        return None
+    text = located[0].read_text(encoding="utf-8", errors="replace")
+    match = re.search(r'getElementById\("([0-9a-f]{32,64})"\)\)\{var \w+=document\.createElement\("style"\)', text)
+    return match.group(1) if match else None
+
+
+@lru_cache(maxsize=1)
 def plotly_js() -> tuple[Path, str] | None:
     """The installed ``plotly.min.js`` and its version, or None when plotly is missing."""
     spec = importlib.util.find_spec("plotly")
@@ -57,6 +72,7 @@ def dashboard() -> str:
         sample_tables=s.data.sample_tables(),
         uses_sample=s.data.uses_sample,
         plotly_url=url_for("views.plotly", version=located[1]) if located else None,
+        maplibre_style_id=maplibre_style_id(),
         rooms=rooms,
         users=[(u, s.data.users.get(u, f"user {u}")) for u in users],
         first=str(span[0] // 86400) if span else "",

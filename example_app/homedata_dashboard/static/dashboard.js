@@ -12,10 +12,10 @@
 
   function layout(extra) {
     const base = {
-      margin: { l: 52, r: 16, t: 16, b: 40 },
+      margin: { l: 52, r: 16, t: 36, b: 40 },
       font: { family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: compact() ? 11 : 12 },
-      legend: { orientation: "h", y: -0.18 },
-      paper_bgcolor: "rgba(0,0,0,0)",
+      legend: { orientation: "h", y: 1.02, yanchor: "bottom", x: 0 },
+      paper_bgcolor: "#fff",
       plot_bgcolor: "#fff",
       hoverlabel: { namelength: -1 },
     };
@@ -172,7 +172,7 @@
     const data = await getJSON("/api/doors");
     await Plotly.react("chart-doors-heatmap", [{
       type: "heatmap", z: data.heatmap.openings, x: data.heatmap.hours, y: data.heatmap.weekdays,
-      colorscale: "YlOrRd", hovertemplate: "%{y} %{x}:00<br>%{z} openings<extra></extra>",
+      colorscale: "YlOrRd", reversescale: true, hovertemplate: "%{y} %{x}:00<br>%{z} openings<extra></extra>",
       colorbar: { thickness: 10 },
     }], layout({ xaxis: { title: { text: "hour of day" }, dtick: 3 }, yaxis: { autorange: "reversed" } }), CONFIG);
     const longest = data.longest.slice().reverse();
@@ -216,17 +216,29 @@
     const measure = document.getElementById("health-measure").value;
     document.getElementById("health-csv").href = "/api/sensor-health?measure=" + measure + "&format=csv";
     const data = await getJSON("/api/sensor-health?measure=" + measure);
-    const traces = [];
-    data.rooms.forEach((room, i) => {
-      ISSUES.forEach(([key, label], j) => {
-        traces.push({
-          type: "bar", x: room.weeks, y: room.weekly[key], name: room.room + ": " + label,
-          legendgroup: key, marker: { color: COLORS[(j + 3) % COLORS.length], opacity: 1 - i * 0.18 },
-          hovertemplate: "week of %{x}<br>" + room.room + ": %{y} " + label + "<extra></extra>",
-        });
-      });
-    });
-    await Plotly.react("chart-health", traces, layout({ barmode: "stack", xaxis: { type: "date" }, yaxis: { title: { text: "readings flagged", type: "log" } }, showlegend: !compact() }), CONFIG);
+    /* One row per room, one column per week; colour is the flagged readings on a log scale. */
+    const weeks = Array.from(new Set(data.rooms.flatMap((r) => r.weeks))).sort();
+    const z = [], custom = [];
+    for (const room of data.rooms) {
+      const at = new Map(room.weeks.map((w, i) => [w, i]));
+      const row = [], info = [];
+      for (const week of weeks) {
+        const i = at.get(week);
+        if (i === undefined) { row.push(null); info.push(""); continue; }
+        const counts = ISSUES.map(([k]) => room.weekly[k][i]);
+        const total = counts.reduce((a, b) => a + b, 0);
+        row.push(Math.log10(1 + total));
+        info.push(ISSUES.map(([, label], j) => label + ": " + counts[j]).join("<br>"));
+      }
+      z.push(row);
+      custom.push(info);
+    }
+    await Plotly.react("chart-health", [{
+      type: "heatmap", x: weeks, y: data.rooms.map((r) => r.room), z: z, customdata: custom,
+      colorscale: "YlOrRd", reversescale: true, zmin: 0, zmax: 3, xgap: 1, ygap: 2,
+      hovertemplate: "%{y}, week of %{x}<br>%{customdata}<extra></extra>",
+      colorbar: { thickness: 10, tickvals: [0, 1, 2, 3], ticktext: ["0", "10", "100", "1000+"], title: { text: "flagged" } },
+    }], layout({ xaxis: { type: "date" }, margin: { l: compact() ? 90 : 120, r: 16, t: 10, b: 40 } }), CONFIG);
     fillTable("health-table", data.rooms.map((r) => [
       r.room, (r.coverage * 100).toFixed(1) + " %", fmt(r.issues.zero_dropout), fmt(r.issues.out_of_range), fmt(r.issues.spike),
       r.oscillating_days.length ? fmt(r.issues.oscillation) + " (" + r.oscillating_days.length + " days from " + r.oscillating_days[0] + ")" : "0",
@@ -259,19 +271,26 @@
     const query = user && user.value ? "?user=" + encodeURIComponent(user.value) : "";
     const data = await getJSON("/api/workouts" + query);
     document.getElementById("workout-csv").href = "/api/workouts" + (query ? query + "&" : "?") + "format=csv";
-    const traces = data.types.map((t, i) => ({
-      type: "bar", x: data.days, y: t.minutes, name: t.type.toLowerCase().replace("_", " ") + " (min)",
+    /* Top: steps per day with a 7-day mean; bottom: active minutes per day, stacked by type. */
+    const week = data.steps.map((_, i) => {
+      const part = data.steps.slice(Math.max(0, i - 6), i + 1);
+      return part.reduce((a, b) => a + b, 0) / part.length;
+    });
+    const traces = [
+      { type: "bar", x: data.days, y: data.steps, name: "steps", marker: { color: "rgba(90,100,112,0.35)" }, hovertemplate: "%{x}<br>%{y:,} steps<extra></extra>" },
+      { type: "scatter", mode: "lines", x: data.days, y: week, name: "steps, 7-day mean", line: { color: "#111", width: 1.5 }, hovertemplate: "7-day mean %{y:,.0f}<extra></extra>" },
+    ];
+    data.types.forEach((t, i) => traces.push({
+      type: "bar", x: data.days, y: t.minutes, name: t.type.toLowerCase().replace("_", " ") + " (min)", xaxis: "x", yaxis: "y2",
       marker: { color: COLORS[(i + 1) % COLORS.length] }, hovertemplate: "%{x}<br>" + t.type + " %{y:.0f} min<extra></extra>",
     }));
-    traces.push({
-      type: "scatter", mode: "lines", x: data.days, y: data.steps, name: "steps", yaxis: "y2",
-      line: { color: "#111", width: 1.2 }, hovertemplate: "%{x}<br>%{y:,} steps<extra></extra>",
-    });
     await Plotly.react("chart-workouts", traces, layout({
-      barmode: "stack", xaxis: { type: "date" },
-      yaxis: { title: { text: "active minutes" } },
-      yaxis2: { title: { text: "steps" }, overlaying: "y", side: "right", showgrid: false },
-      margin: { l: 52, r: 56, t: 16, b: 40 },
+      barmode: "stack", bargap: 0.1,
+      xaxis: { type: "date", anchor: "y2" },
+      yaxis: { title: { text: "steps" }, domain: [0.56, 1] },
+      yaxis2: { title: { text: "minutes" }, domain: [0, 0.46] },
+      legend: { orientation: "h", y: 1.02, yanchor: "bottom", x: 0 },
+      margin: { l: 56, r: 16, t: 40, b: 36 },
     }), CONFIG);
   }
 
