@@ -394,20 +394,292 @@ def _render_serve_report(plan: Any, report: Any) -> None:
 
 # === check-reqs ===
 
+
+@cli.command("check-reqs", context_settings=CONTEXT_SETTINGS)
+@click.argument(
+    "requirements",
+    required=False,
+    type=click.Path(dir_okay=False, path_type=Path),
+)
+@click.option(
+    "--app",
+    "app",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The app folder (default: the requirements file's folder, or '.').",
+)
+@click.option(
+    "--python", "python", metavar="X.Y", help="Target Python (default: what Heroku picks)."
+)
+@click.option(
+    "--write",
+    is_flag=True,
+    help="Write requirements.in and requirements.txt (old ones kept as .bak).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--offline", is_flag=True, help="Use only cached index data; no network.")
+def check_reqs_command(
+    requirements: Path | None,
+    app: Path | None,
+    python: str | None,
+    write: bool,
+    as_json: bool,
+    offline: bool,
+) -> None:
+    """Turn any pip freeze into a requirements.txt that installs on Heroku.
+
+    \b
+    Judges every line of REQUIREMENTS (default: requirements.txt in the app
+    folder) for the Python Heroku will use (.python-version, else runtime.txt,
+    else 3.14; --python overrides) on Linux x86_64 (manylinux, glibc 2.39):
+      keep    installs there and the app needs it
+      drop    conda-only, Windows/macOS only, a local path, or unused by the app
+      repin   the version is not on the index or has no wheel there
+      error   the line is invalid, or the app needs it and nothing installs
+      add     the app needs it (imports, Procfile) but no line installs it
+    What the app needs comes from its imports, its Procfile (gunicorn) and names
+    it loads at run time. Indexes come from pip's configuration; look-ups are
+    cached on disk (--offline uses the cache only).
+
+    \b
+    Exit codes: 0 clean (or written), 1 problems found, 2 unreadable input,
+    3 package index unreachable.
+
+    \b
+    Examples:
+      homedeploy check-reqs                          # ./requirements.txt, app in .
+      homedeploy check-reqs freeze.txt --app myapp   # a freeze, judged for myapp
+      homedeploy check-reqs --write                  # fix: requirements.in + .txt
+      homedeploy check-reqs --python 3.12 --json
+    """
+    with user_errors(as_json):
+        from homedeploy.commands.check_reqs import check_requirements
+
+        if not as_json:
+            with console(stderr=True).status("checking requirements against the package index"):
+                report = check_requirements(
+                    requirements, app, python=python, write=write, offline=offline
+                )
+        else:
+            report = check_requirements(
+                requirements, app, python=python, write=write, offline=offline
+            )
+    if as_json:
+        print_json(report.to_json())
+    else:
+        _render_check_reqs(report)
+    sys.exit(report.exit_code)
+
+
+_VERDICT_STYLE = {
+    "keep": "green",
+    "drop": "yellow",
+    "repin": "cyan",
+    "error": "bold red",
+    "add": "magenta",
+}
+
+
+def _render_check_reqs(report: Any) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    out = console()
+    out.print(
+        f"[bold]{escape(str(report.requirements_path))}[/] ({escape(report.encoding)}) for "
+        f"[bold]CPython {report.python}[/] on Heroku ({report.platform}; Python from "
+        f"{escape(report.python_origin)})"
+    )
+    table = Table(show_edge=False, pad_edge=False, expand=False)
+    table.add_column("line", justify="right", style="dim")
+    table.add_column("requirement", overflow="fold", max_width=40)
+    table.add_column("verdict")
+    table.add_column("reason", overflow="fold")
+    table.add_column("→", overflow="fold")
+    files = {v.file for v in report.lines if v.file}
+    for verdict in report.lines:
+        where = "" if verdict.line is None else str(verdict.line)
+        if len(files) > 1 and verdict.file:
+            where = f"{verdict.file}:{where}"
+        style = _VERDICT_STYLE.get(verdict.verdict, "")
+        table.add_row(
+            where,
+            escape(verdict.text or verdict.name or ""),
+            f"[{style}]{verdict.verdict}[/]",
+            escape(verdict.reason),
+            escape(verdict.replacement or ""),
+        )
+    out.print(table)
+    counts = report.counts()
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    out.print(f"\n[bold]{len(report.lines)} lines:[/] {summary or 'none'}")
+    if report.requirements_in:
+        out.print(
+            "[bold]The app needs:[/] "
+            + ", ".join(
+                f"{escape(r)} [dim]({escape(report.top_level_reasons.get(r, ''))})[/]"
+                for r in report.requirements_in
+            )
+        )
+    if report.method:
+        out.print(f"[bold]Pins:[/] {len(report.pins)} packages, {escape(report.method)}")
+    if report.blocked:
+        out.print(f"[bold red]Nothing written:[/] {escape(report.blocked)}")
+    for written in report.written:
+        backup = f" (old file kept as {escape(written.backup)})" if written.backup else ""
+        out.print(f"[green]wrote[/] {escape(written.path)}{backup}: {escape(written.how)}")
+    if not report.written and not report.blocked:
+        if report.problems:
+            out.print(
+                "Run with [bold]--write[/] to write requirements.in and a requirements.txt "
+                "that installs on Heroku."
+            )
+        else:
+            out.print("[green]Every line installs on Heroku as it is.[/]")
+
+
 # === doctor ===
 
-# === push ===
+_STAGE_TITLES = {
+    "build": "Build (Heroku's Python buildpack)",
+    "boot": "Boot (the web dyno)",
+    "repository": "Repository (what git push delivers)",
+}
 
 
-if "_push_local" not in globals():  # the doctor block defines the real rehearsal (issue 4)
+@cli.command("doctor", context_settings=CONTEXT_SETTINGS)
+@path_argument()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--offline", is_flag=True, help="No network: skip check-reqs' package-index verdicts."
+)
+@click.option("--fix", is_flag=True, help="Apply the safe fixes (with backups), then check again.")
+def doctor_command(path: Path, as_json: bool, offline: bool, fix: bool) -> None:
+    """Every build, boot and repository problem of the app in PATH, found at once.
 
-    def _push_local(path: Path, *, keep: bool, as_json: bool) -> None:
-        from homedeploy.errors import UsageError
+    \b
+    Each finding has a severity (error: the build or the boot would fail; warning), the
+    file:line, the buildpack headline or Heroku error code it predicts (H10, H14, R10 ...)
+    and the fix. --fix applies the safe ones: ignore a committed venv, runtime.txt ->
+    .python-version, rename misspelt files, point the Procfile at the real app object, add
+    gunicorn to requirements.txt.
 
-        raise UsageError(
-            "push --local is not available yet",
-            fix="run `homedeploy doctor` and `homedeploy serve --check` instead for now.",
+    Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad PATH.
+    """
+    from homedeploy.commands.doctor import run_doctor
+
+    with user_errors(as_json):
+        report = run_doctor(path, offline=offline, fix=fix)
+    if as_json:
+        print_json(report.as_json())
+    else:
+        _render_doctor(report)
+    sys.exit(0 if report.ok else 1)
+
+
+def _render_doctor(report: Any) -> None:
+    from rich.markup import escape
+
+    out = console()
+    out.print(f"[bold]homedeploy doctor[/] {escape(report.project)}")
+    for change in report.fixes_applied:
+        backup = f" (backup: {escape(change.backup)})" if change.backup else ""
+        out.print(f"  [green]fixed[/] {escape(change.path)}: {escape(change.change)}{backup}")
+    for stage, title in _STAGE_TITLES.items():
+        findings = [f for f in report.findings if f.stage == stage]
+        if not findings:
+            continue
+        out.print(f"\n[bold underline]{title}[/]")
+        for finding in findings:
+            colour = "red" if finding.is_error else "yellow"
+            where = f" [cyan]{escape(finding.location)}[/]" if finding.location else ""
+            out.print(
+                f"  [bold {colour}]{finding.severity:<7}[/]{where} {escape(finding.message)} "
+                f"[dim]({finding.code})[/]"
+            )
+            if finding.heroku:
+                out.print(f"           [dim]Heroku:[/] {escape(finding.heroku)}")
+            if finding.fix:
+                out.print(f"           [bold]fix:[/] {escape(finding.fix)}")
+    for note in report.notes:
+        out.print(f"\n[dim]note: {escape(note)}[/]")
+    errors, warnings = len(report.errors), len(report.warnings)
+    if report.ok:
+        tail = f" ({warnings} warning{'s' if warnings != 1 else ''})" if warnings else ""
+        out.print(f"\n[bold green]pass[/]: nothing would stop the build or the boot{tail}.")
+    else:
+        out.print(
+            f"\n[bold red]fail[/]: {errors} error{'s' if errors != 1 else ''}, {warnings} "
+            f"warning{'s' if warnings != 1 else ''}: this deploy would fail."
         )
+
+
+def _push_local(path: Path, *, keep: bool, as_json: bool) -> None:
+    """``push --local``: the rehearsal. Returns on success; exits 1 (with the reason) on failure."""
+    from homedeploy.commands.rehearse import run_rehearsal
+
+    err = console(stderr=True)
+
+    def progress(line: str) -> None:
+        if not as_json:
+            from rich.markup import escape
+
+            err.print(f"[dim]  {escape(line)}[/]")
+
+    report = run_rehearsal(path, keep=keep, progress=progress)
+    if as_json:
+        print_json(report.as_json())
+    else:
+        _render_rehearsal(report)
+    if not report.ok:
+        sys.exit(1)
+
+
+def _render_rehearsal(report: Any) -> None:
+    from rich.markup import escape
+
+    out = console()
+    out.print(f"[bold]homedeploy push --local[/] {escape(report.project)} (commit {report.commit})")
+    if report.build_seconds is not None:
+        python = f"Python {report.python}"
+        if report.python_requested and not report.python.startswith(report.python_requested):
+            python += f" (Heroku: {report.python_requested})"
+        out.print(f"  build  {report.build_seconds:6.1f} s   clean venv, {python}")
+    if report.boot_seconds is not None:
+        out.print(f"  boot   {report.boot_seconds:6.2f} s   bound $PORT (R10 limit 60 s)")
+    for probe in report.probes:
+        status = probe.status if probe.status is not None else probe.error
+        out.print(f"  GET {escape(probe.path)} -> {escape(str(status))} in {probe.seconds:.3f} s")
+    if report.rss_bytes:
+        used = report.rss_bytes / 1024 / 1024
+        out.print(f"  memory {used:6.0f} MB of 512 MB (eco/basic dyno, WEB_CONCURRENCY=2)")
+    if report.stop_seconds is not None:
+        out.print(f"  stop   {report.stop_seconds:6.2f} s   after SIGTERM (R12 limit 30 s)")
+    for note in report.notes:
+        out.print(f"  [dim]note: {escape(note)}[/]")
+    if report.ok and report.url:
+        out.print(f"\n[bold green]serving[/] at {report.url} (pid {report.pid})")
+        out.print(f"  log: {escape(report.log_file or '')}")
+        workdir = escape(report.workdir or "")
+        out.print(f"  stop it with: kill -TERM -{report.pid}; then rm -r {workdir}")
+        return
+    if report.ok:
+        out.print(
+            "\n[bold green]pass[/]: the committed app builds from scratch and boots like a dyno."
+        )
+        return
+    err = console(stderr=True)
+    if report.log_tail:
+        err.print("[dim]--- web process log (last lines) ---[/]")
+        for line in report.log_tail[-25:]:
+            err.print(f"[dim]{escape(line)}[/]")
+    heroku = f" [dim](on Heroku: {escape(report.heroku)})[/]" if report.heroku else ""
+    reason, message = escape(report.reason or ""), escape(report.message or "")
+    err.print(f"[bold red]fail[/] [{reason}]: {message}{heroku}")
+    if report.fix:
+        err.print(f"  [bold]fix:[/] {escape(report.fix)}")
+
+
+# === push ===
 
 
 @cli.command("push", context_settings=CONTEXT_SETTINGS)

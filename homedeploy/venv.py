@@ -101,6 +101,7 @@ def create_venv(
     *,
     progress: Callable[[str], None] | None = None,
     pip_args: list[str] | None = None,
+    cwd: Path | None = None,
 ) -> VenvResult:
     """Create ``venv_dir`` with the stdlib venv module of ``interpreter`` and install requirements.
 
@@ -117,7 +118,7 @@ def create_venv(
         python = str(venv_python(venv_dir))
         command = [python, "-m", "pip", "install", "--disable-pip-version-check", "-r"]
         command += [str(requirements), *(pip_args or [])]
-        _run(command, tell, f"install {requirements.name}")
+        _run(command, tell, f"install {requirements.name}", cwd=cwd)
     return VenvResult(
         str(venv_dir),
         interpreter,
@@ -126,7 +127,9 @@ def create_venv(
     )
 
 
-def _run(command: list[str], tell: Callable[[str], None], what: str) -> None:
+def _run(
+    command: list[str], tell: Callable[[str], None], what: str, cwd: Path | None = None
+) -> None:
     lines: list[str] = []
     try:
         process = subprocess.Popen(
@@ -136,6 +139,7 @@ def _run(command: list[str], tell: Callable[[str], None], what: str) -> None:
             stdin=subprocess.DEVNULL,
             text=True,
             env={**os.environ, "PIP_PROGRESS_BAR": "off"},
+            cwd=cwd,  # pip resolves `-e .` and other relative paths from here
         )
     except OSError as error:
         raise ProjectError(f"could not {what}: {error.strerror}") from error

@@ -196,3 +196,13 @@ def run_doctor(path: Path, *, offline: bool = True, fix: bool = False) -> Doctor
         findings, notes = collect_findings(project)
     verdict = "fail" if any(f.is_error for f in findings) else "pass"
     return DoctorReport(str(root), verdict, findings, applied, notes)
+
+
+def collect_build_errors(folder: Path) -> list[Finding]:
+    """Build-stage errors only (what the buildpack rejects before installing), for the rehearsal's
+    exported commit, which is not a git repository."""
+    from homedeploy.rules import build
+
+    project = ProjectSnapshot(folder.resolve(), offline=True)
+    findings = [finding for rule in build.RULES for finding in rule(project)]
+    return [finding for finding in findings if finding.is_error]
