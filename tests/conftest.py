@@ -15,6 +15,9 @@ from click.testing import CliRunner, Result
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 
+# The Heroku stand-in's fixtures (`standin`, `flask_project`): tests/heroku_standin/fixtures.py
+pytest_plugins = ["heroku_standin.fixtures"]
+
 
 @pytest.fixture
 def shared_dir() -> Path:

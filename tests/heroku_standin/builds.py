@@ -8,6 +8,7 @@ can queue a plan on the app (``app.next_build``) to force an outcome:
 - ``{"mode": "no_matching_distribution", "requirement": "pywin32==306"}``
 - ``{"mode": "compile_failed"}`` (generic: Unable to install dependencies, Push rejected)
 - ``{"mode": "release_failed"}`` (build fine, release phase fails: release status "failed")
+- ``{"mode": "skip"}`` (answer as if the branch were not main/master: "skipping build", exit 0)
 """
 
 from __future__ import annotations
@@ -64,7 +65,10 @@ def receive(
         if app is None:
             return {"lines": [" !     No such app as " + name + "."], "exit": 1}
         for _old, new, ref in updates:
-            if ref not in ("refs/heads/main", "refs/heads/master"):
+            forced_skip = bool(app.next_build) and app.next_build[0].get("mode") == "skip"
+            if forced_skip:
+                app.next_build.pop(0)
+            if forced_skip or ref not in ("refs/heads/main", "refs/heads/master"):
                 return {
                     "lines": ["Pushed to branch other than [main, master], skipping build."],
                     "exit": 0,
