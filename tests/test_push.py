@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import subprocess
 import sys
 import types
 from dataclasses import dataclass, field
@@ -39,7 +41,10 @@ def test_first_deploy_with_create(standin: HerokuStandIn, flask_project: Path) -
         flask_project, "rev-parse", "HEAD"
     )
     assert all(r.auth_scheme == "Bearer" and r.auth_ok for r in standin.state.requests)
-    assert all(r.headers["Accept"] == "application/vnd.heroku+json; version=3" for r in standin.state.requests)
+    assert all(
+        r.headers["Accept"] == "application/vnd.heroku+json; version=3"
+        for r in standin.state.requests
+    )
     assert all(r.headers["User-Agent"].startswith("homedeploy/") for r in standin.state.requests)
 
 
@@ -91,7 +96,7 @@ def test_skipping_build_is_a_failure_even_though_git_succeeds(
     assert "skipping build" in done.stderr
     # homedeploy treats the same answer as a failure (stand-in forced to answer it on main).
     standin.state.apps[APP].next_build.append({"mode": "skip"})
-    code, out, err = push(str(flask_project), "--app", APP)
+    code, _out, err = push(str(flask_project), "--app", APP)
     assert code == 1
     assert "Pushed to branch other than [main, master], skipping build." in err
     assert "fix:" in err and "HEAD:main" in err
@@ -109,7 +114,7 @@ def test_build_failure_shows_headline_cause_and_fix(
     assert "push failed (build): Error: Unable to install dependencies using pip." in err
     assert "cause: No matching distribution found for pywin32==306" in err
     assert "homedeploy check-reqs requirements.txt" in err
-    code, out, _ = push(str(flask_project), "--app", APP, "--json")  # auto build now succeeds
+    code, _out, _ = push(str(flask_project), "--app", APP, "--json")  # auto build now succeeds
     assert code == 0
 
 
@@ -151,7 +156,9 @@ def test_wrong_key_401(
     assert not standin.state.git_requests and not standin.requests_to("POST", "^/apps$")
 
 
-def test_no_key_at_all(standin: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_key_at_all(
+    standin: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("HEROKU_API_KEY")
     monkeypatch.setenv("HEROKU_API_TOKEN", "x")
     code, _, err = push(str(flask_project), "--app", APP)
@@ -177,7 +184,7 @@ def test_name_taken_422(standin: HerokuStandIn, flask_project: Path) -> None:
 
 def test_create_existing_own_app_reuses_it(standin: HerokuStandIn, flask_project: Path) -> None:
     standin.add_app(APP)
-    code, out, err = push(str(flask_project), "--create", "--app", APP)
+    code, _out, err = push(str(flask_project), "--create", "--app", APP)
     assert code == 0, err
     assert "already exists in your account" in err
 
@@ -199,15 +206,19 @@ def test_verification_required(standin: HerokuStandIn, flask_project: Path) -> N
 
 
 def test_rate_limited_then_success(standin: HerokuStandIn, flask_project: Path) -> None:
-    standin.inject("GET", "^/account$", 429, "rate_limit", "Your account reached the API rate limit", times=2)
-    code, out, err = push(str(flask_project), "--create", "--app", APP)
+    standin.inject(
+        "GET", "^/account$", 429, "rate_limit", "Your account reached the API rate limit", times=2
+    )
+    code, _out, err = push(str(flask_project), "--create", "--app", APP)
     assert code == 0, err
     assert [r.status for r in standin.requests_to("GET", "^/account$")] == [429, 429, 200]
     assert "Heroku answered 429" in err
 
 
 def test_rate_limit_that_does_not_end(standin: HerokuStandIn, flask_project: Path) -> None:
-    standin.inject("GET", "^/account$", 429, "rate_limit", "Your account reached the API rate limit", times=99)
+    standin.inject(
+        "GET", "^/account$", 429, "rate_limit", "Your account reached the API rate limit", times=99
+    )
     code, _, err = push(str(flask_project), "--app", APP)
     assert code == 3
     assert "rate limit" in err and "wait a few minutes" in err
@@ -221,7 +232,10 @@ def test_503_then_success(standin: HerokuStandIn, flask_project: Path) -> None:
     assert [r.status for r in standin.requests_to("POST", "^/apps$")] == [503, 201]
 
 
-def test_web_url_not_answering(standin: HerokuStandIn, flask_project: Path) -> None:
+def test_web_url_not_answering(
+    standin: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMEDEPLOY_VERIFY_TIMEOUT", "1")
     standin.add_app(APP).web_status = 503
     code, _, err = push(str(flask_project), "--app", APP)
     assert code == 1
@@ -230,7 +244,10 @@ def test_web_url_not_answering(standin: HerokuStandIn, flask_project: Path) -> N
     assert not standin.requests_to("POST", "/releases$")
 
 
-def test_web_url_not_answering_rolls_back(standin: HerokuStandIn, flask_project: Path) -> None:
+def test_web_url_not_answering_rolls_back(
+    standin: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMEDEPLOY_VERIFY_TIMEOUT", "1")
     assert push(str(flask_project), "--create", "--app", APP)[0] == 0  # v2 works
     commit_change(flask_project)
     app = standin.state.apps[APP]
@@ -245,7 +262,10 @@ def test_web_url_not_answering_rolls_back(standin: HerokuStandIn, flask_project:
     ]
 
 
-def test_rollback_on_fail_without_earlier_deploy(standin: HerokuStandIn, flask_project: Path) -> None:
+def test_rollback_on_fail_without_earlier_deploy(
+    standin: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMEDEPLOY_VERIFY_TIMEOUT", "1")
     standin.add_app(APP).web_status = 502
     code, _, err = push(str(flask_project), "--app", APP, "--rollback-on-fail")
     assert code == 1
@@ -254,7 +274,7 @@ def test_rollback_on_fail_without_earlier_deploy(standin: HerokuStandIn, flask_p
 
 def test_same_commit_again_is_up_to_date(standin: HerokuStandIn, flask_project: Path) -> None:
     assert push(str(flask_project), "--create", "--app", APP)[0] == 0
-    code, out, err = push(str(flask_project))
+    code, _out, err = push(str(flask_project))
     assert code == 0, err
     assert "already has this commit" in err
     assert len(standin.state.apps[APP].releases) == 2
@@ -324,7 +344,9 @@ class _DoctorReport:
     findings: list[_Finding] = field(default_factory=list)
 
 
-def _fake_doctor(monkeypatch: pytest.MonkeyPatch, report: _DoctorReport) -> list[tuple[Path, bool, bool]]:
+def _fake_doctor(
+    monkeypatch: pytest.MonkeyPatch, report: _DoctorReport
+) -> list[tuple[Path, bool, bool]]:
     calls: list[tuple[Path, bool, bool]] = []
 
     def run_doctor(path: Path, *, offline: bool = True, fix: bool = False) -> _DoctorReport:
@@ -340,7 +362,14 @@ def _fake_doctor(monkeypatch: pytest.MonkeyPatch, report: _DoctorReport) -> list
 def test_doctor_errors_stop_the_push(
     standin: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    finding = _Finding("error", "procfile-target", "hello:app does not exist", "Procfile", 1, "use hello:application")
+    finding = _Finding(
+        "error",
+        "procfile-target",
+        "hello:app does not exist",
+        "Procfile",
+        1,
+        "use hello:application",
+    )
     calls = _fake_doctor(monkeypatch, _DoctorReport("fail", [finding]))
     code, _, err = push(str(flask_project), "--create", "--app", APP)
     assert code == 1
@@ -354,7 +383,9 @@ def test_doctor_errors_stop_the_push(
 def test_doctor_warnings_do_not_stop(
     standin: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _fake_doctor(monkeypatch, _DoctorReport("pass", [_Finding("warning", "w", "runtime.txt is deprecated")]))
+    _fake_doctor(
+        monkeypatch, _DoctorReport("pass", [_Finding("warning", "w", "runtime.txt is deprecated")])
+    )
     code, _, err = push(str(flask_project), "--create", "--app", APP)
     assert code == 0, err
     assert "runtime.txt is deprecated" in err
@@ -369,9 +400,9 @@ def _credential_env_for(standin: HerokuStandIn) -> dict[str, str]:
     return credential_env(standin.key, standin.git_url)
 
 
-def _git_push_plain(project: Path, refspec: str, extra: dict[str, str]) -> "subprocess.CompletedProcess[str]":
-    import subprocess
-
+def _git_push_plain(
+    project: Path, refspec: str, extra: dict[str, str]
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         ["git", "push", "heroku", refspec],
         cwd=project,
@@ -388,18 +419,20 @@ def test_key_never_in_argv_git_config_files_or_output(
 ) -> None:
     from conftest import run_homedeploy
 
-    import shutil
-
     real_git = shutil.which("git")
     wrappers = tmp_path / "bin"
     wrappers.mkdir()
     argv_log = tmp_path / "git-argv.log"
     wrapper = wrappers / "git"
     # Logs the argv of every git homedeploy (GitPython) runs, then runs the real git.
-    wrapper.write_text(f'#!/bin/sh\nprintf "%s\\n" "git $*" >> "{argv_log}"\nexec "{real_git}" "$@"\n')
+    wrapper.write_text(
+        f'#!/bin/sh\nprintf "%s\\n" "git $*" >> "{argv_log}"\nexec "{real_git}" "$@"\n'
+    )
     wrapper.chmod(0o755)
     env = {"PATH": f"{wrappers}{os.pathsep}{os.environ['PATH']}"}
-    first = run_homedeploy("push", str(flask_project), "--create", "--app", APP, env=env, timeout=120)
+    first = run_homedeploy(
+        "push", str(flask_project), "--create", "--app", APP, env=env, timeout=120
+    )
     assert first.returncode == 0, first.stdout + first.stderr
     standin.state.apps[APP].next_build.append({"mode": "no_matching_distribution"})
     commit_change(flask_project)

@@ -60,7 +60,9 @@ class HerokuStandIn:
 
     def start(self) -> HerokuStandIn:
         for server in (self.api, self.git, self.web):
-            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread = threading.Thread(
+                target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+            )
             thread.start()
             self._threads.append(thread)
         return self

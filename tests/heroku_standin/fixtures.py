@@ -34,9 +34,7 @@ def standin(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HerokuS
 
 
 def git(project: Path, *args: str) -> str:
-    done = subprocess.run(
-        ["git", *args], cwd=project, capture_output=True, text=True, check=True
-    )
+    done = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=True)
     return done.stdout.strip()
 
 
