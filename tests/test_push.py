@@ -109,7 +109,7 @@ def test_build_failure_shows_headline_cause_and_fix(
     standin.add_app(APP).next_build.append(
         {"mode": "no_matching_distribution", "requirement": "pywin32==306"}
     )
-    code, out, err = push(str(flask_project), "--app", APP)
+    code, _out, err = push(str(flask_project), "--app", APP)
     assert code == 1
     assert "push failed (build): Error: Unable to install dependencies using pip." in err
     assert "cause: No matching distribution found for pywin32==306" in err
