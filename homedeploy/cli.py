@@ -833,7 +833,7 @@ def apps_command(as_json: bool) -> None:
         return
     table = Table(title=f"Apps of {escape(report.account)}", title_justify="left")
     for column in ("name", "region", "web URL", "released"):
-        table.add_column(column)
+        table.add_column(column, overflow="fold")
     for app in report.apps:
         table.add_row(
             escape(app.name), app.region or "", escape(app.web_url or ""), app.released_at or "-"
