@@ -71,33 +71,39 @@ class ProjectFiles:
     found: bool
     files: list[DistFile] = field(default_factory=list)
 
-    def versions(self) -> list[str]:
-        """Distinct versions, oldest first (by PEP 440 ordering; unparsable ones dropped)."""
+    def _grouped(self) -> dict[str, list[DistFile]]:
+        """Files by normalised version string (computed once; projects have thousands)."""
+        cached = self.__dict__.get("_by_version")
+        if cached is not None:
+            return cached
         from packaging.version import InvalidVersion, Version
 
-        parsed = {}
+        grouped: dict[str, list[DistFile]] = {}
+        order: dict[str, Version] = {}
         for item in self.files:
             try:
-                parsed[item.version] = Version(item.version)
+                parsed = Version(item.version)
             except InvalidVersion:
                 continue
-        return sorted(parsed, key=parsed.__getitem__)
+            key = str(parsed)
+            grouped.setdefault(key, []).append(item)
+            order[key] = parsed
+        result = {key: grouped[key] for key in sorted(grouped, key=order.__getitem__)}
+        self.__dict__["_by_version"] = result
+        return result
+
+    def versions(self) -> list[str]:
+        """Distinct versions, oldest first (by PEP 440 ordering; unparsable ones dropped)."""
+        return list(self._grouped())
 
     def files_for(self, version: str) -> list[DistFile]:
         from packaging.version import InvalidVersion, Version
 
         try:
-            wanted = Version(version)
+            key = str(Version(version))
         except InvalidVersion:
             return [item for item in self.files if item.version == version]
-        result = []
-        for item in self.files:
-            try:
-                if Version(item.version) == wanted:
-                    result.append(item)
-            except InvalidVersion:
-                continue
-        return result
+        return list(self._grouped().get(key, []))
 
 
 def redact(url: str) -> str:

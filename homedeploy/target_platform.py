@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -80,24 +80,25 @@ class TargetPlatform:
 
     def wheel_fits(self, filename: str) -> bool:
         """True when a wheel file of this name installs on the target."""
-        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
-
-        try:
-            _, _, _, wheel_tags = parse_wheel_filename(filename)
-        except InvalidWheelFilename:
+        if not filename.endswith(".whl"):
             return False
-        return not wheel_tags.isdisjoint(self.tags)
+        # Tags are the last three dash-separated fields; each may be a dotted set.
+        parts = filename[:-4].split("-")
+        if len(parts) < 5:
+            return False
+        interpreters, abis, platforms = (part.split(".") for part in parts[-3:])
+        names = self.tag_strings
+        return any(f"{i}-{a}-{p}" in names for i in interpreters for a in abis for p in platforms)
+
+    @cached_property
+    def tag_strings(self) -> frozenset[str]:
+        return frozenset(str(tag) for tag in self.tags)
 
     def python_fits(self, requires_python: str | None) -> bool:
         """True when a file's ``Requires-Python`` admits the target Python (or says nothing)."""
         if not requires_python:
             return True
-        from packaging.specifiers import InvalidSpecifier, SpecifierSet
-
-        try:
-            return SpecifierSet(requires_python).contains(self.full_version, prereleases=True)
-        except InvalidSpecifier:
-            return True
+        return _python_fits(requires_python, self.full_version)
 
     @property
     def full_version(self) -> str:
@@ -135,6 +136,18 @@ class TargetPlatform:
             return any(marker.evaluate({**environment, "extra": extra}) for extra in extras)
         except (InvalidMarker, UndefinedComparison):
             return True
+
+
+@lru_cache(maxsize=4096)
+def _python_fits(requires_python: str, full_version: str) -> bool:
+    """Memoised: a freeze's projects repeat the same few Requires-Python strings thousands of
+    times."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        return SpecifierSet(requires_python).contains(full_version, prereleases=True)
+    except InvalidSpecifier:
+        return True
 
 
 def parse_python_option(value: str) -> str:

@@ -1,0 +1,702 @@
+"""``homedeploy check-reqs``: a verdict for every requirements line, and files that install.
+
+One pass over a polluted freeze replaces the day of one-failure-per-push Heroku builds: read the
+file (any encoding, includes), learn what the app needs (its imports, its Procfile), ask the
+configured indexes about every name at once, resolve the needed set for Heroku's Python and
+platform, then judge each line: keep, drop (conda-only, OS-only, local path, unused), repin (the
+version is missing or has no wheel for the target), or error (the app needs it and nothing
+installable exists). ``write`` turns the result into requirements.in and requirements.txt.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homedeploy.app_imports import AppNeed, app_needs
+from homedeploy.errors import UsageError
+from homedeploy.package_index import (
+    IndexSources,
+    PackageIndex,
+    ProjectFiles,
+    pip_index_sources,
+    redact,
+)
+from homedeploy.requirements_file import (
+    EDITABLE,
+    INCLUDE,
+    INVALID,
+    LOCAL_PATH,
+    OPTION,
+    REQUIREMENT,
+    URL,
+    RequirementLine,
+    RequirementsFile,
+    read_requirements,
+)
+from homedeploy.target_platform import TargetPlatform, target_for_app
+from homedeploy.target_resolution import REQUESTED, Resolution, resolve
+
+KEEP, DROP, REPIN, ERROR, ADD = "keep", "drop", "repin", "error", "add"
+
+# Packages that exist only as conda packages, or whose versions in an Anaconda freeze do.
+CONDA_ONLY_RE = re.compile(
+    r"^(conda|conda-build|conda-verify|conda-package-handling|conda-content-trust|"
+    r"conda-libmamba-solver|anaconda-.*|navigator-updater|mkl-fft|mkl-random|mkl-service|"
+    r"clyent|blaze|odo|datashape|menuinst|pycosat|libmambapy)$"
+)
+# Packages that only install (or only mean anything) on Windows or macOS.
+OS_ONLY_RE = re.compile(
+    r"^(pywin32|pypiwin32|pywin32-ctypes|pywinpty|pywinauto|comtypes|wmi|winshell|"
+    r"windows-curses|win-unicode-console|winkerberos|pyreadline3?|py2exe|"
+    r"appscript|appnope|pyobjc.*|py2app|rumps|pync|macfsevents|xlwings)$"
+)
+_OS_TAG_RE = re.compile(r"(^|\.)(win|macosx|ios|android)")
+# Source-only packages with a binary twin on the index.
+BINARY_TWIN = {"psycopg2": "psycopg2-binary"}
+
+
+@dataclass
+class LineVerdict:
+    """The verdict on one requirements line (``line`` is None for a package we add)."""
+
+    line: int | None
+    text: str
+    name: str | None
+    verdict: str
+    reason: str
+    replacement: str | None = None
+    file: str = ""
+
+
+@dataclass
+class WrittenFile:
+    """A file ``--write`` wrote, the backup of what it replaced, and how it was made."""
+
+    path: str
+    backup: str | None
+    how: str
+
+
+@dataclass
+class CheckReport:
+    """Everything check-reqs found; :meth:`to_json` is the ``--json`` shape."""
+
+    python: str
+    platform: str
+    python_origin: str
+    requirements_path: Path
+    app_dir: Path
+    encoding: str
+    lines: list[LineVerdict] = field(default_factory=list)
+    requirements_in: list[str] = field(default_factory=list)
+    top_level_reasons: dict[str, str] = field(default_factory=dict)
+    pins: list[str] = field(default_factory=list)
+    written: list[WrittenFile] = field(default_factory=list)
+    method: str = ""
+    sources: str = ""
+    blocked: str | None = None
+    wrote: bool = False
+
+    def counts(self) -> dict[str, int]:
+        result = {KEEP: 0, DROP: 0, REPIN: 0, ERROR: 0, ADD: 0}
+        for verdict in self.lines:
+            result[verdict.verdict] = result.get(verdict.verdict, 0) + 1
+        return result
+
+    @property
+    def problems(self) -> int:
+        return sum(1 for verdict in self.lines if verdict.verdict != KEEP)
+
+    @property
+    def exit_code(self) -> int:
+        """0 clean (or written), 1 problems found (or nothing could be written)."""
+        if self.wrote:
+            return 0
+        return 1 if self.problems or self.blocked else 0
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "target": {"python": self.python, "platform": self.platform},
+            "lines": [
+                {
+                    "line": v.line,
+                    "text": v.text,
+                    "name": v.name,
+                    "verdict": v.verdict,
+                    "reason": v.reason,
+                    "replacement": v.replacement,
+                    "file": v.file,
+                }
+                for v in self.lines
+            ],
+            "requirements_in": list(self.requirements_in),
+            "written": [{"path": w.path, "backup": w.backup, "how": w.how} for w in self.written],
+        }
+
+
+@dataclass
+class Assessment:
+    """What the indexes say about one project, for the target."""
+
+    project: ProjectFiles
+    usable: list[str]  # versions with a wheel that installs on the target, oldest first
+    sdist_versions: list[str]
+    os_only: bool
+    conda_only: bool
+
+    @property
+    def found(self) -> bool:
+        return self.project.found and bool(self.project.files)
+
+    @property
+    def newest(self) -> str | None:
+        return self.usable[-1] if self.usable else None
+
+    def nearest(self, version: str) -> str | None:
+        """The closest version with a wheel for the target: the next newer one, else older."""
+        from packaging.version import InvalidVersion, Version
+
+        if not self.usable:
+            return None
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            return self.newest
+        newer = [v for v in self.usable if Version(v) > wanted]
+        return newer[0] if newer else self.usable[-1]
+
+
+def _canonical(name: str) -> str:
+    from packaging.utils import canonicalize_name
+
+    return str(canonicalize_name(name))
+
+
+def assess(project: ProjectFiles, target: TargetPlatform) -> Assessment:
+    """Sort a project's files into what installs on the target and what does not."""
+    usable = []
+    sdists = []
+    for version in project.versions():
+        files = [f for f in project.files_for(version) if not f.yanked]
+        if any(
+            f.is_wheel and target.wheel_fits(f.filename) and target.python_fits(f.requires_python)
+            for f in files
+        ):
+            usable.append(version)
+        if any(not f.is_wheel and target.python_fits(f.requires_python) for f in files):
+            sdists.append(version)
+    wheels = [f for f in project.files if f.is_wheel]
+    platform_only = bool(wheels) and all(
+        _OS_TAG_RE.search(f.filename.rsplit("-", 1)[-1]) for f in wheels
+    )
+    os_only = bool(OS_ONLY_RE.match(project.name)) or (platform_only and not sdists)
+    return Assessment(project, usable, sdists, os_only, bool(CONDA_ONLY_RE.match(project.name)))
+
+
+def _major(version: str) -> int | None:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version).release[0]
+    except InvalidVersion:
+        return None
+
+
+def _is_stale(version: str, assessment: Assessment) -> bool:
+    """A pin a major release (or a CalVer year) behind the newest installable version."""
+    newest = assessment.newest
+    if newest is None:
+        return False
+    pinned, latest = _major(version), _major(newest)
+    return pinned is not None and latest is not None and pinned < latest
+
+
+def _pin_problem(line: RequirementLine, assessment: Assessment, target: TargetPlatform) -> str:
+    """Why an exact pin cannot stay, or "" when it installs on the target as it is."""
+    version = line.pinned_version
+    if version is None:
+        return ""
+    name = line.name or ""
+    versions = assessment.project.versions()
+    if not assessment.project.files_for(version):
+        newest = versions[-1] if versions else "none"
+        conda = " (a conda-only release)" if assessment.conda_only else ""
+        return f"{name} {version} is not on the package index{conda}; newest there: {newest}"
+    if version in assessment.usable:
+        if _is_stale(version, assessment):
+            return (
+                f"{name} {version} is a major release behind {assessment.newest}, the newest with "
+                f"a wheel for {target.description}; old releases predate this Python"
+            )
+        return ""
+    files = assessment.project.files_for(version)
+    if all(not target.python_fits(f.requires_python) for f in files):
+        return f"{name} {version} does not support Python {target.python} (Requires-Python)"
+    nearest = assessment.nearest(version)
+    hint = f"; nearest with one: {nearest}" if nearest else ""
+    return (
+        f"{name} {version} has no wheel for {target.description} "
+        f"(pip would build it from source){hint}"
+    )
+
+
+def _unusable_reason(name: str, assessment: Assessment | None, target: TargetPlatform) -> str:
+    """Why nothing of ``name`` can be installed on the target, or "" when something can."""
+    if assessment is None or not assessment.found:
+        conda = " (a conda-only package)" if assessment and assessment.conda_only else ""
+        if assessment is None or CONDA_ONLY_RE.match(_canonical(name)):
+            conda = " (a conda-only package)"
+        return f"{name} is not on the package index at all{conda}"
+    if assessment.os_only:
+        return f"{name} is only for Windows or macOS; Heroku runs Linux"
+    if all(item.yanked for item in assessment.project.files):
+        conda = " (a conda-only package)" if assessment.conda_only else ""
+        return f"every release of {name} on the package index is yanked{conda}"
+    if not assessment.usable and not assessment.sdist_versions:
+        return f"no release of {name} installs on {target.description}"
+    return ""
+
+
+@dataclass
+class _TopLevel:
+    name: str
+    requirement: str
+    why: str
+    source_only: str | None = None  # version to pin when only an sdist exists
+
+
+def _need_key(need: AppNeed, names_in_file: set[str]) -> str:
+    """The distribution a need refers to, preferring the spelling the file already uses."""
+    candidates = [_canonical(need.dist)]
+    if need.import_name:
+        candidates.append(_canonical(need.import_name.split(".")[0]))
+    for candidate in candidates:
+        if candidate in names_in_file:
+            return candidate
+    return candidates[0]
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def _inside(location: str, base_dir: Path, app_dir: Path) -> bool:
+    """Whether a local path requirement points into the app folder (present on Heroku)."""
+    from urllib.parse import unquote, urlsplit
+
+    raw = unquote(urlsplit(location).path) if location.startswith("file:") else location
+    candidate = Path(raw).expanduser()
+    if not candidate.is_absolute():
+        candidate = base_dir / candidate
+    try:
+        candidate.resolve().relative_to(app_dir.resolve())
+    except ValueError:
+        return False
+    return True
+
+
+def _file_options(requirements: RequirementsFile) -> list[tuple[str, str | None]]:
+    return [
+        (line.option, line.value)
+        for line in requirements.lines
+        if line.kind == OPTION and line.option is not None
+    ]
+
+
+def _remote_option(line: RequirementLine) -> bool:
+    """Index options that mean the same on Heroku (http URLs), as opposed to local folders."""
+    if line.option in ("--index-url", "--extra-index-url", "--find-links"):
+        return bool(line.value and re.match(r"^https?://", line.value))
+    return line.option in ("--trusted-host", "--pre", "--prefer-binary")
+
+
+def check_requirements(
+    requirements: Path | None = None,
+    app: Path | None = None,
+    *,
+    python: str | None = None,
+    write: bool = False,
+    offline: bool = False,
+) -> CheckReport:
+    """Judge every line of ``requirements`` for the app at ``app``; optionally write the result.
+
+    Raises :class:`UsageError` for unreadable input and :class:`NetworkError` when an index is
+    unreachable (or, ``offline``, not cached); all findings are returned in the report.
+    """
+    app_dir = app if app is not None else (requirements.parent if requirements else Path("."))
+    if not app_dir.is_dir():
+        raise UsageError(
+            f"the app folder {app_dir} does not exist",
+            path=app_dir,
+            fix="pass the folder holding the app's Python files with --app.",
+        )
+    req_path = requirements if requirements is not None else app_dir / "requirements.txt"
+    parsed = read_requirements(req_path)
+    target = target_for_app(app_dir, python)
+    needs = app_needs(app_dir)
+    report = CheckReport(
+        target.python,
+        target.platform_tag,
+        target.origin,
+        req_path,
+        app_dir,
+        parsed.encoding,
+    )
+    sources = pip_index_sources(_file_options(parsed))
+    report.sources = sources.describe()
+    index = PackageIndex(sources, offline=offline)
+
+    named_lines = [
+        line
+        for line in parsed.lines
+        if line.name and line.kind in (REQUIREMENT, LOCAL_PATH, URL, EDITABLE)
+    ]
+    names_in_file = {_canonical(line.name or "") for line in named_lines}
+    procfile_web = _has_web_process(app_dir)
+    if not procfile_web and not any(_canonical(n.dist) == "gunicorn" for n in needs):
+        needs.append(
+            AppNeed(
+                "gunicorn",
+                "Heroku serves the app with gunicorn (no Procfile web process yet)",
+                "Procfile",
+            )
+        )
+    need_keys = {_need_key(need, names_in_file): need for need in needs}
+    lookups = sorted(names_in_file | set(need_keys) | set(BINARY_TWIN.values()))
+    projects = index.projects(lookups)
+    assessments = {name: assess(project, target) for name, project in projects.items()}
+
+    # Top-level set: what the app needs, spelt as the file spells it, with its extras.
+    line_for: dict[str, RequirementLine] = {}
+    for line in named_lines:
+        line_for.setdefault(_canonical(line.name or ""), line)
+    top: dict[str, _TopLevel] = {}
+    need_errors: dict[str, str] = {}
+    for key, need in need_keys.items():
+        assessment = assessments.get(key)
+        problem = _unusable_reason(need.dist, assessment, target)
+        if not problem and assessment is not None and not assessment.usable:
+            twin = BINARY_TWIN.get(key)
+            if twin and assessments[twin].usable:
+                key, assessment = twin, assessments[twin]
+            else:
+                top[key] = _TopLevel(
+                    need.dist, need.dist, need.why, source_only=assessment.sdist_versions[-1]
+                )
+                continue
+        if problem:
+            if not need.optional:
+                need_errors[key] = f"{problem}, but the app needs it ({need.why})"
+            continue
+        source = line_for.get(key)
+        display = source.name if source is not None and source.name else need.dist
+        requirement = display
+        if source is not None and source.kind == REQUIREMENT:
+            if source.extras:
+                requirement += "[" + ",".join(source.extras) + "]"
+            if source.specifier and source.pinned_version is None:
+                requirement += source.specifier
+            if source.markers:
+                requirement += f"; {source.markers}"
+        top[_canonical(display)] = _TopLevel(display, requirement, need.why)
+
+    report.requirements_in = [entry.requirement for entry in top.values()]
+    report.top_level_reasons = {entry.requirement: entry.why for entry in top.values()}
+    preferences = []
+    for line in named_lines:
+        version = line.pinned_version
+        key = _canonical(line.name or "")
+        usable = key in assessments and version in assessments[key].usable
+        if version and usable and not _is_stale(version, assessments[key]):
+            preferences.append(f"{key}=={version}")
+    resolver_lines = [
+        line.text
+        for line in parsed.lines
+        if line.kind == OPTION and _remote_option(line) and line.option != "--find-links"
+    ]
+    resolver_lines += [entry.requirement for entry in top.values() if not entry.source_only]
+    resolution: Resolution | None = None
+    if any(not entry.source_only for entry in top.values()):
+        resolution = resolve(
+            "".join(f"{text}\n" for text in resolver_lines),
+            target,
+            sources,
+            preferences=preferences,
+            use_pip_tools=write,
+            offline=offline,
+        )
+        resolution = _verified(resolution, index, target, sources, resolver_lines, offline)
+        report.method = resolution.method
+    resolved = dict(resolution.versions) if resolution else {}
+    for key, entry in top.items():
+        if entry.source_only:
+            resolved[key] = entry.source_only
+
+    for line in parsed.lines:
+        report.lines.append(
+            _judge(line, report, assessments, resolved, top, need_errors, target, resolution)
+        )
+    covered = {_canonical(v.name) for v in report.lines if v.name}
+    for key, message in need_errors.items():
+        if key not in covered:
+            report.lines.append(LineVerdict(None, "", key, ERROR, message, None, ""))
+    for key, entry in top.items():
+        if key not in covered:
+            pin = resolved.get(key)
+            report.lines.append(
+                LineVerdict(
+                    None,
+                    "",
+                    entry.name,
+                    ADD,
+                    f"not in the file, but {entry.why}",
+                    f"{entry.name}=={pin}" if pin else entry.name,
+                    "",
+                )
+            )
+    report.pins = [f"{name}=={version}" for name, version in sorted(resolved.items())]
+    if need_errors:
+        report.blocked = "the app needs packages that nothing on the index installs: " + ", ".join(
+            sorted(need_errors)
+        )
+    if write:
+        if report.blocked:
+            return report
+        _write(report, top, resolution, resolved, target)
+    return report
+
+
+def _has_web_process(app_dir: Path) -> bool:
+    path = app_dir / "Procfile"
+    try:
+        text = path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(line.strip().startswith("web:") for line in text.splitlines())
+
+
+def _verified(
+    resolution: Resolution,
+    index: PackageIndex,
+    target: TargetPlatform,
+    sources: IndexSources,
+    resolver_lines: list[str],
+    offline: bool,
+) -> Resolution:
+    """Check that every pin has a wheel for the target; re-resolve with pip if one has not.
+
+    pip-compile under a local interpreter resolves for this machine, which may accept wheels
+    Heroku does not (a newer glibc); pip's target-aware resolution cannot.
+    """
+    projects = index.projects([pin.name for pin in resolution.pins])
+    for pin in resolution.pins:
+        files = projects[pin.name].files_for(pin.version)
+        if not any(f.is_wheel and target.wheel_fits(f.filename) for f in files):
+            if resolution.compiled_text is None:
+                return resolution
+            return resolve(
+                "".join(f"{text}\n" for text in resolver_lines),
+                target,
+                sources,
+                preferences=[],
+                use_pip_tools=False,
+                offline=offline,
+            )
+    return resolution
+
+
+def _judge(
+    line: RequirementLine,
+    report: CheckReport,
+    assessments: dict[str, Assessment],
+    resolved: dict[str, str],
+    top: dict[str, _TopLevel],
+    need_errors: dict[str, str],
+    target: TargetPlatform,
+    resolution: Resolution | None,
+) -> LineVerdict:
+    """The verdict for one line of the user's file."""
+    where = _relative(line.path, report.requirements_path.parent)
+    verdict = LineVerdict(line.line, line.text, line.name, KEEP, "", None, where)
+
+    def decide(kind: str, reason: str, replacement: str | None = None) -> LineVerdict:
+        verdict.verdict, verdict.reason, verdict.replacement = kind, reason, replacement
+        return verdict
+
+    if line.kind == INVALID:
+        return decide(ERROR, f"pip rejects line {line.line}: {line.reason}")
+    if line.kind == INCLUDE:
+        return decide(KEEP, f"includes {line.value}; its lines are judged one by one")
+    if line.kind == OPTION:
+        if _remote_option(line) or line.option in ("--require-hashes", "--only-binary"):
+            return decide(KEEP, f"pip option {line.option}, valid on Heroku too")
+        if line.option in ("--find-links", "--extra-index-url", "--index-url"):
+            return decide(
+                DROP,
+                f"{line.option} {redact(line.value or '')} is a folder on this machine; "
+                "Heroku's build cannot see it",
+            )
+        return decide(KEEP, f"pip option {line.option}")
+    key = _canonical(line.name) if line.name else None
+    if key is None:
+        if line.is_local and _inside(line.url or "", line.path.parent, report.app_dir):
+            return decide(KEEP, "a path inside the app folder, which Heroku has too")
+        return decide(DROP, f"a local path ({line.url}); Heroku's build cannot see it")
+    assessment = assessments.get(key)
+    used = key in resolved or key in top
+    pin = resolved.get(key)
+    replacement = f"{line.name}=={pin}" if pin else None
+    if key in need_errors:
+        return decide(ERROR, need_errors[key])
+    if line.constraint and not used:
+        return decide(DROP, "a constraint on a package the app does not use")
+    if line.kind in (LOCAL_PATH, EDITABLE, URL):
+        if line.is_local and not _inside(line.url or "", line.path.parent, report.app_dir):
+            if used:
+                return decide(
+                    REPIN,
+                    f"a local path ({line.url}), which Heroku's build cannot see; the index has it",
+                    replacement,
+                )
+            return decide(
+                DROP,
+                f"a local path ({line.url}), e.g. from a conda build folder; "
+                f"{_why_unused(line, assessment, target)}",
+            )
+        if used:
+            return decide(KEEP, "installed from its URL on Heroku too")
+        return decide(DROP, _why_unused(line, assessment, target))
+    if not target.marker_holds(line.markers, line.extras) and not used:
+        return decide(
+            DROP, f"its marker ({line.markers}) excludes {target.description}; not needed there"
+        )
+    if not used:
+        return decide(DROP, _why_unused(line, assessment, target))
+    why = _why_used(key, top, resolution)
+    if assessment is not None and key in top and top[key].source_only:
+        return decide(
+            KEEP,
+            f"{why}; no wheel for {target.description} in any release, so Heroku builds "
+            f"{top[key].source_only} from source",
+            replacement if line.pinned_version != top[key].source_only else None,
+        )
+    problem = _pin_problem(line, assessment, target) if assessment is not None else ""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        satisfied = pin is None or SpecifierSet(line.specifier).contains(pin, prereleases=True)
+    except InvalidSpecifier:
+        satisfied = False
+    if satisfied and not problem:
+        return decide(KEEP, why)
+    if not problem:
+        problem = f"{line.name} {line.specifier} conflicts with the set that installs"
+    return decide(REPIN, f"{problem}; {why}", replacement)
+
+
+def _why_used(key: str, top: dict[str, _TopLevel], resolution: Resolution | None) -> str:
+    if key in top:
+        return top[key].why
+    if resolution is not None:
+        for pin in resolution.pins:
+            if pin.name == key:
+                parents = [p for p in pin.required_by if p != REQUESTED]
+                if parents:
+                    return "needed by " + ", ".join(parents)
+    return "needed by the app's packages"
+
+
+def _why_unused(
+    line: RequirementLine, assessment: Assessment | None, target: TargetPlatform
+) -> str:
+    """The most useful reason to drop a line the app does not need."""
+    name = line.name or ""
+    if assessment is not None and assessment.found and line.kind == REQUIREMENT:
+        problem = _pin_problem(line, assessment, target)
+        if problem and "not on the package index" in problem:
+            return f"{problem}; the app does not use it"
+    unusable = _unusable_reason(name, assessment, target)
+    if unusable:
+        return f"{unusable}; the app does not use it"
+    if assessment is not None and line.kind == REQUIREMENT:
+        problem = _pin_problem(line, assessment, target)
+        if problem and "no wheel" in problem:
+            return f"{problem}; the app does not use it anyway"
+    return "not used by the app (nothing imports it, and no needed package depends on it)"
+
+
+def _origin(origin: str) -> str:
+    return "Heroku's default" if origin == "default" else origin
+
+
+def _requirements_in_text(top: dict[str, _TopLevel], target: TargetPlatform) -> str:
+    lines = [
+        "# The packages this app uses directly; requirements.txt pins them and their dependencies.",
+        f"# Written by homedeploy check-reqs for {target.description} (Heroku).",
+    ]
+    for entry in top.values():
+        lines.append(f"{entry.requirement}  # {entry.why}")
+    return "\n".join(lines) + "\n"
+
+
+def _requirements_txt_text(
+    report: CheckReport,
+    top: dict[str, _TopLevel],
+    resolution: Resolution | None,
+    resolved: dict[str, str],
+    target: TargetPlatform,
+) -> str:
+    header = [
+        "#",
+        f"# This file is autogenerated by homedeploy check-reqs for {target.description}",
+        f"# (Python from {_origin(report.python_origin)}), {report.method or 'no resolver run'}.",
+        "# Every pin has a wheel for that target. To change it, edit requirements.in and run:",
+        "#",
+        "#    homedeploy check-reqs --write",
+        "#",
+    ]
+    body: list[str] = []
+    via: dict[str, list[str]] = {}
+    if resolution is not None:
+        for pin in resolution.pins:
+            via[pin.name] = list(pin.required_by)
+    for key, entry in top.items():
+        if entry.source_only:
+            via[key] = [REQUESTED + " (no wheel for the target: Heroku builds it from source)"]
+    for name, version in sorted(resolved.items()):
+        body.append(f"{name}=={version}")
+        parents = via.get(name) or [REQUESTED]
+        if len(parents) == 1:
+            body.append(f"    # via {parents[0]}")
+        else:
+            body.append("    # via")
+            body.extend(f"    #   {parent}" for parent in parents)
+    return "\n".join(header + body) + "\n"
+
+
+def _write(
+    report: CheckReport,
+    top: dict[str, _TopLevel],
+    resolution: Resolution | None,
+    resolved: dict[str, str],
+    target: TargetPlatform,
+) -> None:
+    """Write requirements.in and requirements.txt into the app folder, backing up old ones."""
+    from homedeploy.fileio import write_new_file
+
+    in_text = _requirements_in_text(top, target)
+    txt_text = _requirements_txt_text(report, top, resolution, resolved, target)
+    for name, text, how in (
+        ("requirements.in", in_text, "the packages the app uses directly"),
+        ("requirements.txt", txt_text, report.method or "pinned from requirements.in"),
+    ):
+        path = report.app_dir / name
+        backup = write_new_file(path, text, force=True)
+        report.written.append(WrittenFile(str(path), str(backup) if backup else None, how))
+    report.wrote = True
