@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import netrc
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -72,7 +73,7 @@ def from_netrc(path: Path) -> Credential | None:
         raise CredentialError(
             f"cannot parse the netrc file: {message}",
             path=error.filename or path,
-            line=error.lineno,
+            line=_error_line(path, message, error.lineno),
             fix="each entry must read 'machine api.heroku.com login <email> password <key>'; "
             "fix or remove that line, or set HEROKU_API_KEY instead.",
         ) from None
@@ -86,6 +87,26 @@ def from_netrc(path: Path) -> Credential | None:
     if entry is None or not entry[2]:
         return None
     return Credential(key=entry[2], source=f"{path} (machine {API_HOST})", login=entry[0] or None)
+
+
+def _error_line(path: Path, message: str, reported: int | None) -> int | None:
+    """The line holding the token Python's netrc complained about.
+
+    Python counts the newline after a bad token, so it often reports the next line (even one
+    past the end of the file); the token itself pins the real line.
+    """
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return reported
+    if reported is None:
+        return None
+    token = re.search(r"'([^']+)'", message)
+    if token:
+        for number in range(min(reported, len(lines)), 0, -1):
+            if token.group(1) in lines[number - 1].split():
+                return number
+    return min(reported, max(len(lines), 1))
 
 
 def _heroku_cli_account(env: Mapping[str, str]) -> str | None:
