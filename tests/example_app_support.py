@@ -25,13 +25,26 @@ def gunicorn_bin() -> str:
 
 @contextmanager
 def serve_example(
-    port: int, *, workers: int = 1, env: dict[str, str] | None = None, extra: tuple[str, ...] = (), timeout: float = 30
+    port: int,
+    *,
+    workers: int = 1,
+    env: dict[str, str] | None = None,
+    extra: tuple[str, ...] = (),
+    timeout: float = 30,
 ) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``gunicorn wsgi:app`` in ``example_app/`` on 127.0.0.1:port until the block ends."""
     full_env = {k: v for k, v in os.environ.items() if k != "HOMEDATA_DIR"}
     full_env.update(env or {})
     proc = subprocess.Popen(
-        [gunicorn_bin(), "--bind", f"127.0.0.1:{port}", "--workers", str(workers), *extra, "wsgi:app"],
+        [
+            gunicorn_bin(),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            *extra,
+            "wsgi:app",
+        ],
         cwd=EXAMPLE,
         env=full_env,
         stdout=subprocess.DEVNULL,

@@ -114,8 +114,20 @@ def test_gaps_are_reported_not_removed() -> None:
 
 def test_find_gaps_and_helpers_on_tiny_inputs() -> None:
     assert len(find_gaps(np.array([5], dtype=np.int64), 10).before) == 0
-    assert local_median(np.array([1.0, 100.0, 1.0, 1.0, 1.0]), 1).tolist() == [1.0, 1.0, 1.0, 1.0, 1.0]
-    assert zigzag_flags(np.array([0.0, 5.0, 0.0, 5.0, 5.1]), 3.0).tolist() == [False, True, True, False, False]
+    assert local_median(np.array([1.0, 100.0, 1.0, 1.0, 1.0]), 1).tolist() == [
+        1.0,
+        1.0,
+        1.0,
+        1.0,
+        1.0,
+    ]
+    assert zigzag_flags(np.array([0.0, 5.0, 0.0, 5.0, 5.1]), 3.0).tolist() == [
+        False,
+        True,
+        True,
+        False,
+        False,
+    ]
     empty = clean(np.array([], dtype=np.int64), np.array([]), TEMP)
     assert empty.removed == 0 and len(empty.reason) == 0
 
@@ -170,7 +182,10 @@ def test_daily_stats_by_calendar_day() -> None:
     day1 = ts("2018-01-01T00:00:00")
     time = np.array([day1, day1 + 3600, day1 + 7200, day1 + DAY + 60], dtype=np.int64)
     stats = daily_stats(time, np.array([60.0, 70.0, 65.0, 50.0]))
-    assert np.datetime_as_string(stats.day.astype("datetime64[D]")).tolist() == ["2018-01-01", "2018-01-02"]
+    assert np.datetime_as_string(stats.day.astype("datetime64[D]")).tolist() == [
+        "2018-01-01",
+        "2018-01-02",
+    ]
     assert stats.low.tolist() == [60.0, 50.0]
     assert stats.mean.tolist() == [65.0, 50.0]
     assert stats.high.tolist() == [70.0, 50.0]
@@ -194,7 +209,9 @@ def test_indoor_vs_outdoor_without_enough_days_or_with_missing_tavg() -> None:
     result = indoor_vs_outdoor(days, np.array([60.0, 61.0, 62.0]), days, tavg)
     assert result.days == 2 and result.r is None
     counts = np.array([144, 10, 144])
-    partial = indoor_vs_outdoor(days, np.array([60.0, 61.0, 62.0]), days, np.array([5.0, 10.0, 20.0]), counts, 72)
+    partial = indoor_vs_outdoor(
+        days, np.array([60.0, 61.0, 62.0]), days, np.array([5.0, 10.0, 20.0]), counts, 72
+    )
     assert partial.day.tolist() == [1, 3]
 
 
@@ -282,7 +299,9 @@ def test_sensor_health_counts_coverage_and_weeks() -> None:
     assert health.issues == {"zero_dropout": 1, "out_of_range": 1, "spike": 0, "oscillation": 0}
     assert health.expected == 2 * 7 * 144
     assert health.coverage == pytest.approx((2 * 7 * 144 - 100) / (2 * 7 * 144))
-    assert health.gap_count == 1 and health.longest_gaps[0][1] - health.longest_gaps[0][0] == 101 * 600
+    assert (
+        health.gap_count == 1 and health.longest_gaps[0][1] - health.longest_gaps[0][0] == 101 * 600
+    )
     assert health.week_start.tolist() == [start, start + 7 * DAY]
     assert health.weekly["zero_dropout"].tolist() == [1, 0]
     assert health.weekly["out_of_range"].tolist() == [0, 1]
@@ -313,4 +332,9 @@ def test_workouts_prefer_the_daily_total_and_split_minutes_by_type() -> None:
     assert summary.type_ids == [7, 8]
     assert summary.minutes.tolist() == [[30.0, 0.0, 10.0], [0.0, 0.0, 20.0]]
     assert summary.type_totals == {7: 40.0, 8: 20.0}
-    assert workout_summary(start[:0], np.array([]), np.array([], np.int32), np.array([], np.int16)).type_ids == []
+    assert (
+        workout_summary(
+            start[:0], np.array([]), np.array([], np.int32), np.array([], np.int16)
+        ).type_ids
+        == []
+    )

@@ -105,7 +105,9 @@ BAD = [
 
 
 @pytest.mark.parametrize(("url", "param"), BAD)
-def test_bad_parameters_get_400_with_a_json_error(client: FlaskClient, url: str, param: str) -> None:
+def test_bad_parameters_get_400_with_a_json_error(
+    client: FlaskClient, url: str, param: str
+) -> None:
     body = get_json(client, url, 400)
     error = body["error"]
     assert error["status"] == 400
@@ -131,7 +133,10 @@ def test_security_headers_everywhere(client: FlaskClient) -> None:
         headers = client.get(url).headers
         csp = headers["Content-Security-Policy"]
         assert "default-src 'self'" in csp and "script-src 'self';" in csp
-        assert "unsafe-eval" not in csp and "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0]
+        assert (
+            "unsafe-eval" not in csp
+            and "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";")[0]
+        )
         assert "frame-ancestors 'none'" in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
         assert headers["X-Frame-Options"] == "DENY"
@@ -173,7 +178,9 @@ def test_series_overview_is_decimated_and_a_window_is_full_resolution(client: Fl
 
 
 def test_plotly_relayout_ranges_are_accepted(client: FlaskClient) -> None:
-    body = get_json(client, "/api/series?measure=humidity&start=2018-03-01 06:30:00.123&end=2018-03-02 18:00")
+    body = get_json(
+        client, "/api/series?measure=humidity&start=2018-03-01 06:30:00.123&end=2018-03-02 18:00"
+    )
     assert {s["room_id"] for s in body["series"]} == {0, 1, 6}  # the attic has no humidity sensor
     assert all(s["resolution"] == "full" for s in body["series"])
 
@@ -204,7 +211,11 @@ def test_cleaning_report_and_preview_with_other_rules(client: FlaskClient) -> No
 
 
 def test_series_csv_has_every_reading_in_the_window(client: FlaskClient) -> None:
-    lines = client.get("/api/series?room=0&start=2018-03-01&end=2018-03-01&format=csv").data.decode().splitlines()
+    lines = (
+        client.get("/api/series?room=0&start=2018-03-01&end=2018-03-01&format=csv")
+        .data.decode()
+        .splitlines()
+    )
     assert lines[0] == "room_id,time,temperature"
     assert 130 <= len(lines) - 1 <= 144
     assert lines[1].startswith("0,2018-03-01T00:")
@@ -213,19 +224,24 @@ def test_series_csv_has_every_reading_in_the_window(client: FlaskClient) -> None
 def test_daily_outdoor_doors_air_health_workouts_weather(client: FlaskClient) -> None:
     daily = get_json(client, "/api/daily?room=1&measure=humidity")
     assert daily["room_id"] == 1 and len(daily["days"]) == len(daily["mean"]) > 400
-    assert all(lo <= m <= hi for lo, m, hi in zip(daily["low"], daily["mean"], daily["high"]))
+    triples = zip(daily["low"], daily["mean"], daily["high"], strict=True)
+    assert all(lo <= m <= hi for lo, m, hi in triples)
     outdoor = get_json(client, "/api/indoor-outdoor?room=3")
     assert outdoor["r"] > 0.8  # the attic follows the weather
     assert outdoor["n"] == len(outdoor["days"]) > 200
     doors = get_json(client, "/api/doors")
     assert [d["name"] for d in doors["doors"]] == ["Front Door", "Back Door"]
     assert len(doors["heatmap"]["openings"]) == 7 and len(doors["heatmap"]["openings"][0]) == 24
-    assert [x["seconds"] for x in doors["longest"]] == sorted((x["seconds"] for x in doors["longest"]), reverse=True)
+    assert [x["seconds"] for x in doors["longest"]] == sorted(
+        (x["seconds"] for x in doors["longest"]), reverse=True
+    )
     back_only = get_json(client, "/api/doors?door=1&top=3")
     assert [d["door_id"] for d in back_only["doors"]] == [1] and len(back_only["longest"]) == 3
     air = get_json(client, "/api/air-quality")
     assert air["warm_up_dropped"] > 0 and len(air["profile"]["median"]) == 24
-    assert any(e["first_day"].startswith("2018-07") and e["days"] >= 2 for e in air["elevations"])  # painting
+    assert any(
+        e["first_day"].startswith("2018-07") and e["days"] >= 2 for e in air["elevations"]
+    )  # painting
     health = get_json(client, "/api/sensor-health?room=6")
     assert health["rooms"][0]["oscillating_days"][0].startswith("2018-08")
     workouts = get_json(client, "/api/workouts?user=2&exclude=none")
@@ -274,7 +290,9 @@ def test_no_sample_banner_when_every_table_is_real(tmp_path: Path) -> None:
         assert json.loads(c.get("/api/sources").data)["sample"] is False
 
 
-def test_real_data_mode_with_shared_homedata(shared_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_real_data_mode_with_shared_homedata(
+    shared_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     real = shared_dir / "homedata"
     if not real.is_dir():
         pytest.skip("../shared/homedata is absent")

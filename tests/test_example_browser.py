@@ -6,6 +6,7 @@ exactly which driver to use, so selenium-manager never downloads anything.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 from pathlib import Path
 
@@ -75,21 +76,22 @@ def _wait_for_charts(driver, timeout: float = 30) -> list[str]:  # type: ignore[
         missing = d.execute_script(script, CHARTS)
         return not missing
 
-    try:
+    with contextlib.suppress(Exception):
         WebDriverWait(driver, timeout, poll_frequency=0.25).until(done)
-    except Exception:
-        pass
     return missing
 
 
 @pytest.mark.timeout(120)
-def test_dashboard_draws_every_chart_without_console_errors(browser, port: int, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_draws_every_chart_without_console_errors(
+    browser, port: int, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
     with serve_example(port):
         browser.get(f"http://127.0.0.1:{port}/")
         missing = _wait_for_charts(browser)
         # Every chart has data drawn in it, not just axes: at least one trace layer.
         traces = browser.execute_script(
-            "return arguments[0].map(id => (document.getElementById(id).data || []).length);", CHARTS
+            "return arguments[0].map(id => (document.getElementById(id).data || []).length);",
+            CHARTS,
         )
         banner = browser.find_element("id", "sample-banner").text
         tables = browser.execute_script(
@@ -105,7 +107,7 @@ def test_dashboard_draws_every_chart_without_console_errors(browser, port: int, 
         log = browser.get_log("browser")
     errors = [entry for entry in log if entry["level"] == "SEVERE"]
     assert not missing, f"charts not drawn: {missing}"
-    assert all(n > 0 for n in traces), dict(zip(CHARTS, traces))
+    assert all(n > 0 for n in traces), dict(zip(CHARTS, traces, strict=False))
     assert "Sample data" in banner
     assert all(n > 0 for n in tables), tables
     assert not errors, errors
@@ -119,7 +121,8 @@ def test_zooming_fetches_full_resolution(browser, port: int) -> None:  # type: i
         browser.get(f"http://127.0.0.1:{port}/")
         assert not _wait_for_charts(browser)
         browser.execute_script(
-            "Plotly.relayout('chart-temperature', {'xaxis.range': ['2018-03-01 00:00:00', '2018-03-04 00:00:00']});"
+            "Plotly.relayout('chart-temperature',"
+            " {'xaxis.range': ['2018-03-01 00:00:00', '2018-03-04 00:00:00']});"
         )
         from selenium.webdriver.support.ui import WebDriverWait
 

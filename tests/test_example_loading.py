@@ -1,4 +1,4 @@
-"""Loading the homedata exports: formats, .json.gz, table-by-table precedence, real data, the sample."""
+"""Loading the homedata exports: formats, .json.gz, precedence table by table, real data, sample."""
 
 from __future__ import annotations
 
@@ -29,9 +29,27 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 ROWS = [
-    {"id": 1, "humidity": 35.5, "temperature": 68.4, "room_id": 0, "date_time": "2018-01-01 20:00:03"},
-    {"id": 2, "humidity": None, "temperature": 12.0, "room_id": 3, "date_time": "2018-01-01 20:00:04"},
-    {"id": 3, "humidity": 35.0, "temperature": 68.2, "room_id": 0, "date_time": "2018-01-01 20:10:01"},
+    {
+        "id": 1,
+        "humidity": 35.5,
+        "temperature": 68.4,
+        "room_id": 0,
+        "date_time": "2018-01-01 20:00:03",
+    },
+    {
+        "id": 2,
+        "humidity": None,
+        "temperature": 12.0,
+        "room_id": 3,
+        "date_time": "2018-01-01 20:00:04",
+    },
+    {
+        "id": 3,
+        "humidity": 35.0,
+        "temperature": 68.2,
+        "room_id": 0,
+        "date_time": "2018-01-01 20:10:01",
+    },
 ]
 
 
@@ -49,7 +67,11 @@ def write_rows(path: Path, rows: list[dict[str, object]]) -> Path:
 @given(
     st.lists(
         st.fixed_dictionaries(
-            {"id": st.integers(0, 10**6), "name": st.text(max_size=12), "v": st.floats(allow_nan=False, allow_infinity=False)}
+            {
+                "id": st.integers(0, 10**6),
+                "name": st.text(max_size=12),
+                "v": st.floats(allow_nan=False, allow_infinity=False),
+            }
         ),
         max_size=40,
     )
@@ -86,8 +108,12 @@ def test_room_temp_plain_or_gzipped(tmp_path: Path, name: str) -> None:
 
 
 def test_room_temp_accepts_a_temp_field(tmp_path: Path) -> None:
-    rows = [{"id": 1, "room_id": 1, "temp": 70.1, "humidity": 40.0, "date_time": "2018-03-01 10:00:00"}]
-    assert load_rooms(write_rows(tmp_path / "room_temp.json", rows))[1].temperature.tolist() == pytest.approx([70.1])
+    rows = [
+        {"id": 1, "room_id": 1, "temp": 70.1, "humidity": 40.0, "date_time": "2018-03-01 10:00:00"}
+    ]
+    assert load_rooms(write_rows(tmp_path / "room_temp.json", rows))[
+        1
+    ].temperature.tolist() == pytest.approx([70.1])
 
 
 def test_a_missing_field_names_the_file_and_record(tmp_path: Path) -> None:
@@ -103,14 +129,21 @@ def test_a_bad_date_is_a_format_error(tmp_path: Path) -> None:
 
 
 def test_weather_csv_falls_back_to_tmin_tmax_midpoint(tmp_path: Path) -> None:
-    csv_text = '"STATION","DATE","TAVG","TMAX","TMIN","PRCP"\n"X","2018-01-01","10","20","0","0.1"\n"X","2018-01-02",,"30","10",\n'
+    csv_text = (
+        '"STATION","DATE","TAVG","TMAX","TMIN","PRCP"\n'
+        '"X","2018-01-01","10","20","0","0.1"\n'
+        '"X","2018-01-02",,"30","10",\n'
+    )
     (tmp_path / "noaa.csv").write_text(csv_text)
     (tmp_path / "other.csv").write_text("a,b\n1,2\n")
     path, origin = find_weather(tmp_path, SAMPLE_DIR)
     assert path == tmp_path / "noaa.csv" and origin == "real"
     w = load_weather(path)
     assert w.tavg.tolist() == [10.0, 20.0]
-    assert np.datetime_as_string(w.day.astype("datetime64[D]")).tolist() == ["2018-01-01", "2018-01-02"]
+    assert np.datetime_as_string(w.day.astype("datetime64[D]")).tolist() == [
+        "2018-01-01",
+        "2018-01-02",
+    ]
     assert np.isnan(w.prcp[1])
 
 

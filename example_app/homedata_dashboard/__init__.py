@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def create_app(data_dir: str | Path | None = None, config: dict[str, Any] | None = None) -> Flask:
-    """Build the app; ``data_dir`` defaults to ``$HOMEDATA_DIR`` (unset: the bundled sample only)."""
+    """Build the app; ``data_dir`` defaults to ``$HOMEDATA_DIR`` (unset: the bundled sample)."""
     from .api import _Cache, bp
     from .loading import load_dataset
     from .security import install_security

@@ -28,7 +28,19 @@ from .analysis.health import sensor_health
 from .analysis.outdoor import indoor_vs_outdoor
 from .analysis.series import display_series, window
 from .analysis.workouts import DAILY_TOTAL_TYPE, workout_summary
-from .params import END, FORMAT, MEASURE, START, BadParam, Param, flag, float_in, int_in, int_list, read_params
+from .params import (
+    END,
+    FORMAT,
+    MEASURE,
+    START,
+    BadParam,
+    Param,
+    flag,
+    float_in,
+    int_in,
+    int_list,
+    read_params,
+)
 from .store import Store
 from .tables import UNITS
 
@@ -63,7 +75,7 @@ ENDPOINTS: list[Endpoint] = []
 
 
 def store() -> Store:
-    return current_app.extensions["homedata"]  # type: ignore[no-any-return]
+    return current_app.extensions["homedata"]
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -72,7 +84,9 @@ def json_response(data: Any, status: int = 200) -> Response:
 
 
 def error_response(status: int, message: str, **extra: Any) -> Response:
-    payload = {"error": {"status": status, "message": message, **{k: v for k, v in extra.items() if v}}}
+    payload = {
+        "error": {"status": status, "message": message, **{k: v for k, v in extra.items() if v}}
+    }
     return json_response(payload, status)
 
 
@@ -105,7 +119,9 @@ def _csv_body(table: Table) -> bytes:
     return buf.getvalue().encode()
 
 
-def endpoint(path: str, description: str, **params: Param) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
+def endpoint(
+    path: str, description: str, **params: Param
+) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
     """Register ``fn(store, **params) -> Result`` as ``GET path`` (JSON, or CSV with format=csv)."""
     params = {**params, "format": FORMAT}
 
@@ -155,11 +171,13 @@ def nums(values: NDArray[Any], decimals: int = 2) -> list[float | None]:
 
 
 def iso_days(days: NDArray[np.int64]) -> list[str]:
-    return np.datetime_as_string(np.asarray(days, dtype=np.int64).astype("datetime64[D]")).tolist()  # type: ignore[no-any-return]
+    return np.datetime_as_string(np.asarray(days, dtype=np.int64).astype("datetime64[D]")).tolist()
 
 
 def iso_times(seconds: NDArray[np.int64]) -> list[str]:
-    return np.datetime_as_string(np.asarray(seconds, dtype=np.int64).astype("datetime64[s]")).tolist()  # type: ignore[no-any-return]
+    return np.datetime_as_string(
+        np.asarray(seconds, dtype=np.int64).astype("datetime64[s]")
+    ).tolist()
 
 
 def iso_time(seconds: int) -> str:
@@ -169,14 +187,20 @@ def iso_time(seconds: int) -> str:
 # --- shared parameter checks ------------------------------------------------------------------
 
 
-def pick_rooms(s: Store, rooms: list[int] | None, measure: str | None, default_all: bool = True) -> list[int]:
+def pick_rooms(
+    s: Store, rooms: list[int] | None, measure: str | None, default_all: bool = True
+) -> list[int]:
     known = s.room_ids()
     if rooms is None:
         available = s.room_ids(measure)
         return available if default_all else available[:1]
     for room in rooms:
         if room not in known:
-            raise BadParam("room", f"room: unknown room {room}", f"room ids with data: {', '.join(map(str, known))}")
+            raise BadParam(
+                "room",
+                f"room: unknown room {room}",
+                f"room ids with data: {', '.join(map(str, known))}",
+            )
         if measure is not None and (room, measure) not in s.series:
             name = s.data.room_names.get(room, f"room {room}")
             raise BadParam(
@@ -200,10 +224,13 @@ ROOM = Param("one room id; default: the first room with data", int_list)
 # --- endpoints ----------------------------------------------------------------------------------
 
 
-@endpoint("/api/sources", "Where each table comes from (HOMEDATA_DIR or the bundled sample) and the period covered.")
+@endpoint(
+    "/api/sources",
+    "Where each table comes from (HOMEDATA_DIR or the bundled sample) and the period covered.",
+)
 def sources(s: Store) -> Result:
     span = s.span()
-    data = {
+    data: dict[str, Any] = {
         "sample": s.data.uses_sample,
         "sample_tables": s.data.sample_tables(),
         "tables": [
@@ -225,7 +252,7 @@ def sources(s: Store) -> Result:
 
 @endpoint("/api/rooms", "Rooms with sensor readings: name, location, measures and period.")
 def rooms(s: Store) -> Result:
-    out = []
+    out: list[dict[str, Any]] = []
     for room in s.room_ids():
         readings = s.data.rooms[room]
         out.append(
@@ -242,7 +269,11 @@ def rooms(s: Store) -> Result:
     header = ["room_id", "name", "location", "measures", "readings", "first", "last"]
     return Result(
         {"rooms": out},
-        lambda: Table("rooms", header, [[r[k] if k != "measures" else " ".join(r[k]) for k in header] for r in out]),
+        lambda: Table(
+            "rooms",
+            header,
+            [[r[k] if k != "measures" else " ".join(r[k]) for k in header] for r in out],
+        ),
     )
 
 
@@ -290,7 +321,7 @@ def series(
                 "y": nums(y, 2),
             }
         )
-    data = {
+    data: dict[str, Any] = {
         "measure": measure,
         "unit": UNITS[measure],
         "cleaned": cleaned,
@@ -312,7 +343,8 @@ def series(
                 time, value = raw.time[present], raw.measure(measure)[present]
             lo, hi = window(time, start, end)
             values = np.round(value[lo:hi].astype(np.float64), 2).tolist()
-            rows.extend([room_id, t, v] for t, v in zip(iso_times(time[lo:hi]), values))
+            stamps = iso_times(time[lo:hi])
+            rows.extend([room_id, t, v] for t, v in zip(stamps, values, strict=True))
         return Table(f"series-{measure}", ["room_id", "time", measure], rows)
 
     return Result(data, table)
@@ -327,12 +359,16 @@ def series(
     end=END,
 )
 def daily(
-    s: Store, room: list[int] | None = None, measure: str = "temperature", start: int | None = None, end: int | None = None
+    s: Store,
+    room: list[int] | None = None,
+    measure: str = "temperature",
+    start: int | None = None,
+    end: int | None = None,
 ) -> Result:
     room_id = pick_rooms(s, one_room(room), measure, default_all=False)[0]
     stats = s.series[(room_id, measure)].daily
     sel = _day_window(stats.day, start, end)
-    data = {
+    data: dict[str, Any] = {
         "room_id": room_id,
         "room": s.data.room_names.get(room_id, f"Room {room_id}"),
         "measure": measure,
@@ -348,7 +384,7 @@ def daily(
         lambda: Table(
             f"daily-{measure}-room{room_id}",
             ["day", "low", "mean", "high", "readings"],
-            zip(data["days"], data["low"], data["mean"], data["high"], data["readings"]),
+            zip(*(data[k] for k in ("days", "low", "mean", "high", "readings")), strict=True),
         ),
     )
 
@@ -365,18 +401,21 @@ def _day_window(days: NDArray[np.int64], start: int | None, end: int | None) -> 
 @endpoint(
     "/api/indoor-outdoor",
     "A room's daily mean temperature against the outdoor daily average at MSP (NOAA TAVG), "
-    "with the Pearson correlation and a least-squares line (days with at least half their readings).",
+    "with the Pearson correlation and a least-squares line (days with at least half their "
+    "readings).",
     room=ROOM,
     start=START,
     end=END,
 )
-def indoor_outdoor(s: Store, room: list[int] | None = None, start: int | None = None, end: int | None = None) -> Result:
+def indoor_outdoor(
+    s: Store, room: list[int] | None = None, start: int | None = None, end: int | None = None
+) -> Result:
     room_id = pick_rooms(s, one_room(room), "temperature", default_all=False)[0]
     stats = s.series[(room_id, "temperature")].daily
     sel = _day_window(stats.day, start, end)
     w = s.data.weather
     joined = indoor_vs_outdoor(stats.day[sel], stats.mean[sel], w.day, w.tavg, stats.count[sel], 72)
-    data = {
+    data: dict[str, Any] = {
         "room_id": room_id,
         "room": s.data.room_names.get(room_id, f"Room {room_id}"),
         "unit": "°F",
@@ -393,7 +432,7 @@ def indoor_outdoor(s: Store, room: list[int] | None = None, start: int | None = 
         lambda: Table(
             f"indoor-outdoor-room{room_id}",
             ["day", "indoor_mean_f", "outdoor_tavg_f"],
-            zip(data["days"], data["indoor"], data["outdoor"]),
+            zip(data["days"], data["indoor"], data["outdoor"], strict=False),
         ),
     )
 
@@ -407,13 +446,19 @@ def indoor_outdoor(s: Store, room: list[int] | None = None, start: int | None = 
     top=Param("how many of the longest openings to list, 1..100; default 10", int_in(1, 100)),
 )
 def doors(
-    s: Store, door: list[int] | None = None, start: int | None = None, end: int | None = None, top: int = 10
+    s: Store,
+    door: list[int] | None = None,
+    start: int | None = None,
+    end: int | None = None,
+    top: int = 10,
 ) -> Result:
     ev = s.data.doors
     known = sorted(set(np.unique(ev.door).tolist()) | set(s.data.door_names))
     for d in door or []:
         if d not in known:
-            raise BadParam("door", f"door: unknown door {d}", f"door ids: {', '.join(map(str, known))}")
+            raise BadParam(
+                "door", f"door: unknown door {d}", f"door ids: {', '.join(map(str, known))}"
+            )
     sel = np.ones(len(ev.time), dtype=bool)
     if door is not None:
         sel &= np.isin(ev.door, door)
@@ -423,7 +468,7 @@ def doors(
         sel &= ev.time < end
     act = door_activity(ev.time[sel], ev.door[sel], ev.status[sel], top)
     name = s.data.door_names.get
-    data = {
+    data: dict[str, Any] = {
         "doors": [
             {
                 "door_id": d.door,
@@ -436,7 +481,11 @@ def doors(
             }
             for d in act.summaries
         ],
-        "heatmap": {"weekdays": list(WEEKDAYS), "hours": list(range(24)), "openings": act.heatmap.tolist()},
+        "heatmap": {
+            "weekdays": list(WEEKDAYS),
+            "hours": list(range(24)),
+            "openings": act.heatmap.tolist(),
+        },
         "longest": [
             {
                 "door_id": int(act.spans.door[i]),
@@ -455,7 +504,12 @@ def doors(
             ["door_id", "opened", "seconds_open"],
             (
                 [int(d), t, (int(sec) if sec >= 0 else "")]
-                for d, t, sec in zip(spans.door.tolist(), iso_times(spans.opened), spans.seconds.tolist())
+                for d, t, sec in zip(
+                    spans.door.tolist(),
+                    iso_times(spans.opened),
+                    spans.seconds.tolist(),
+                    strict=True,
+                )
             ),
         ),
     )
@@ -467,11 +521,18 @@ def doors(
     "and multi-day elevations (runs of days whose median stays above the threshold).",
     start=START,
     end=END,
-    threshold=Param("ppb a day's median must exceed, 1..5000; default: 3x the typical day (at least 100)", float_in(1, 5000)),
+    threshold=Param(
+        "ppb a day's median must exceed, 1..5000; default: 3x the typical day (at least 100)",
+        float_in(1, 5000),
+    ),
     min_days=Param("shortest run of elevated days to report, 1..60; default 2", int_in(1, 60)),
 )
 def air(
-    s: Store, start: int | None = None, end: int | None = None, threshold: float | None = None, min_days: int = 2
+    s: Store,
+    start: int | None = None,
+    end: int | None = None,
+    threshold: float | None = None,
+    min_days: int = 2,
 ) -> Result:
     a = s.data.air
     sel = np.ones(len(a.time), dtype=bool)
@@ -481,7 +542,7 @@ def air(
         sel &= a.time < end
     summary = air_quality(a.time[sel], a.voc[sel], a.warm_up[sel], threshold, min_days)
     d = summary.daily
-    data = {
+    data: dict[str, Any] = {
         "unit": "ppb",
         "readings": summary.readings,
         "warm_up_dropped": summary.warm_up_dropped,
@@ -492,7 +553,11 @@ def air(
             "p90": nums(summary.profile.p90, 1),
             "readings": summary.profile.count.tolist(),
         },
-        "daily": {"days": iso_days(d.day), "median": nums(summary.daily_median, 1), "high": nums(d.high, 1)},
+        "daily": {
+            "days": iso_days(d.day),
+            "median": nums(summary.daily_median, 1),
+            "high": nums(d.high, 1),
+        },
         "elevations": [
             {
                 "first_day": iso_days(np.array([e.first_day]))[0],
@@ -508,7 +573,7 @@ def air(
         lambda: Table(
             "air-quality-daily",
             ["day", "median_ppb", "high_ppb"],
-            zip(data["daily"]["days"], data["daily"]["median"], data["daily"]["high"]),
+            zip(*(data["daily"][k] for k in ("days", "median", "high")), strict=True),
         ),
     )
 
@@ -521,7 +586,7 @@ def air(
     measure=MEASURE,
 )
 def health(s: Store, room: list[int] | None = None, measure: str = "temperature") -> Result:
-    out = []
+    out: list[dict[str, Any]] = []
     for room_id in pick_rooms(s, room, measure):
         h = sensor_health(s.data.rooms[room_id].time, s.series[(room_id, measure)].result)
         out.append(
@@ -535,7 +600,8 @@ def health(s: Store, room: list[int] | None = None, measure: str = "temperature"
                 "oscillating_days": iso_days(h.oscillating_days),
                 "gaps": h.gap_count,
                 "longest_gaps": [
-                    {"from": iso_time(a), "to": iso_time(b), "hours": round((b - a) / 3600, 1)} for a, b in h.longest_gaps
+                    {"from": iso_time(a), "to": iso_time(b), "hours": round((b - a) / 3600, 1)}
+                    for a, b in h.longest_gaps
                 ],
                 "weeks": iso_days(h.week_start // DAY),
                 "weekly": {k: v.tolist() for k, v in h.weekly.items()},
@@ -547,20 +613,34 @@ def health(s: Store, room: list[int] | None = None, measure: str = "temperature"
         lambda: Table(
             f"sensor-health-{measure}",
             header,
-            [[r["room_id"], r["readings"], r["expected"], r["coverage"], *(r["issues"][k] for k in REMOVAL_REASONS), r["gaps"]] for r in out],
+            [
+                [
+                    r["room_id"],
+                    r["readings"],
+                    r["expected"],
+                    r["coverage"],
+                    *(r["issues"][k] for k in REMOVAL_REASONS),
+                    r["gaps"],
+                ]
+                for r in out
+            ],
         ),
     )
 
 
 @endpoint(
     "/api/cleaning",
-    "What the cleaning rules removed and why, per room; override the rules to preview their effect. "
+    "What the cleaning rules removed and why, per room; override the rules to preview their "
+    "effect. "
     "The CSV lists every removed reading with its reason.",
     room=ROOMS,
     measure=MEASURE,
     low=Param("lowest plausible value (°F or %RH); default: -40 °F / 0 %RH", float_in(-1000, 1000)),
     high=Param("highest plausible value; default: 140 °F / 100 %RH", float_in(-1000, 10000)),
-    spike=Param("largest plausible distance from the neighbours' median, > 0; default 12 °F / 20 %RH", float_in(0.1, 1000)),
+    spike=Param(
+        "largest plausible distance from the neighbours' median, > 0; default 12 °F / 20 %RH",
+        float_in(0.1, 1000),
+    ),
 )
 def cleaning(
     s: Store,
@@ -570,12 +650,22 @@ def cleaning(
     high: float | None = None,
     spike: float | None = None,
 ) -> Result:
-    rules = s.rules[measure]
-    overrides = {k: v for k, v in (("low", low), ("high", high), ("spike", spike)) if v is not None}
-    rules = replace(rules, **overrides)
+    base = s.rules[measure]
+    overrides = any(v is not None for v in (low, high, spike))
+    rules = replace(
+        base,
+        low=base.low if low is None else low,
+        high=base.high if high is None else high,
+        spike=base.spike if spike is None else spike,
+    )
     if rules.low >= rules.high:
-        raise BadParam("high", f"high: the plausible range {rules.low:g}..{rules.high:g} is empty", "high above low")
-    out, removed_rows = [], []
+        raise BadParam(
+            "high",
+            f"high: the plausible range {rules.low:g}..{rules.high:g} is empty",
+            "high above low",
+        )
+    out: list[dict[str, Any]] = []
+    removed_rows: list[tuple[int, str, NDArray[np.intp]]] = []
     for room_id in pick_rooms(s, room, measure):
         readings = s.data.rooms[room_id]
         result = s.series[(room_id, measure)].result
@@ -588,7 +678,8 @@ def cleaning(
                 continue
             idx = np.flatnonzero(result.reason == code)
             examples[reason] = [
-                {"time": iso_time(int(readings.time[i])), "value": round(float(values[i]), 2)} for i in idx[:5].tolist()
+                {"time": iso_time(int(readings.time[i])), "value": round(float(values[i]), 2)}
+                for i in idx[:5].tolist()
             ]
             removed_rows.append((room_id, reason, idx))
         out.append(
@@ -602,7 +693,7 @@ def cleaning(
                 "examples": examples,
             }
         )
-    data = {
+    data: dict[str, Any] = {
         "measure": measure,
         "unit": UNITS[measure],
         "rules": {
@@ -621,7 +712,7 @@ def cleaning(
         for room_id, reason, idx in removed_rows:
             readings = s.data.rooms[room_id]
             values = readings.measure(measure)
-            for t, v in zip(iso_times(readings.time[idx]), values[idx].tolist()):
+            for t, v in zip(iso_times(readings.time[idx]), values[idx].tolist(), strict=False):
                 rows.append([room_id, t, round(v, 2), reason])
         rows.sort(key=lambda r: (r[0], r[1]))
         return Table(f"cleaning-{measure}", ["room_id", "time", measure, "reason"], rows)
@@ -631,11 +722,15 @@ def cleaning(
 
 @endpoint(
     "/api/workouts",
-    "Steps per day and active minutes and steps per day by activity type (Google Fit), for one person.",
+    "Steps per day, and active minutes and steps per day by activity type (Google Fit), for one "
+    "person.",
     user=Param("one user id; default: the first user with workouts", int_list),
     start=START,
     end=END,
-    exclude=Param("activity type ids to leave out, comma-separated; default 3 (STILL); 'none' keeps all", lambda v: [] if v == "none" else int_list(v)),
+    exclude=Param(
+        "activity type ids to leave out, comma-separated; default 3 (STILL); 'none' keeps all",
+        lambda v: [] if v == "none" else int_list(v),
+    ),
 )
 def workouts(
     s: Store,
@@ -650,7 +745,11 @@ def workouts(
         user_id = users[0] if users else 0
     else:
         if len(user) != 1 or user[0] not in users:
-            raise BadParam("user", f"user: no workouts for user {','.join(map(str, user))}", f"user ids: {', '.join(map(str, users))}")
+            raise BadParam(
+                "user",
+                f"user: no workouts for user {','.join(map(str, user))}",
+                f"user ids: {', '.join(map(str, users))}",
+            )
         user_id = user[0]
     excluded = [3] if exclude is None else exclude
     sel = w.user == user_id
@@ -658,9 +757,11 @@ def workouts(
         sel &= w.start >= start
     if end is not None:
         sel &= w.start < end
-    summary = workout_summary(w.start[sel], w.duration_s[sel], w.steps[sel], w.type_id[sel], tuple(excluded))
+    summary = workout_summary(
+        w.start[sel], w.duration_s[sel], w.steps[sel], w.type_id[sel], tuple(excluded)
+    )
     type_name = s.data.workout_types.get
-    data = {
+    data: dict[str, Any] = {
         "user_id": user_id,
         "user": s.data.users.get(user_id, f"user {user_id}"),
         "users": [{"user_id": u, "name": s.data.users.get(u, f"user {u}")} for u in users],
@@ -685,7 +786,7 @@ def workouts(
         header = ["day", "steps", *(f"{t['type']}_minutes" for t in data["types"])]
         rows = [
             [day, steps, *(t["minutes"][i] for t in data["types"])]
-            for i, (day, steps) in enumerate(zip(data["days"], data["steps"]))
+            for i, (day, steps) in enumerate(zip(data["days"], data["steps"], strict=False))
         ]
         return Table(f"workouts-user{user_id}", header, rows)
 
@@ -694,14 +795,15 @@ def workouts(
 
 @endpoint(
     "/api/weather",
-    "Outdoor daily average, high and low (°F) and precipitation (in) at MSP from the NOAA daily CSV.",
+    "Outdoor daily average, high and low (°F) and precipitation (in) at MSP from the NOAA "
+    "daily CSV.",
     start=START,
     end=END,
 )
 def weather(s: Store, start: int | None = None, end: int | None = None) -> Result:
     w = s.data.weather
     sel = _day_window(w.day, start, end)
-    data = {
+    data: dict[str, Any] = {
         "station": "USW00014922 (Minneapolis-St Paul airport)",
         "days": iso_days(w.day[sel]),
         "tavg": nums(w.tavg[sel], 1),
@@ -711,7 +813,11 @@ def weather(s: Store, start: int | None = None, end: int | None = None) -> Resul
     }
     return Result(
         data,
-        lambda: Table("weather", ["day", "tavg_f", "tmax_f", "tmin_f", "prcp_in"], zip(*(data[k] for k in ("days", "tavg", "tmax", "tmin", "prcp")))),
+        lambda: Table(
+            "weather",
+            ["day", "tavg_f", "tmax_f", "tmin_f", "prcp_in"],
+            zip(*(data[k] for k in ("days", "tavg", "tmax", "tmin", "prcp")), strict=False),
+        ),
     )
 
 
@@ -721,7 +827,11 @@ def index() -> Response:
     return json_response(
         {
             "endpoints": [
-                {"path": e.path, "description": e.description, "params": {k: p.accepts for k, p in e.params.items()}}
+                {
+                    "path": e.path,
+                    "description": e.description,
+                    "params": {k: p.accepts for k, p in e.params.items()},
+                }
                 for e in ENDPOINTS
             ]
         }

@@ -25,7 +25,9 @@ def _range(name: str, default: MeasureRules) -> MeasureRules:
     try:
         low, high = (float(part) for part in raw.split(","))
     except ValueError:
-        raise ConfigError(f"{name}={raw!r}: expected two numbers 'low,high', e.g. -40,140") from None
+        raise ConfigError(
+            f"{name}={raw!r}: expected two numbers 'low,high', e.g. -40,140"
+        ) from None
     if low >= high:
         raise ConfigError(f"{name}={raw!r}: low must be below high")
     return replace(default, low=low, high=high)
@@ -43,7 +45,9 @@ def gap_seconds_from_env() -> int:
     try:
         minutes = int(raw)
     except ValueError:
-        raise ConfigError(f"HOMEDATA_GAP_MINUTES={raw!r}: expected whole minutes, e.g. 30") from None
+        raise ConfigError(
+            f"HOMEDATA_GAP_MINUTES={raw!r}: expected whole minutes, e.g. 30"
+        ) from None
     if not 10 <= minutes <= 7 * 24 * 60:
         raise ConfigError(f"HOMEDATA_GAP_MINUTES={raw!r}: expected 10..10080 minutes")
     return minutes * 60

@@ -18,7 +18,7 @@ import json
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import numpy as np
 
@@ -47,7 +47,9 @@ class DataFormatError(ValueError):
 
 
 def _open(path: Path) -> IO[bytes]:
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
+    if path.name.endswith(".gz"):
+        return cast(IO[bytes], gzip.open(path, "rb"))
+    return path.open("rb")
 
 
 def _cut(buf: bytes) -> int:
@@ -124,6 +126,14 @@ def _ints(dtype: type) -> Callable[[list[Any]], np.ndarray]:
     return convert
 
 
+def _strings(values: list[Any]) -> np.ndarray:
+    return np.array([str(v) for v in values], dtype=object)
+
+
+def _empty(dtype: type) -> np.ndarray:
+    return np.array([], dtype=dtype)
+
+
 def _times(values: list[Any]) -> np.ndarray:
     # numpy parses "YYYY-MM-DD HH:MM:SS" (space or T) in C, far faster than strptime.
     return np.array(values, dtype="datetime64[s]").astype(np.int64)
@@ -142,7 +152,9 @@ def read_columns(path: Path, columns: dict[str, Column]) -> dict[str, np.ndarray
     except DataFormatError:
         raise
     except (OSError, EOFError, ValueError) as exc:
-        raise DataFormatError(f"{path.name}: not a readable JSON array of objects ({exc})") from None
+        raise DataFormatError(
+            f"{path.name}: not a readable JSON array of objects ({exc})"
+        ) from None
     return {
         name: (np.concatenate(chunks) if chunks else columns[name][1]([]))
         for name, chunks in parts.items()
@@ -158,7 +170,9 @@ def _collect(path: Path, columns: dict[str, Column], *, whole: bool) -> dict[str
             try:
                 values = [r[key] for r in records]
             except (KeyError, TypeError):
-                bad = next(i for i, r in enumerate(records) if not isinstance(r, dict) or key not in r)
+                bad = next(
+                    i for i, r in enumerate(records) if not isinstance(r, dict) or key not in r
+                )
                 raise DataFormatError(
                     f"{path.name}: record {seen + bad + 1} has no {key!r} field"
                 ) from None
@@ -179,7 +193,9 @@ def _pick_key(first: Any, spec: str, path: Path, seen: int) -> str:
     for key in options:
         if key in first:
             return key
-    raise DataFormatError(f"{path.name}: record {seen + 1} has no {' or '.join(map(repr, options))} field")
+    raise DataFormatError(
+        f"{path.name}: record {seen + 1} has no {' or '.join(map(repr, options))} field"
+    )
 
 
 # --- finding files ---------------------------------------------------------------------------
@@ -219,8 +235,10 @@ def find_weather(data_dir: Path | None, sample_dir: Path) -> tuple[Path | None, 
 def _lookup(path: Path | None, label: str) -> dict[int, str]:
     if path is None:
         return {}
-    cols = read_columns(path, {"id": ("id", _ints(np.int64)), "label": (label, list)})
-    return {int(i): str(v) for i, v in zip(cols["id"].tolist(), cols["label"])}
+    cols = read_columns(path, {"id": ("id", _ints(np.int64)), "label": (label, _strings)})
+    return {
+        int(i): str(v) for i, v in zip(cols["id"].tolist(), cols["label"].tolist(), strict=True)
+    }
 
 
 def load_rooms(path: Path | None) -> dict[int, RoomReadings]:
@@ -242,7 +260,7 @@ def load_rooms(path: Path | None) -> dict[int, RoomReadings]:
     starts = np.concatenate([[0], bounds]).tolist()
     stops = np.concatenate([bounds, [len(room)]]).tolist()
     out: dict[int, RoomReadings] = {}
-    for a, b in zip(starts, stops):
+    for a, b in zip(starts, stops, strict=False):
         if a == b:
             continue
         idx = order[a:b]
@@ -256,7 +274,7 @@ def load_rooms(path: Path | None) -> dict[int, RoomReadings]:
 
 def load_air(path: Path | None) -> AirQuality:
     if path is None:
-        return AirQuality(*(np.array([], dtype=d) for d in (np.int64, np.int16, np.float32, bool)))
+        return AirQuality(_empty(np.int64), _empty(np.int16), _empty(np.float32), _empty(np.bool_))
     cols = read_columns(
         path,
         {
@@ -277,7 +295,7 @@ def load_air(path: Path | None) -> AirQuality:
 
 def load_doors(path: Path | None) -> DoorEvents:
     if path is None:
-        return DoorEvents(*(np.array([], dtype=d) for d in (np.int64, np.int16, np.int8)))
+        return DoorEvents(_empty(np.int64), _empty(np.int16), _empty(np.int8))
     cols = read_columns(
         path,
         {
@@ -287,13 +305,19 @@ def load_doors(path: Path | None) -> DoorEvents:
         },
     )
     order = np.argsort(cols["time"], kind="stable")
-    return DoorEvents(time=cols["time"][order], door=cols["door"][order], status=cols["status"][order])
+    return DoorEvents(
+        time=cols["time"][order], door=cols["door"][order], status=cols["status"][order]
+    )
 
 
 def load_workouts(path: Path | None) -> Workouts:
     if path is None:
         return Workouts(
-            *(np.array([], dtype=d) for d in (np.int64, np.float64, np.int32, np.int16, np.int16))
+            _empty(np.int64),
+            _empty(np.float64),
+            _empty(np.int32),
+            _empty(np.int16),
+            _empty(np.int16),
         )
     cols = read_columns(
         path,
@@ -323,7 +347,8 @@ def _csv_float(value: str) -> float:
 def load_weather(path: Path | None) -> Weather:
     """NOAA daily CSV; a day without TAVG falls back to the middle of TMIN and TMAX."""
     if path is None:
-        return Weather(*(np.array([], dtype=d) for d in (np.int64, *(np.float32,) * 4)))
+        f32 = np.float32
+        return Weather(_empty(np.int64), _empty(f32), _empty(f32), _empty(f32), _empty(f32))
     days: list[str] = []
     cols: dict[str, list[float]] = {"TAVG": [], "TMAX": [], "TMIN": [], "PRCP": []}
     try:
@@ -354,7 +379,16 @@ def load_weather(path: Path | None) -> Weather:
     )
 
 
-TABLES = ("room", "room_temp", "air_quality", "door", "door_status", "user", "workout", "workout_type")
+TABLES = (
+    "room",
+    "room_temp",
+    "air_quality",
+    "door",
+    "door_status",
+    "user",
+    "workout",
+    "workout_type",
+)
 
 
 def _load_one(
@@ -388,7 +422,9 @@ def load_dataset(data_dir: Path | None = None, sample_dir: Path = SAMPLE_DIR) ->
         data_dir = None
     sources: list[TableSource] = []
 
-    def json_table(table: str, loader: Callable[[Path | None], Any], count: Callable[[Any], int]) -> Any:
+    def json_table(
+        table: str, loader: Callable[[Path | None], Any], count: Callable[[Any], int]
+    ) -> Any:
         return _load_one(
             table,
             loader,

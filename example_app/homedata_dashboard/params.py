@@ -124,7 +124,9 @@ def read_params(args: dict[str, str], declared: dict[str, Param]) -> dict[str, A
     unknown = sorted(set(args) - set(declared))
     if unknown:
         accepted = ", ".join(declared) or "none"
-        raise BadParam(unknown[0], f"unknown parameter {unknown[0]!r}", f"this endpoint accepts: {accepted}")
+        raise BadParam(
+            unknown[0], f"unknown parameter {unknown[0]!r}", f"this endpoint accepts: {accepted}"
+        )
     values: dict[str, Any] = {}
     for name, param in declared.items():
         raw = args.get(name)

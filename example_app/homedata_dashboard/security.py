@@ -60,9 +60,10 @@ def install_security(app: Flask) -> None:
 
         status = exc.code or 500
         if request.path == "/api" or request.path.startswith("/api/"):
-            message = {404: "no such endpoint; GET /api lists them", 405: "only GET is supported"}.get(
-                status, exc.description or exc.name
-            )
+            message = {
+                404: "no such endpoint; GET /api lists them",
+                405: "only GET is supported",
+            }.get(status, exc.description or exc.name)
             return error_response(status, message, path=request.path)
         response = exc.get_response()
         return response  # type: ignore[return-value]
@@ -74,4 +75,6 @@ def install_security(app: Flask) -> None:
         app.logger.exception("unhandled error on %s", request.path)
         if request.path.startswith("/api"):
             return error_response(500, "internal error; the server log has the details")
-        return Response("Internal error; the server log has the details.", status=500, mimetype="text/plain")
+        return Response(
+            "Internal error; the server log has the details.", status=500, mimetype="text/plain"
+        )

@@ -35,7 +35,9 @@ class Store:
 
     def room_ids(self, measure: str | None = None) -> list[int]:
         """Rooms with readings (of ``measure`` when given), in id order."""
-        return sorted(r for r, readings in self.data.rooms.items() if measure is None or readings.has(measure))
+        return sorted(
+            r for r, readings in self.data.rooms.items() if measure is None or readings.has(measure)
+        )
 
     def span(self) -> tuple[int, int] | None:
         """First and last reading over all rooms, in seconds."""
@@ -53,9 +55,13 @@ def build_store(
         for measure in MEASURES:
             if not readings.has(measure):
                 continue
-            result = clean(readings.time, readings.measure(measure), store.rules[measure], gap_seconds)
+            result = clean(
+                readings.time, readings.measure(measure), store.rules[measure], gap_seconds
+            )
             keep = result.keep
             time = np.ascontiguousarray(readings.time[keep])
             value = np.ascontiguousarray(readings.measure(measure)[keep])
-            store.series[(room_id, measure)] = CleanSeries(time, value, result, daily_stats(time, value))
+            store.series[(room_id, measure)] = CleanSeries(
+                time, value, result, daily_stats(time, value)
+            )
     return store

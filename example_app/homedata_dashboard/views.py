@@ -15,7 +15,16 @@ import threading
 from functools import lru_cache
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, render_template, request, send_file, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 
 from .store import Store
 
@@ -35,7 +44,9 @@ def maplibre_style_id() -> str | None:
     if located is None:
         return None
     text = located[0].read_text(encoding="utf-8", errors="replace")
-    match = re.search(r'getElementById\("([0-9a-f]{32,64})"\)\)\{var \w+=document\.createElement\("style"\)', text)
+    match = re.search(
+        r'getElementById\("([0-9a-f]{32,64})"\)\)\{var \w+=document\.createElement\("style"\)', text
+    )
     return match.group(1) if match else None
 
 
@@ -56,7 +67,7 @@ def plotly_js() -> tuple[Path, str] | None:
 
 
 def _store() -> Store:
-    return current_app.extensions["homedata"]  # type: ignore[no-any-return]
+    return current_app.extensions["homedata"]
 
 
 @views.get("/")
@@ -83,7 +94,10 @@ def dashboard() -> str:
 @views.get("/healthz")
 def healthz() -> Response:
     s = _store()
-    return Response('{"ok":true,"sample":%s}' % ("true" if s.data.uses_sample else "false"), mimetype="application/json")
+    return Response(
+        '{"ok":true,"sample":%s}' % ("true" if s.data.uses_sample else "false"),
+        mimetype="application/json",
+    )
 
 
 @views.get("/vendor/plotly-<version>.min.js")

@@ -73,7 +73,12 @@ def outdoor_at(times: np.ndarray, day0: int, daily: np.ndarray) -> np.ndarray:
 
 
 def room_readings(
-    room: int, first_day: str, humid: bool, out_day0: int, out_daily: np.ndarray, rng: np.random.Generator
+    room: int,
+    first_day: str,
+    humid: bool,
+    out_day0: int,
+    out_daily: np.ndarray,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Times, temperatures (deg F) and humidities (%RH, NaN when absent) for one room, flawed."""
     start = epoch(first_day) + int(rng.integers(0, 6)) * STEP
@@ -138,7 +143,9 @@ def room_readings(
         hum[zeros] = 0.0
     # Spikes that stay in range.
     spikes = rng.choice(n, size=max(3, n // 3000), replace=False)
-    temp[spikes] = np.round(temp[spikes] + rng.choice([-1, 1], len(spikes)) * rng.uniform(18, 35, len(spikes)), 1)
+    temp[spikes] = np.round(
+        temp[spikes] + rng.choice([-1, 1], len(spikes)) * rng.uniform(18, 35, len(spikes)), 1
+    )
 
     jitter = rng.integers(0, 5, n)  # the logger wrote a few seconds after each 10-minute tick
     return (times + jitter)[keep], temp[keep], hum[keep]
@@ -164,7 +171,9 @@ def number(value: float) -> str:
     return "null" if np.isnan(value) else repr(float(value))
 
 
-def make_room_temp(out: Path, rng: np.random.Generator, out_day0: int, out_daily: np.ndarray) -> None:
+def make_room_temp(
+    out: Path, rng: np.random.Generator, out_day0: int, out_daily: np.ndarray
+) -> None:
     parts = []
     for room, (first_day, humid) in ROOM_SPANS.items():
         times, temp, hum = room_readings(room, first_day, humid, out_day0, out_daily, rng)
@@ -179,7 +188,13 @@ def make_room_temp(out: Path, rng: np.random.Generator, out_day0: int, out_daily
         f'{{"id":{i + 1}, "humidity":{number(h)}, "temperature":{number(t)}, '
         f'"room_id":{int(r)}, "date_time":"{s}"}}'
         for i, (h, t, r, s) in enumerate(
-            zip(hums[order].tolist(), temps[order].tolist(), rooms[order].tolist(), stamps)
+            zip(
+                hums[order].tolist(),
+                temps[order].tolist(),
+                rooms[order].tolist(),
+                stamps,
+                strict=True,
+            )
         )
     )
     write_json_rows(out / "room_temp.json.gz", rows, compress=True)
@@ -189,11 +204,16 @@ def make_air_quality(out: Path, rng: np.random.Generator) -> None:
     """tVOC (ppb) in the first floor: cooking in the evening, a painting weekend, warm-ups."""
     times = np.arange(epoch("2018-01-01") + 72000, int(END.astype(np.int64)), STEP, dtype=np.int64)
     hour = (times % DAY) / 3600.0
-    profile = 30 + 22 * np.exp(-(((hour - 20.0) / 1.8) ** 2)) + 12 * np.exp(-(((hour - 7.5) / 1.2) ** 2))
+    profile = (
+        30 + 22 * np.exp(-(((hour - 20.0) / 1.8) ** 2)) + 12 * np.exp(-(((hour - 7.5) / 1.2) ** 2))
+    )
     voc = profile * rng.lognormal(0.0, 0.45, len(times))
     cooking = rng.random(len(times)) < 0.01
     voc[cooking] += rng.uniform(150, 600, int(cooking.sum()))
-    for first, days, peak in (("2018-05-16", 2, 230.0), ("2018-07-28", 3, 520.0)):  # floors, painting
+    for first, days, peak in (
+        ("2018-05-16", 2, 230.0),
+        ("2018-07-28", 3, 520.0),
+    ):  # floors, painting
         t0 = epoch(first) + 9 * 3600
         inside = (times >= t0) & (times < t0 + days * DAY)
         decay = np.exp(-(times[inside] - t0) / (days * DAY * 0.8))
@@ -211,7 +231,9 @@ def make_air_quality(out: Path, rng: np.random.Generator) -> None:
     stamps = fmt_times(times)
     rows = (
         f'{{"id":{i + 1}, "warm_up":{w}, "voc":{float(v)}, "room_id":1, "date_time":"{s}"}}'
-        for i, (w, v, s) in enumerate(zip(warm[keep].tolist(), voc[keep].tolist(), stamps))
+        for i, (w, v, s) in enumerate(
+            zip(warm[keep].tolist(), voc[keep].tolist(), stamps, strict=True)
+        )
     )
     write_json_rows(out / "air_quality.json.gz", rows, compress=True)
 
@@ -224,7 +246,9 @@ def make_doors(out: Path, rng: np.random.Generator) -> None:
     day = epoch("2018-05-13")
     end = int(END.astype(np.int64))
     hours = np.arange(24)
-    weekday_w = np.exp(-(((hours - 7.5) / 1.0) ** 2)) * 3 + np.exp(-(((hours - 18.5) / 2.5) ** 2)) * 4
+    weekday_w = (
+        np.exp(-(((hours - 7.5) / 1.0) ** 2)) * 3 + np.exp(-(((hours - 18.5) / 2.5) ** 2)) * 4
+    )
     weekend_w = np.exp(-(((hours - 14.0) / 4.0) ** 2)) * 4
     base = (hours >= 7) & (hours <= 22)
     while day < end - DAY:
@@ -233,7 +257,9 @@ def make_doors(out: Path, rng: np.random.Generator) -> None:
         weights = weights / weights.sum()
         for door, mean in ((0, 4.0), (1, 9.0)):
             count = int(rng.poisson(mean * (1.4 if weekday >= 5 else 1.0)))
-            opened = day + rng.choice(24, size=count, p=weights) * 3600 + rng.integers(0, 3600, count)
+            opened = (
+                day + rng.choice(24, size=count, p=weights) * 3600 + rng.integers(0, 3600, count)
+            )
             free_at = 0
             for at in np.sort(opened).tolist():
                 if at <= free_at:  # still open from the last time
@@ -250,7 +276,7 @@ def make_doors(out: Path, rng: np.random.Generator) -> None:
     stamps = fmt_times(np.array([r[0] for r in rows]))
     lines = (
         f'{{"id":{84 + i}, "door_id":{d}, "status":{st}, "date_time":"{s}"}}'
-        for i, ((_, d, st), s) in enumerate(zip(rows, stamps))
+        for i, ((_, d, st), s) in enumerate(zip(rows, stamps, strict=False))
     )
     write_json_rows(out / "door_status.json.gz", lines, compress=True)
 
@@ -269,15 +295,21 @@ def make_workouts(out: Path, rng: np.random.Generator) -> None:
             at = day + 6 * 3600 + int(rng.integers(0, 7200))
             for _ in range(int(rng.poisson(segments))):
                 kind = int(rng.choice(types, p=probs))
-                minutes = {7: rng.uniform(2, 16), 3: rng.uniform(20, 180), 0: rng.uniform(8, 50)}.get(
-                    kind, rng.uniform(20, 70)
-                )
+                minutes = {
+                    7: rng.uniform(2, 16),
+                    3: rng.uniform(20, 180),
+                    0: rng.uniform(8, 50),
+                }.get(kind, rng.uniform(20, 70))
                 duration = int(minutes * 60000)
-                steps = {7: int(minutes * rng.uniform(85, 115)), 8: int(minutes * 160), 3: int(rng.integers(0, 60))}.get(
-                    kind, 0
-                )
+                steps = {
+                    7: int(minutes * rng.uniform(85, 115)),
+                    8: int(minutes * 160),
+                    3: int(rng.integers(0, 60)),
+                }.get(kind, 0)
                 total += steps
-                rows.append((at * 1000.0 + float(rng.integers(0, 1000)), duration, steps, kind, user))
+                rows.append(
+                    (at * 1000.0 + float(rng.integers(0, 1000)), duration, steps, kind, user)
+                )
                 at += duration // 1000 + int(rng.integers(60, 3600))
                 if at > day + DAY - 600:
                     break
@@ -289,27 +321,30 @@ def make_workouts(out: Path, rng: np.random.Generator) -> None:
     lines = (
         f'{{"id":{float(i + 1)}, "duration":{d}, "start":{s}, "stepCount":{st}, '
         f'"workout_type_id":{k}, "start_datetime":"{stamp}", "user_id":{u}}}'
-        for i, ((s, d, st, k, u), stamp) in enumerate(zip(rows, stamps))
+        for i, ((s, d, st, k, u), stamp) in enumerate(zip(rows, stamps, strict=False))
     )
     write_json_rows(out / "workout.json.gz", lines, compress=True)
 
 
 def make_weather(out: Path, days: np.ndarray, daily: np.ndarray, rng: np.random.Generator) -> None:
     """NOAA GHCN-Daily CSV for the MSP airport station, the same columns as the published export."""
-    header = [
-        "STATION", "NAME", "LATITUDE", "LONGITUDE", "ELEVATION", "DATE",
-    ]  # fmt: skip
-    for col in (
-        "AWND PGTM PRCP SNOW SNWD TAVG TMAX TMIN WDF2 WDF5 WSF2 WSF5 "
-        "WT01 WT02 WT03 WT04 WT05 WT06 WT08 WT09"
-    ).split():
+    header = ["STATION", "NAME", "LATITUDE", "LONGITUDE", "ELEVATION", "DATE"]
+    columns = "AWND PGTM PRCP SNOW SNWD TAVG TMAX TMIN WDF2 WDF5 WSF2 WSF5"
+    columns += " WT01 WT02 WT03 WT04 WT05 WT06 WT08 WT09"
+    for col in columns.split():
         header += [col, f"{col}_ATTRIBUTES"]
     buf = io.StringIO()
     writer = csv.writer(buf, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
     writer.writerow(header)
-    station = ["USW00014922", "MINNEAPOLIS ST PAUL INTERNATIONAL AIRPORT, MN US", "44.8831", "-93.2289", "265.8"]
+    station = [
+        "USW00014922",
+        "MINNEAPOLIS ST PAUL INTERNATIONAL AIRPORT, MN US",
+        "44.8831",
+        "-93.2289",
+        "265.8",
+    ]
     snow_depth = 0.0
-    for day, tavg in zip(days.tolist(), daily.tolist()):
+    for day, tavg in zip(days.tolist(), daily.tolist(), strict=False):
         date = str(np.datetime64(day, "D"))
         swing = rng.uniform(12, 22)
         tmax, tmin = round(tavg + swing / 2), round(tavg - swing / 2)
@@ -351,10 +386,16 @@ def make_lookups(out: Path) -> None:
         "workout_type.json": [
             json.dumps({"id": i, "type": t}, separators=(", ", ":"))
             for i, t in (
-                (0, "IN_VEHICLE"), (1, "BIKING"), (2, "ON_FOOT"), (3, "STILL"), (4, "UNKNOWN"),
-                (7, "WALKING"), (8, "RUNNING"), (9, "AEROBICS"),
+                (0, "IN_VEHICLE"),
+                (1, "BIKING"),
+                (2, "ON_FOOT"),
+                (3, "STILL"),
+                (4, "UNKNOWN"),
+                (7, "WALKING"),
+                (8, "RUNNING"),
+                (9, "AEROBICS"),
             )
-        ],  # fmt: skip
+        ],
     }
     for name, rows in tables.items():
         write_json_rows(out / name, rows, compress=False)
@@ -378,7 +419,9 @@ def generate(out: Path, seed: int = SEED) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     default = Path(__file__).resolve().parent.parent / "sample_data"
-    parser.add_argument("--out", type=Path, default=default, help=f"folder to write (default {default})")
+    parser.add_argument(
+        "--out", type=Path, default=default, help=f"folder to write (default {default})"
+    )
     parser.add_argument("--seed", type=int, default=SEED)
     args = parser.parse_args()
     generate(args.out, args.seed)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -52,12 +53,14 @@ def hourly_profile(time: NDArray[np.int64], voc: NDArray[np.floating]) -> Hourly
     return HourlyProfile(np.arange(24, dtype=np.int64), med, p90, count)
 
 
-def daily_medians(time: NDArray[np.int64], voc: NDArray[np.floating]) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+def daily_medians(
+    time: NDArray[np.int64], voc: NDArray[np.floating]
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
     day = time // DAY
     days, starts = np.unique(day, return_index=True)
     v = np.asarray(voc, dtype=np.float64)
     bounds = np.append(starts, len(v))
-    med = np.array([np.median(v[a:b]) for a, b in zip(bounds[:-1], bounds[1:])], dtype=np.float64)
+    med = np.array([np.median(v[a:b]) for a, b in itertools.pairwise(bounds)], dtype=np.float64)
     return days.astype(np.int64), med
 
 
@@ -76,7 +79,9 @@ def elevations(
         while j + 1 < len(days) and above[j + 1] and days[j + 1] == days[j] + 1:
             j += 1
         if j - i + 1 >= min_days:
-            out.append(Elevation(int(days[i]), int(days[j]), j - i + 1, float(medians[i : j + 1].max())))
+            out.append(
+                Elevation(int(days[i]), int(days[j]), j - i + 1, float(medians[i : j + 1].max()))
+            )
         i = j + 1
     return out
 

@@ -50,8 +50,12 @@ class MeasureRules:
 
 DEFAULT_RULES: dict[str, MeasureRules] = {
     # Deg F: the attic reaches -20 in a Minneapolis January and 130 under a July roof.
-    "temperature": MeasureRules(low=-40.0, high=140.0, spike=12.0, zero_tolerance=10.0, oscillation_step=2.5),
-    "humidity": MeasureRules(low=0.0, high=100.0, spike=20.0, zero_tolerance=5.0, oscillation_step=3.0),
+    "temperature": MeasureRules(
+        low=-40.0, high=140.0, spike=12.0, zero_tolerance=10.0, oscillation_step=2.5
+    ),
+    "humidity": MeasureRules(
+        low=0.0, high=100.0, spike=20.0, zero_tolerance=5.0, oscillation_step=3.0
+    ),
 }
 
 

@@ -44,7 +44,9 @@ class DoorActivity:
     summaries: list[DoorSummary]
 
 
-def open_spans(time: NDArray[np.int64], door: NDArray[np.integer], status: NDArray[np.integer]) -> OpenSpans:
+def open_spans(
+    time: NDArray[np.int64], door: NDArray[np.integer], status: NDArray[np.integer]
+) -> OpenSpans:
     """Pair every open (status 1) with the same door's next event if that is a close (0).
 
     An open followed by another open, or by nothing, has no known duration (-1): the sensor

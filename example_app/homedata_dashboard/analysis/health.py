@@ -11,7 +11,12 @@ from . import DAY
 from .cleaning import MISSING, OSCILLATION, OUT_OF_RANGE, SPIKE, ZERO, CleanResult
 
 WEEK = 7 * DAY
-ISSUES = {"zero_dropout": ZERO, "out_of_range": OUT_OF_RANGE, "spike": SPIKE, "oscillation": OSCILLATION}
+ISSUES = {
+    "zero_dropout": ZERO,
+    "out_of_range": OUT_OF_RANGE,
+    "spike": SPIKE,
+    "oscillation": OSCILLATION,
+}
 
 
 @dataclass(frozen=True)

@@ -24,9 +24,7 @@ class DisplaySeries:
     breaks: NDArray[np.int64]  # indices i where a gap lies between point i-1 and i
 
 
-def window(
-    time: NDArray[np.int64], start: int | None, end: int | None
-) -> tuple[int, int]:
+def window(time: NDArray[np.int64], start: int | None, end: int | None) -> tuple[int, int]:
     """Index range [lo, hi) of readings with start <= time < end (None: open-ended)."""
     lo = 0 if start is None else int(np.searchsorted(time, start, side="left"))
     hi = len(time) if end is None else int(np.searchsorted(time, end, side="left"))
@@ -57,7 +55,9 @@ def minmax_downsample(
     return time[picks].astype(np.int64), v[picks], width
 
 
-def _first_match(matches: NDArray[np.bool_], ids: NDArray[np.int64], count: int) -> NDArray[np.int64]:
+def _first_match(
+    matches: NDArray[np.bool_], ids: NDArray[np.int64], count: int
+) -> NDArray[np.int64]:
     """For each bucket id, the first index whose flag is set (every bucket has one)."""
     idx = np.flatnonzero(matches)
     _, first = np.unique(ids[idx], return_index=True)

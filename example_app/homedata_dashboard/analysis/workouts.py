@@ -37,7 +37,15 @@ def workout_summary(
     """Per-day totals for the given rows (filter by user before calling)."""
     if len(start) == 0:
         empty_i = np.array([], np.int64)
-        return WorkoutSummary(empty_i, empty_i, np.array([], bool), [], np.zeros((0, 0)), np.zeros((0, 0), np.int64), {})
+        return WorkoutSummary(
+            empty_i,
+            empty_i,
+            np.array([], bool),
+            [],
+            np.zeros((0, 0)),
+            np.zeros((0, 0), np.int64),
+            {},
+        )
     day = start // DAY
     d0 = int(day.min())
     ndays = int(day.max()) - d0 + 1
@@ -57,7 +65,9 @@ def workout_summary(
     for i, k in enumerate(kinds.tolist()):
         sel = activity & (type_id == k)
         minutes[i] = np.bincount(col[sel], weights=dur[sel], minlength=ndays)
-        type_steps[i] = np.bincount(col[sel], weights=step_vals[sel], minlength=ndays).astype(np.int64)
+        type_steps[i] = np.bincount(col[sel], weights=step_vals[sel], minlength=ndays).astype(
+            np.int64
+        )
     order = np.argsort(-minutes.sum(axis=1), kind="stable")
     kinds, minutes, type_steps = kinds[order], minutes[order], type_steps[order]
     return WorkoutSummary(
@@ -67,5 +77,5 @@ def workout_summary(
         type_ids=[int(k) for k in kinds.tolist()],
         minutes=minutes,
         type_steps=type_steps,
-        type_totals={int(k): float(m) for k, m in zip(kinds.tolist(), minutes.sum(axis=1).tolist())},
+        type_totals=dict(zip(kinds.tolist(), minutes.sum(axis=1).tolist(), strict=True)),
     )

@@ -112,6 +112,8 @@
       document.getElementById(id).on("plotly_relayout", (ev) => {
         if (ev["xaxis.range[0]"] !== undefined) {
           seriesState[measure].range = [ev["xaxis.range[0]"], ev["xaxis.range[1]"]];
+        } else if (Array.isArray(ev["xaxis.range"])) {
+          seriesState[measure].range = ev["xaxis.range"].slice(0, 2);
         } else if (ev["xaxis.autorange"]) {
           seriesState[measure].range = null;
         } else {
