@@ -1,0 +1,215 @@
+"""A package index on 127.0.0.1 for check-reqs tests: PEP 691 JSON or PEP 503 HTML.
+
+Projects are described in Python (name -> versions -> files) and the wheels are built on the fly
+as real, minimal wheels (METADATA, WHEEL, RECORD), so pip itself can resolve against the index.
+The server counts requests and sends ETag / Cache-Control headers like a real index.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import io
+import json
+import tarfile
+import threading
+import zipfile
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+
+@dataclass
+class FakeFile:
+    filename: str
+    requires: list[str] = field(default_factory=list)
+    requires_python: str | None = None
+    yanked: bool = False
+
+
+def _wheel_bytes(filename: str, requires: list[str]) -> bytes:
+    name, version = filename.split("-")[0], filename.split("-")[1]
+    tag = "-".join(filename[:-4].split("-")[2:])
+    dist_info = f"{name}-{version}.dist-info"
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    metadata += "".join(f"Requires-Dist: {req}\n" for req in requires)
+    wheel = f"Wheel-Version: 1.0\nGenerator: homedeploy-tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
+    module = f"{name.lower()}/__init__.py"
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr(module, f"__version__ = {version!r}\n")
+        archive.writestr(f"{dist_info}/METADATA", metadata)
+        archive.writestr(f"{dist_info}/WHEEL", wheel)
+        archive.writestr(f"{dist_info}/RECORD", f"{module},,\n{dist_info}/METADATA,,\n")
+    return buffer.getvalue()
+
+
+def _sdist_bytes(filename: str) -> bytes:
+    stem = filename[: -len(".tar.gz")]
+    name, version = stem.rsplit("-", 1)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        data = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n".encode()
+        info = tarfile.TarInfo(f"{stem}/PKG-INFO")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+class LocalIndex:
+    """Serve ``projects`` (canonical name -> files) at ``http://127.0.0.1:PORT/simple/``."""
+
+    def __init__(self, projects: dict[str, list[FakeFile]], *, mode: str = "json") -> None:
+        self.projects = projects
+        self.mode = mode
+        self.requests: list[str] = []
+        self.blobs: dict[str, bytes] = {}
+        for files in projects.values():
+            for item in files:
+                if item.filename.endswith(".whl"):
+                    self.blobs[item.filename] = _wheel_bytes(item.filename, item.requires)
+                else:
+                    self.blobs[item.filename] = _sdist_bytes(item.filename)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/simple"
+
+    def __enter__(self) -> LocalIndex:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def _page(self, name: str, as_json: bool) -> tuple[bytes, str]:
+        files = self.projects[name]
+        if as_json:
+            payload = {
+                "meta": {"api-version": "1.1"},
+                "name": name,
+                "files": [
+                    {
+                        "filename": f.filename,
+                        "url": f"../../files/{f.filename}",
+                        "hashes": {"sha256": hashlib.sha256(self.blobs[f.filename]).hexdigest()},
+                        "requires-python": f.requires_python,
+                        "yanked": f.yanked,
+                    }
+                    for f in files
+                ],
+            }
+            return json.dumps(payload).encode(), "application/vnd.pypi.simple.v1+json"
+        links = []
+        for f in files:
+            digest = hashlib.sha256(self.blobs[f.filename]).hexdigest()
+            attrs = f' href="../../files/{f.filename}#sha256={digest}"'
+            if f.requires_python:
+                attrs += f' data-requires-python="{html.escape(f.requires_python)}"'
+            if f.yanked:
+                attrs += ' data-yanked=""'
+            links.append(f"<a{attrs}>{f.filename}</a><br/>")
+        body = "<!DOCTYPE html><html><body>" + "\n".join(links) + "</body></html>"
+        return body.encode(), "text/html"
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        index = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: object) -> None:
+                return
+
+            def do_GET(self) -> None:
+                index.requests.append(self.path)
+                parts = [p for p in self.path.split("?")[0].split("/") if p]
+                if len(parts) == 2 and parts[0] == "simple" and parts[1] in index.projects:
+                    wants_json = "vnd.pypi.simple.v1+json" in self.headers.get("Accept", "")
+                    body, content_type = index._page(parts[1], wants_json and index.mode == "json")
+                    etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+                    if self.headers.get("If-None-Match") == etag:
+                        self.send_response(304)
+                        self.send_header("ETag", etag)
+                        self.end_headers()
+                        return
+                    self.send_response(200)
+                    self.send_header("Content-Type", content_type)
+                    self.send_header("Cache-Control", "max-age=600, public")
+                    self.send_header("ETag", etag)
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                if len(parts) == 2 and parts[0] == "files" and parts[1] in index.blobs:
+                    body = index.blobs[parts[1]]
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                    return
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+        return Handler
+
+
+MANYLINUX = "manylinux_2_17_x86_64.manylinux2014_x86_64"
+
+PROJECTS: dict[str, list[FakeFile]] = {
+    "flask": [
+        FakeFile("flask-1.0.2-py2.py3-none-any.whl", ["werkzeug>=0.14"]),
+        FakeFile("flask-3.1.0-py3-none-any.whl", ["werkzeug>=3.0", "markupsafe>=2.1"]),
+        FakeFile("flask-3.1.1-py3-none-any.whl", ["werkzeug>=3.0", "markupsafe>=2.1"]),
+    ],
+    "werkzeug": [
+        FakeFile("werkzeug-0.14.1.tar.gz"),
+        FakeFile("werkzeug-3.0.0-py3-none-any.whl", ["markupsafe>=2.1"]),
+    ],
+    "markupsafe": [
+        FakeFile("markupsafe-1.0.tar.gz"),
+        FakeFile(f"markupsafe-3.0.2-cp314-cp314-{MANYLINUX}.whl"),
+        FakeFile(f"markupsafe-3.0.2-cp311-cp311-{MANYLINUX}.whl"),
+        FakeFile("markupsafe-3.0.2.tar.gz"),
+    ],
+    "gunicorn": [
+        FakeFile("gunicorn-19.9.0-py2.py3-none-any.whl"),
+        FakeFile("gunicorn-23.0.0-py3-none-any.whl"),
+    ],
+    "numpy": [
+        FakeFile("numpy-1.15.4.zip"),
+        FakeFile(f"numpy-2.3.0-cp314-cp314-{MANYLINUX}.whl", requires_python=">=3.11"),
+        FakeFile(f"numpy-2.3.0-cp311-cp311-{MANYLINUX}.whl", requires_python=">=3.11"),
+        FakeFile("numpy-2.3.0.tar.gz", requires_python=">=3.11"),
+    ],
+    "pyyaml": [
+        FakeFile(f"PyYAML-6.0.2-cp314-cp314-{MANYLINUX}.whl"),
+        FakeFile(f"PyYAML-6.0.2-cp311-cp311-{MANYLINUX}.whl"),
+    ],
+    "conda": [FakeFile("conda-4.3.16.tar.gz", yanked=True)],
+    "pywin32": [
+        FakeFile("pywin32-306-cp314-cp314-win_amd64.whl"),
+        FakeFile("pywin32-306-cp311-cp311-win_amd64.whl"),
+    ],
+    "appnope": [FakeFile("appnope-0.1.4-py2.py3-none-any.whl")],
+    "six": [FakeFile("six-1.17.0-py2.py3-none-any.whl")],
+    "oldbin": [FakeFile(f"oldbin-1.0-cp37-cp37m-{MANYLINUX}.whl")],
+    "purelib": [FakeFile("purelib-0.3.tar.gz")],
+}
+
+
+def pip_env(index_url: str, cache_dir: Path) -> dict[str, str]:
+    """Environment that points pip (and so homedeploy) at ``index_url`` only."""
+    import os
+
+    return {
+        "PIP_CONFIG_FILE": os.devnull,
+        "PIP_INDEX_URL": index_url,
+        "PIP_EXTRA_INDEX_URL": "",
+        "PIP_FIND_LINKS": "",
+        "PIP_NO_CACHE_DIR": "1",
+        "HOMEDEPLOY_CACHE_DIR": str(cache_dir),
+    }
