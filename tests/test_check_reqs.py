@@ -237,7 +237,9 @@ def test_cache_answers_the_second_run_and_offline(index: LocalIndex, tmp_path: P
     assert len(index.requests) == first
 
 
-def test_offline_with_empty_cache_is_exit_3(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_offline_with_empty_cache_is_exit_3(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for key, value in pip_env(f"http://127.0.0.1:{free_port()}/simple", tmp_path / "c").items():
         monkeypatch.setenv(key, value)
     app = make_app(tmp_path / "app")
