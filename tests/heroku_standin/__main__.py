@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import shlex
+import signal
 import sys
 import time
 
@@ -27,7 +28,12 @@ def main() -> None:
     print(f"# Heroku stand-in running (schema validation {schema}). Paste into another shell:")
     for key, value in standin.env().items():
         print(f"export {key}={shlex.quote(value)}")
-    print("# Ctrl-C to stop.", flush=True)
+    print("# Ctrl-C (or SIGTERM) to stop.", flush=True)
+
+    def stop(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
     try:
         while True:
             time.sleep(3600)
