@@ -249,7 +249,8 @@ class BuildOutputParser:
         rejected_by_remote = "remote_rejected" in flags or self._remote_rejected is not None
         if headline or self._push_rejected or (rejected_by_remote and not AUTH_RE.search(text)):
             preferred = [c for c in self._causes if c.startswith("No matching distribution")]
-            cause = (preferred or self._causes or [None])[0]
+            causes = preferred or self._causes
+            cause = causes[0] if causes else None
             key = " ".join(filter(None, [headline, cause, self._push_rejected]))
             explanation, fix = _explain(key)
             return make(
