@@ -673,8 +673,8 @@ def _render_rehearsal(report: Any) -> None:
         for line in report.log_tail[-25:]:
             err.print(f"[dim]{escape(line)}[/]")
     heroku = f" [dim](on Heroku: {escape(report.heroku)})[/]" if report.heroku else ""
-    reason, message = escape(report.reason or ""), escape(report.message or "")
-    err.print(f"[bold red]fail[/] [{reason}]: {message}{heroku}")
+    reason, message = escape(f"[{report.reason}]"), escape(report.message or "")
+    err.print(f"[bold red]fail[/] {reason}: {message}{heroku}")
     if report.fix:
         err.print(f"  [bold]fix:[/] {escape(report.fix)}")
 
@@ -769,8 +769,6 @@ def _show_push_event(event: Any) -> None:
         "error": f"    [bold red]✗[/] {text}",
         "remote": f"      [dim]{text}[/]",
     }
-    if event.kind == "remote" and (" -----> " in event.text or " !     " in event.text):
-        return  # shown as a phase or headline instead
     err.print(styles.get(event.kind, text))
 
 

@@ -196,7 +196,7 @@ def build_venv(
     except HomedeployError as error:
         raise RehearsalFailed(
             "build-failed",
-            f"pip could not install requirements.txt: {error.message}",
+            error.message,
             error.fix,
             "Error: Unable to install dependencies using pip.",
         ) from None

@@ -1,0 +1,129 @@
+"""push --local: the committed app is exported, built in a clean venv and booted like a dyno.
+
+These build real venvs with pip, from the local package indexes pip is configured with (so no
+traffic leaves the machine), and run real gunicorn on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from homedeploy.commands.rehearse import run_rehearsal
+from tests.conftest import invoke
+from tests.doctor_apps import GOOD_APP, make_app
+
+pytestmark = pytest.mark.slow
+
+PY311 = {".python-version": "3.11\n"}
+
+
+@pytest.fixture(autouse=True)
+def local_indexes_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point pip at the file:// indexes from its own configuration, never at a remote index."""
+    listing = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True
+    ).stdout
+    urls: list[str] = []
+    for line in listing.splitlines():
+        key, _, value = line.partition("=")
+        if key.endswith(("index-url", "extra-index-url")):
+            urls += [u for u in value.strip("'\"").split() if u.startswith("file:")]
+    if not urls:
+        pytest.skip("pip has no local (file://) index configured")
+    monkeypatch.setenv("PIP_INDEX_URL", urls[0])
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", " ".join(urls[1:]))
+
+
+def test_good_app_builds_boots_and_stops(tmp_path: Path) -> None:
+    project = make_app(tmp_path / "app", PY311)
+    (project / "notes.txt").write_text("not committed\n")
+    report = run_rehearsal(project)
+    assert report.ok, (report.reason, report.message, report.log_tail)
+    assert report.build_seconds and report.build_seconds > 0
+    assert report.boot_seconds is not None and report.boot_seconds < 60
+    assert [p.status for p in report.probes] == [200]
+    assert report.rss_bytes and 0 < report.rss_bytes < report.memory_limit_bytes
+    assert report.stop_clean is True and report.stop_seconds is not None
+    assert any("uncommitted" in note for note in report.notes)
+    assert report.workdir is None  # cleaned up
+
+
+def test_keep_leaves_it_serving(tmp_path: Path) -> None:
+    project = make_app(tmp_path / "app", PY311)
+    result = invoke("push", "--local", "--keep", "--json", str(project))
+    assert result.exit_code == 0, result.stdout
+    data = json.loads(result.stdout)
+    try:
+        assert data["ok"] and data["url"].startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(data["url"], timeout=10) as response:
+            assert response.status == 200
+        assert Path(data["log_file"]).is_file()
+    finally:
+        os.killpg(data["pid"], signal.SIGTERM)
+    assert data["workdir"]
+
+
+def test_module_missing_from_requirements(tmp_path: Path) -> None:
+    project = make_app(tmp_path / "app", {**PY311, "app.py": "import yaml\n" + GOOD_APP["app.py"]})
+    report = run_rehearsal(project)
+    assert not report.ok
+    assert report.reason == "missing-module", report.message
+    assert "'yaml'" in (report.message or "")
+    assert report.heroku == "H10 (App crashed)"
+    assert any("ModuleNotFoundError" in line for line in report.log_tail)
+
+
+def test_crash_at_import(tmp_path: Path) -> None:
+    app = GOOD_APP["app.py"] + "raise RuntimeError('DATABASE_URL is not set')\n"
+    project = make_app(tmp_path / "app", {**PY311, "app.py": app})
+    result = invoke("push", "--local", str(project))
+    assert result.exit_code == 1
+    assert "[import-crash]" in result.stderr
+    assert "RuntimeError: DATABASE_URL is not set" in result.stderr
+    assert "H10" in result.stderr
+
+
+def test_never_binds_is_r10(tmp_path: Path) -> None:
+    project = make_app(
+        tmp_path / "app",
+        {
+            **PY311,
+            "requirements.txt": "",
+            "Procfile": 'web: python -c "import time; time.sleep(120)"\n',
+        },
+    )
+    report = run_rehearsal(project, boot_timeout=2)
+    assert report.reason == "boot-timeout", report.message
+    assert report.heroku == "R10 (Boot timeout)"
+
+
+def test_uncommitted_procfile(tmp_path: Path) -> None:
+    project = make_app(tmp_path / "app", {**PY311, "Procfile": None})
+    (project / "Procfile").write_text(GOOD_APP["Procfile"])
+    report = run_rehearsal(project)
+    assert report.reason == "not-committed"
+    assert "Procfile" in (report.message or "") and report.build_seconds is None
+    assert report.fix == "git add Procfile && git commit"
+
+
+def test_not_a_repository(tmp_path: Path) -> None:
+    project = make_app(tmp_path / "app", git_init=False)
+    result = invoke("push", "--local", "--json", str(project))
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["reason"] == "not-a-repository" and "git init" in data["fix"]
+
+
+def test_buildpack_rejection_stops_before_pip(tmp_path: Path) -> None:
+    project = make_app(tmp_path / "app", {".python-version": "3.8\n"})
+    report = run_rehearsal(project)
+    assert report.reason == "build-rejected"
+    assert report.heroku == "Error: The requested Python version has reached end-of-life."
