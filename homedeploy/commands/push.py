@@ -269,12 +269,14 @@ class _Push:
         parser = BuildOutputParser()
 
         def on_line(line: str) -> None:
-            self.emit(PushEvent("remote", line))
+            # A line that starts a phase or carries a headline is shown as that event; every
+            # other line (tool output, the rest of an error block) is passed on as it is.
             event = parser.feed(line)
-            if event is not None:
-                self.emit(
-                    PushEvent(event.kind if event.kind != "error" else "build-error", event.text)
-                )
+            if event is None:
+                self.emit(PushEvent("remote", line))
+            else:
+                kind = "build-error" if event.kind == "error" else event.kind
+                self.emit(PushEvent(kind, event.text))
 
         branch = "detached HEAD" if repo.head.is_detached else repo.active_branch.name
         commit = (self.report.commit or "")[:7]
