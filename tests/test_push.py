@@ -290,6 +290,41 @@ def test_diverged_remote_needs_force(standin: HerokuStandIn, flask_project: Path
     assert code == 0, err
 
 
+def test_region_for_create(standin: HerokuStandIn, flask_project: Path) -> None:
+    code, _, err = push(str(flask_project), "--create", "--app", APP, "--region", "eu")
+    assert code == 0, err
+    assert standin.requests_to("POST", "^/apps$")[0].body == {"name": APP, "region": "eu"}
+    assert standin.state.apps[APP].region == "eu"
+
+
+def test_create_without_name_lets_heroku_choose(
+    standin: HerokuStandIn, flask_project: Path
+) -> None:
+    code, out, err = push(str(flask_project), "--create", "--json")
+    assert code == 0, err
+    name = json.loads(out)["app"]
+    assert standin.requests_to("POST", "^/apps$")[0].body == {}
+    assert git(flask_project, "remote", "get-url", "heroku").endswith(f"/{name}.git")
+
+
+def test_web_scaled_to_zero_is_scaled_to_one(standin: HerokuStandIn, flask_project: Path) -> None:
+    assert push(str(flask_project), "--create", "--app", APP)[0] == 0
+    standin.state.apps[APP].formation["web"]["quantity"] = 0
+    commit_change(flask_project)
+    code, _, err = push(str(flask_project))
+    assert code == 0, err
+    assert "scaled it to 1 dyno" in err
+    assert standin.state.apps[APP].formation["web"]["quantity"] == 1
+
+
+def test_no_web_process_type(standin: HerokuStandIn, flask_project: Path) -> None:
+    (flask_project / "Procfile").write_text("worker: python hello.py\n")
+    git(flask_project, "commit", "-q", "-am", "no web")
+    code, _, err = push(str(flask_project), "--create", "--app", APP, "--no-verify")
+    assert code == 1
+    assert "the release has no web process type" in err and "web: gunicorn" in err
+
+
 def test_not_a_git_repository(standin: HerokuStandIn, tmp_path: Path) -> None:
     code, _, err = push(str(tmp_path), "--app", APP)
     assert code == 2
@@ -400,6 +435,39 @@ def _credential_env_for(standin: HerokuStandIn) -> dict[str, str]:
     return credential_env(standin.key, standin.git_url)
 
 
+class _CommandLineWatcher:
+    """Samples /proc/*/cmdline in a thread (Linux) while a command runs."""
+
+    def __init__(self) -> None:
+        import threading
+
+        self.lines: set[str] = set()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            for entry in Path("/proc").glob("[0-9]*/cmdline"):
+                try:
+                    raw = entry.read_bytes()
+                except OSError:
+                    continue
+                if raw:
+                    self.lines.add(raw.replace(b"\0", b" ").decode(errors="replace"))
+            self._stop.wait(0.002)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
+def _watch_command_lines() -> _CommandLineWatcher:
+    if not Path("/proc/self/cmdline").exists():
+        pytest.skip("needs /proc")
+    return _CommandLineWatcher()
+
+
 def _git_push_plain(
     project: Path, refspec: str, extra: dict[str, str]
 ) -> subprocess.CompletedProcess[str]:
@@ -430,9 +498,15 @@ def test_key_never_in_argv_git_config_files_or_output(
     )
     wrapper.chmod(0o755)
     env = {"PATH": f"{wrappers}{os.pathsep}{os.environ['PATH']}"}
+    seen = _watch_command_lines()
     first = run_homedeploy(
         "push", str(flask_project), "--create", "--app", APP, env=env, timeout=120
     )
+    seen.stop()
+    # Every process running during the push (git, git-remote-http, the credential helper's
+    # shell...) had argv without the key.
+    assert any("remote-http" in line for line in seen.lines)
+    assert not [line for line in seen.lines if standin.key in line]
     assert first.returncode == 0, first.stdout + first.stderr
     standin.state.apps[APP].next_build.append({"mode": "no_matching_distribution"})
     commit_change(flask_project)
