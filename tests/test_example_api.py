@@ -313,3 +313,17 @@ def test_real_data_mode_with_shared_homedata(
         assert workouts["steps"][0] == 8097  # 2017-09-01's Google Fit daily total
         outdoor = json.loads(c.get("/api/indoor-outdoor").data)
         assert outdoor["n"] > 300
+
+
+def test_no_data_at_all_still_serves_every_endpoint(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    app = create_app(data_dir=None, sample_dir=empty)
+    with app.test_client() as c:
+        page = c.get("/")
+        assert page.status_code == 200 and b"No data" in page.data
+        for path in API_PATHS:
+            response = c.get(path)
+            assert response.status_code == 200, (path, response.data[:200])
+        assert json.loads(c.get("/api/daily").data)["days"] == []
+        assert json.loads(c.get("/api/series").data)["series"] == []

@@ -22,10 +22,17 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 
-def create_app(data_dir: str | Path | None = None, config: dict[str, Any] | None = None) -> Flask:
-    """Build the app; ``data_dir`` defaults to ``$HOMEDATA_DIR`` (unset: the bundled sample)."""
+def create_app(
+    data_dir: str | Path | None = None,
+    config: dict[str, Any] | None = None,
+    sample_dir: Path | None = None,
+) -> Flask:
+    """Build the app; ``data_dir`` defaults to ``$HOMEDATA_DIR`` (unset: the bundled sample).
+
+    ``sample_dir`` replaces the bundled sample folder (tests use an empty one).
+    """
     from .api import _Cache, bp
-    from .loading import load_dataset
+    from .loading import SAMPLE_DIR, load_dataset
     from .security import install_security
     from .store import build_store
     from .views import views
@@ -37,7 +44,7 @@ def create_app(data_dir: str | Path | None = None, config: dict[str, Any] | None
     if data_dir is None:
         data_dir = os.environ.get("HOMEDATA_DIR") or None
     started = time.perf_counter()
-    dataset = load_dataset(Path(data_dir) if data_dir else None)
+    dataset = load_dataset(Path(data_dir) if data_dir else None, sample_dir or SAMPLE_DIR)
     app.extensions["homedata"] = build_store(dataset, rules_from_env(), gap_seconds_from_env())
     app.extensions["homedata_cache"] = _Cache(256)
     log.info(

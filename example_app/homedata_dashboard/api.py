@@ -217,6 +217,20 @@ def one_room(rooms: list[int] | None) -> list[int] | None:
     return rooms
 
 
+def no_rooms(measure: str) -> Result:
+    """The answer when no room has readings of ``measure`` at all (no room_temp table)."""
+    return Result(
+        {
+            "room_id": None,
+            "room": None,
+            "measure": measure,
+            "days": [],
+            "note": f"no room has {measure} readings",
+        },
+        lambda: Table(f"no-{measure}", ["day"], []),
+    )
+
+
 ROOMS = Param("comma-separated room ids, e.g. 0,1; default: every room with the measure", int_list)
 ROOM = Param("one room id; default: the first room with data", int_list)
 
@@ -365,7 +379,10 @@ def daily(
     start: int | None = None,
     end: int | None = None,
 ) -> Result:
-    room_id = pick_rooms(s, one_room(room), measure, default_all=False)[0]
+    picked = pick_rooms(s, one_room(room), measure, default_all=False)
+    if not picked:
+        return no_rooms(measure)
+    room_id = picked[0]
     stats = s.series[(room_id, measure)].daily
     sel = _day_window(stats.day, start, end)
     data: dict[str, Any] = {
@@ -410,7 +427,10 @@ def _day_window(days: NDArray[np.int64], start: int | None, end: int | None) -> 
 def indoor_outdoor(
     s: Store, room: list[int] | None = None, start: int | None = None, end: int | None = None
 ) -> Result:
-    room_id = pick_rooms(s, one_room(room), "temperature", default_all=False)[0]
+    picked = pick_rooms(s, one_room(room), "temperature", default_all=False)
+    if not picked:
+        return no_rooms("temperature")
+    room_id = picked[0]
     stats = s.series[(room_id, "temperature")].daily
     sel = _day_window(stats.day, start, end)
     w = s.data.weather

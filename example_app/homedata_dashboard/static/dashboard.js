@@ -39,6 +39,14 @@
     }
   }
 
+  /* A chart with nothing to draw still gets a plot, with the reason written in it. */
+  function drawEmpty(id, text) {
+    return Plotly.react(id, [], layout({
+      xaxis: { visible: false }, yaxis: { visible: false },
+      annotations: [{ text: text, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }],
+    }), CONFIG);
+  }
+
   function setText(id, text) {
     const el = document.getElementById(id);
     if (el) el.textContent = text;
@@ -130,9 +138,10 @@
   /* --- daily low/mean/high --- */
 
   async function drawDaily() {
-    const room = document.getElementById("daily-room").value;
+    const room = document.getElementById("daily-room").value || "";
     const data = await getJSON("/api/daily?room=" + encodeURIComponent(room));
     document.getElementById("daily-csv").href = "/api/daily?room=" + encodeURIComponent(room) + "&format=csv";
+    if (!data.days.length) return drawEmpty("chart-daily", "No readings");
     const traces = [
       { x: data.days, y: data.high, name: "high", mode: "lines", line: { width: 0.5, color: "#d62728" }, hovertemplate: "high %{y:.1f}<extra></extra>" },
       { x: data.days, y: data.low, name: "low", mode: "lines", fill: "tonexty", fillcolor: "rgba(31,119,180,0.15)", line: { width: 0.5, color: "#1f77b4" }, hovertemplate: "low %{y:.1f}<extra></extra>" },
@@ -144,9 +153,10 @@
   /* --- indoor vs outdoor --- */
 
   async function drawOutdoor() {
-    const room = document.getElementById("outdoor-room").value;
+    const room = document.getElementById("outdoor-room").value || "";
     const data = await getJSON("/api/indoor-outdoor?room=" + encodeURIComponent(room));
     document.getElementById("outdoor-csv").href = "/api/indoor-outdoor?room=" + encodeURIComponent(room) + "&format=csv";
+    if (!data.days.length) return drawEmpty("chart-outdoor", "No days with both indoor and outdoor readings");
     const traces = [
       {
         x: data.outdoor, y: data.indoor, text: data.days, mode: "markers", type: "scatter", name: "days",
