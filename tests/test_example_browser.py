@@ -102,6 +102,13 @@ def test_dashboard_draws_every_chart_without_console_errors(
         browser.save_screenshot(str(shot))
         browser.set_window_size(390, 2400)  # a phone
         browser.execute_script("window.dispatchEvent(new Event('resize'));")
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        # Responsive: once Plotly has redrawn, nothing sticks out sideways.
+        fits = "return document.documentElement.scrollWidth <= window.innerWidth;"
+        with contextlib.suppress(Exception):
+            WebDriverWait(browser, 10, poll_frequency=0.25).until(lambda d: d.execute_script(fits))
+        fits_phone = browser.execute_script(fits)
         phone = tmp_path / "dashboard-phone.png"
         browser.save_screenshot(str(phone))
         log = browser.get_log("browser")
@@ -112,6 +119,7 @@ def test_dashboard_draws_every_chart_without_console_errors(
     assert all(n > 0 for n in tables), tables
     assert not errors, errors
     assert shot.stat().st_size > 10_000
+    assert fits_phone, "the page is wider than a 390 px phone screen"
     print(f"screenshots: {shot} {phone}")
 
 

@@ -47,7 +47,9 @@ def create_app(
     dataset = load_dataset(Path(data_dir) if data_dir else None, sample_dir or SAMPLE_DIR)
     app.extensions["homedata"] = build_store(dataset, rules_from_env(), gap_seconds_from_env())
     app.extensions["homedata_cache"] = _Cache(256)
-    log.info(
+    # Under gunicorn, its error log is where a Heroku log drain sees boot messages.
+    boot_log = logging.getLogger("gunicorn.error")
+    (boot_log if boot_log.handlers else log).info(
         "homedata: loaded %s in %.2fs (%s)",
         ", ".join(f"{s.table}={s.rows}" for s in dataset.sources),
         time.perf_counter() - started,
