@@ -126,26 +126,109 @@ def _import_findings(
     ], []
 
 
-def _check_reqs_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]]:
-    """check-reqs' per-line verdicts as build findings (only when the network may be used)."""
+UNINSTALLABLE_MARKERS = (
+    "is not on the package index",
+    "is only for Windows or macOS",
+    "is yanked",
+    "installs on",  # "no release of X installs on CPython 3.14 ..."
+)
+"""check-reqs' reasons for a line pip cannot install on Heroku at all (the build stops there)."""
+
+
+def _check_reqs_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]] | None:
+    """check-reqs' per-line verdicts as build findings (only when the network may be used).
+
+    None when check-reqs could not run (the notes say why); then the offline heuristics stay.
+    """
     if project.package_manager != "pip" or project.requirements is None:
         return [], []
-    import importlib
-
-    try:
-        check_reqs = importlib.import_module("homedeploy.commands.check_reqs")
-    except ImportError:
-        return [], ["check-reqs is not available in this version; its verdicts were skipped."]
-    verdicts = getattr(check_reqs, "doctor_findings", None)
-    if verdicts is None:
-        return [], ["check-reqs offers no verdicts to doctor yet; skipped."]
+    from homedeploy.commands.check_reqs import ADD, DROP, ERROR, REPIN, check_requirements
     from homedeploy.errors import HomedeployError
 
     try:
-        findings: list[Finding] = verdicts(project.root / "requirements.txt", project.root)
-    except HomedeployError as error:
-        return [], [f"check-reqs could not run: {error.message}"]
-    return findings, []
+        report = check_requirements(project.root / "requirements.txt", project.root)
+    except HomedeployError:
+        return None
+    findings: list[Finding] = []
+    dropped = []
+    heroku = "Error: Unable to install dependencies using pip."
+    for verdict in report.lines:
+        path = verdict.file or "requirements.txt"
+        if verdict.verdict == ERROR:
+            findings.append(
+                Finding(
+                    "check-reqs-error",
+                    "build",
+                    "error",
+                    f"{verdict.text!r}: {verdict.reason}.",
+                    path=path,
+                    line=verdict.line,
+                    heroku=heroku,
+                    fix=f"use {verdict.replacement}"
+                    if verdict.replacement
+                    else "`homedeploy check-reqs --write` rewrites requirements.txt.",
+                )
+            )
+        elif verdict.verdict == REPIN:
+            findings.append(
+                Finding(
+                    "check-reqs-repin",
+                    "build",
+                    "warning",
+                    f"{verdict.text!r}: {verdict.reason}.",
+                    path=path,
+                    line=verdict.line,
+                    heroku=heroku,
+                    fix=f"pin {verdict.replacement}" if verdict.replacement else None,
+                )
+            )
+        elif verdict.verdict == ADD:
+            findings.append(
+                Finding(
+                    "check-reqs-add",
+                    "boot",
+                    "error",
+                    f"{verdict.name or verdict.text} is needed but not installed: "
+                    f"{verdict.reason}.",
+                    path="requirements.txt",
+                    heroku="H10 (App crashed)",
+                    fix=f"add {verdict.replacement or verdict.name} to requirements.txt.",
+                )
+            )
+        elif verdict.verdict == DROP and any(m in verdict.reason for m in UNINSTALLABLE_MARKERS):
+            findings.append(
+                Finding(
+                    "requirement-uninstallable",
+                    "build",
+                    "error",
+                    f"{verdict.text!r}: {verdict.reason}.",
+                    path=path,
+                    line=verdict.line,
+                    heroku=heroku,
+                    fix="delete the line (`homedeploy check-reqs --write` rewrites the file).",
+                )
+            )
+        elif verdict.verdict == DROP:
+            dropped.append(verdict)
+    if dropped:
+        sample = ", ".join(v.name or v.text for v in dropped[:8])
+        more = f" and {len(dropped) - 8} more" if len(dropped) > 8 else ""
+        findings.append(
+            Finding(
+                "check-reqs-unneeded",
+                "build",
+                "warning",
+                f"{len(dropped)} more line(s) install nothing the app needs ({sample}{more}); "
+                "each one is another chance for the build to fail.",
+                path="requirements.txt",
+                line=dropped[0].line,
+                heroku=heroku,
+                fix="`homedeploy check-reqs --write` rewrites requirements.txt to what the app "
+                "needs (the old file is kept as .bak).",
+            )
+        )
+    judged = f"check-reqs judged {len(report.lines)} line(s) for Python {report.python}"
+    return findings, [judged + " against the package indexes pip is configured with."]
 
 
 def collect_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]]:
@@ -166,9 +249,19 @@ def collect_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]
         for rule in repository.RULES:
             findings.extend(rule(project))
     if not project.offline:
-        online, online_notes = _check_reqs_findings(project)
-        findings.extend(online)
-        notes.extend(online_notes)
+        checked = _check_reqs_findings(project)
+        if checked is None:
+            notes.append(
+                "check-reqs could not judge requirements.txt against the package index (see "
+                "`homedeploy check-reqs`); offline checks only."
+            )
+        else:
+            online, online_notes = checked
+            if online_notes:  # check-reqs' verdicts supersede the offline guesses
+                superseded = {"import-not-installed", "requirements-freeze"}
+                findings = [f for f in findings if f.code not in superseded]
+            findings.extend(online)
+            notes.extend(online_notes)
     if check is not None:
         imported, import_notes = _import_findings(project, check, findings)
         findings.extend(imported)
