@@ -28,6 +28,7 @@ DEFAULT_GIT_URL = "https://git.heroku.com"
 REMOTE_NAME = "heroku"
 TARGET_REF = "refs/heads/main"
 KEY_ENV = "HOMEDEPLOY_GIT_KEY"
+MIN_GIT = (2, 31)  # first git with GIT_CONFIG_COUNT
 # Printed by the helper on `get`; `store`/`erase` do nothing. The \n are for printf.
 _HELPER = (
     r'!f() { if [ "$1" = get ]; then printf "username=heroku\npassword=%s\n" "$'
@@ -76,7 +77,7 @@ def open_repo(path: Path) -> Repo:
     from git import InvalidGitRepositoryError, NoSuchPathError, Repo
 
     try:
-        repo = Repo(path, search_parent_directories=False)
+        repo = Repo(path, search_parent_directories=True)
     except (InvalidGitRepositoryError, NoSuchPathError):
         raise ProjectError(
             f"{path} is not a git repository; Heroku deploys what is committed in git",
@@ -219,6 +220,12 @@ def push_head(
 
     # GitPython logs git's "error:" lines as warnings; they are in the outcome already.
     logging.getLogger("git.remote").setLevel(logging.ERROR)
+    if tuple(repo.git.version_info[:2]) < MIN_GIT:
+        raise ProjectError(
+            f"git {'.'.join(map(str, repo.git.version_info))} is too old to push without writing "
+            "the key to disk (homedeploy passes it through GIT_CONFIG_COUNT, git >= 2.31)",
+            fix="install a newer git (https://git-scm.com/downloads).",
+        )
     remote = repo.remote(REMOTE_NAME)
     env = credential_env(key, remote.url)
     refspec = f"{'+' if force else ''}HEAD:{TARGET_REF}"

@@ -325,6 +325,38 @@ def test_no_web_process_type(standin: HerokuStandIn, flask_project: Path) -> Non
     assert "the release has no web process type" in err and "web: gunicorn" in err
 
 
+def test_stale_global_credential_helpers_are_bypassed(
+    standin: HerokuStandIn, flask_project: Path
+) -> None:
+    # A generic helper answering a wrong password, and the helper the Heroku CLI writes, which
+    # fails when the CLI is not installed: neither may be asked.
+    called = flask_project.parent / "helper-called"
+    with open(os.environ["GIT_CONFIG_GLOBAL"], "a", encoding="utf-8") as config:
+        config.write(
+            f'[credential]\n\thelper = "!f() {{ echo called >> {called}; '
+            'echo username=x; echo password=WRONG; }; f"\n'
+            f'[credential "{standin.git_url}"]\n\thelper = "!heroku git:credentials"\n'
+        )
+    code, _, err = push(str(flask_project), "--create", "--app", APP)
+    assert code == 0, err
+    assert not called.exists()
+
+
+def test_subfolder_of_a_repository_is_refused(standin: HerokuStandIn, flask_project: Path) -> None:
+    sub = flask_project / "sub"
+    sub.mkdir()
+    code, _, err = push(str(sub), "--app", APP)
+    assert code == 2
+    assert "not its root" in err and "Heroku builds the repository root" in err
+
+
+def test_app_of_another_account(standin: HerokuStandIn, flask_project: Path) -> None:
+    standin.state.taken_names.add("someone-elses")
+    code, _, err = push(str(flask_project), "--app", "someone-elses")
+    assert code == 2
+    assert "You do not have access to the app someone-elses" in err and "collaborator" in err
+
+
 def test_not_a_git_repository(standin: HerokuStandIn, tmp_path: Path) -> None:
     code, _, err = push(str(tmp_path), "--app", APP)
     assert code == 2
