@@ -50,8 +50,9 @@ def write_entry(section: str, key: str, data: dict[str, Any]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".entry.", suffix=".tmp", dir=path.parent)
+        text = json.dumps({**data, "key": key}, separators=(",", ":"))  # C encoder, not dump()
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump({**data, "key": key}, handle, separators=(",", ":"))
+            handle.write(text)
         os.replace(tmp, path)
     except OSError:
         return

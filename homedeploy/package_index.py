@@ -78,15 +78,18 @@ class ProjectFiles:
             return cached
         from packaging.version import InvalidVersion, Version
 
+        raw: dict[str, list[DistFile]] = {}
+        for item in self.files:
+            raw.setdefault(item.version, []).append(item)
         grouped: dict[str, list[DistFile]] = {}
         order: dict[str, Version] = {}
-        for item in self.files:
+        for version, items in raw.items():
             try:
-                parsed = Version(item.version)
+                parsed = Version(version)
             except InvalidVersion:
                 continue
             key = str(parsed)
-            grouped.setdefault(key, []).append(item)
+            grouped.setdefault(key, []).extend(items)
             order[key] = parsed
         result = {key: grouped[key] for key in sorted(grouped, key=order.__getitem__)}
         self.__dict__["_by_version"] = result
@@ -199,31 +202,27 @@ class _LinkParser(HTMLParser):
             self.links.append((href, values.get("data-requires-python"), "data-yanked" in values))
 
 
-def _split_filename(filename: str) -> tuple[str, str, bool] | None:
-    """``(canonical name, version, is_wheel)`` for a wheel or sdist file name, else None."""
-    from packaging.utils import (
-        InvalidSdistFilename,
-        InvalidWheelFilename,
-        canonicalize_name,
-        parse_sdist_filename,
-        parse_wheel_filename,
-    )
+_NAME_SEPARATORS_RE = re.compile(r"[-_.]+")
 
-    try:
-        if filename.endswith(".whl"):
-            name, version, _, _ = parse_wheel_filename(filename)
-            return str(name), str(version), True
-        if filename.endswith((".tar.gz", ".zip")):
-            name, version = parse_sdist_filename(filename)
-            return str(name), str(version), False
-    except (InvalidWheelFilename, InvalidSdistFilename):
-        pass
+
+def _split_filename(filename: str) -> tuple[str, str, bool] | None:
+    """``(canonical name, version, is_wheel)`` for a wheel or sdist file name, else None.
+
+    String splitting rather than :mod:`packaging`'s full tag parsing: indexes list thousands of
+    files per project, and only the name and version are needed here.
+    """
+    if filename.endswith(".whl"):
+        parts = filename[:-4].split("-")
+        if len(parts) not in (5, 6) or not parts[0] or not parts[1]:
+            return None
+        return _NAME_SEPARATORS_RE.sub("-", parts[0]).lower(), parts[1], True
     for suffix in _SDIST_SUFFIXES:
         if filename.endswith(suffix):
             stem = filename[: -len(suffix)]
             raw_name, _, raw_version = stem.rpartition("-")
             if raw_name and raw_version and raw_version[0].isdigit():
-                return str(canonicalize_name(raw_name)), raw_version, False
+                return _NAME_SEPARATORS_RE.sub("-", raw_name).lower(), raw_version, False
+            return None
     return None
 
 
@@ -253,7 +252,7 @@ def _files_from_json(page_url: str, payload: dict[str, Any], name: str) -> list[
         files.append(
             DistFile(
                 filename,
-                urljoin(page_url, str(entry.get("url", filename))),
+                str(entry.get("url", filename)),  # as listed; joined only when downloaded
                 split[1],
                 split[2],
                 entry.get("requires-python") or None,

@@ -10,8 +10,11 @@ installable exists). ``write`` turns the result into requirements.in and require
 
 from __future__ import annotations
 
+import contextlib
 import re
+import threading
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -137,36 +140,80 @@ class CheckReport:
         }
 
 
-@dataclass
 class Assessment:
-    """What the indexes say about one project, for the target."""
+    """What the indexes say about one project, for the target.
 
-    project: ProjectFiles
-    usable: list[str]  # versions with a wheel that installs on the target, oldest first
-    sdist_versions: list[str]
-    os_only: bool
-    conda_only: bool
+    Computed lazily and from the newest version down: a freeze names projects with thousands
+    of files, and most questions ("is this pin installable?", "what is the newest that is?")
+    are answered after looking at a handful of versions.
+    """
+
+    def __init__(self, project: ProjectFiles, target: TargetPlatform) -> None:
+        self.project = project
+        self.target = target
+        self.conda_only = bool(CONDA_ONLY_RE.match(project.name))
+        self._usable: dict[str, bool] = {}
 
     @property
     def found(self) -> bool:
         return self.project.found and bool(self.project.files)
 
-    @property
+    def is_usable(self, version: str) -> bool:
+        """Whether ``version`` has a non-yanked wheel that installs on the target."""
+        if version not in self._usable:
+            self._usable[version] = any(
+                f.is_wheel
+                and not f.yanked
+                and self.target.wheel_fits(f.filename)
+                and self.target.python_fits(f.requires_python)
+                for f in self.project.files_for(version)
+            )
+        return self._usable[version]
+
+    @cached_property
     def newest(self) -> str | None:
-        return self.usable[-1] if self.usable else None
+        """The newest version with a wheel for the target."""
+        for version in reversed(self.project.versions()):
+            if self.is_usable(version):
+                return version
+        return None
+
+    @cached_property
+    def newest_sdist(self) -> str | None:
+        """The newest version with a (non-yanked) sdist that admits the target Python."""
+        for version in reversed(self.project.versions()):
+            files = self.project.files_for(version)
+            if any(
+                not f.is_wheel and not f.yanked and self.target.python_fits(f.requires_python)
+                for f in files
+            ):
+                return version
+        return None
+
+    @cached_property
+    def os_only(self) -> bool:
+        """Known Windows/macOS-only, or only Windows/macOS wheels and no sdist."""
+        if OS_ONLY_RE.match(self.project.name):
+            return True
+        wheels = [f for f in self.project.files if f.is_wheel]
+        platform_only = bool(wheels) and all(
+            _OS_TAG_RE.search(f.filename.rsplit("-", 1)[-1]) for f in wheels
+        )
+        return platform_only and self.newest_sdist is None
 
     def nearest(self, version: str) -> str | None:
         """The closest version with a wheel for the target: the next newer one, else older."""
         from packaging.version import InvalidVersion, Version
 
-        if not self.usable:
-            return None
         try:
             wanted = Version(version)
         except InvalidVersion:
             return self.newest
-        newer = [v for v in self.usable if Version(v) > wanted]
-        return newer[0] if newer else self.usable[-1]
+        versions = self.project.versions()
+        for candidate in versions:
+            if Version(candidate) > wanted and self.is_usable(candidate):
+                return candidate
+        return self.newest
 
 
 def _canonical(name: str) -> str:
@@ -176,24 +223,8 @@ def _canonical(name: str) -> str:
 
 
 def assess(project: ProjectFiles, target: TargetPlatform) -> Assessment:
-    """Sort a project's files into what installs on the target and what does not."""
-    usable = []
-    sdists = []
-    for version in project.versions():
-        files = [f for f in project.files_for(version) if not f.yanked]
-        if any(
-            f.is_wheel and target.wheel_fits(f.filename) and target.python_fits(f.requires_python)
-            for f in files
-        ):
-            usable.append(version)
-        if any(not f.is_wheel and target.python_fits(f.requires_python) for f in files):
-            sdists.append(version)
-    wheels = [f for f in project.files if f.is_wheel]
-    platform_only = bool(wheels) and all(
-        _OS_TAG_RE.search(f.filename.rsplit("-", 1)[-1]) for f in wheels
-    )
-    os_only = bool(OS_ONLY_RE.match(project.name)) or (platform_only and not sdists)
-    return Assessment(project, usable, sdists, os_only, bool(CONDA_ONLY_RE.match(project.name)))
+    """The target-specific view of a project's files."""
+    return Assessment(project, target)
 
 
 def _major(version: str) -> int | None:
@@ -225,7 +256,7 @@ def _pin_problem(line: RequirementLine, assessment: Assessment, target: TargetPl
         newest = versions[-1] if versions else "none"
         conda = " (a conda-only release)" if assessment.conda_only else ""
         return f"{name} {version} is not on the package index{conda}; newest there: {newest}"
-    if version in assessment.usable:
+    if assessment.is_usable(version):
         if _is_stale(version, assessment):
             return (
                 f"{name} {version} is a major release behind {assessment.newest}, the newest with "
@@ -255,7 +286,7 @@ def _unusable_reason(name: str, assessment: Assessment | None, target: TargetPla
     if all(item.yanked for item in assessment.project.files):
         conda = " (a conda-only package)" if assessment.conda_only else ""
         return f"every release of {name} on the package index is yanked{conda}"
-    if not assessment.usable and not assessment.sdist_versions:
+    if assessment.newest is None and assessment.newest_sdist is None:
         return f"no release of {name} installs on {target.description}"
     return ""
 
@@ -368,9 +399,10 @@ def check_requirements(
             )
         )
     need_keys = {_need_key(need, names_in_file): need for need in needs}
-    lookups = sorted(names_in_file | set(need_keys) | set(BINARY_TWIN.values()))
-    projects = index.projects(lookups)
-    assessments = {name: assess(project, target) for name, project in projects.items()}
+    # What the app needs is looked up first, so the resolver can start while the (many) other
+    # names of the file are looked up.
+    first = index.projects(sorted(set(need_keys) | set(BINARY_TWIN.values())))
+    assessments = {name: assess(project, target) for name, project in first.items()}
 
     # Top-level set: what the app needs, spelt as the file spells it, with its extras.
     line_for: dict[str, RequirementLine] = {}
@@ -381,13 +413,13 @@ def check_requirements(
     for key, need in need_keys.items():
         assessment = assessments.get(key)
         problem = _unusable_reason(need.dist, assessment, target)
-        if not problem and assessment is not None and not assessment.usable:
+        if not problem and assessment is not None and assessment.newest is None:
             twin = BINARY_TWIN.get(key)
-            if twin and assessments[twin].usable:
+            if twin and assessments[twin].newest is not None:
                 key, assessment = twin, assessments[twin]
             else:
                 top[key] = _TopLevel(
-                    need.dist, need.dist, need.why, source_only=assessment.sdist_versions[-1]
+                    need.dist, need.dist, need.why, source_only=assessment.newest_sdist
                 )
                 continue
         if problem:
@@ -408,23 +440,30 @@ def check_requirements(
 
     report.requirements_in = [entry.requirement for entry in top.values()]
     report.top_level_reasons = {entry.requirement: entry.why for entry in top.values()}
-    preferences = []
-    for line in named_lines:
-        version = line.pinned_version
-        key = _canonical(line.name or "")
-        usable = key in assessments and version in assessments[key].usable
-        if version and usable and not _is_stale(version, assessments[key]):
-            preferences.append(f"{key}=={version}")
     resolver_lines = [
         line.text
         for line in parsed.lines
         if line.kind == OPTION and _remote_option(line) and line.option != "--find-links"
     ]
     resolver_lines += [entry.requirement for entry in top.values() if not entry.source_only]
+    in_text = "".join(f"{text}\n" for text in resolver_lines)
+    needs_resolver = any(not entry.source_only for entry in top.values())
+    early = _start_fresh_resolution(in_text, target, sources, write, offline, needs_resolver)
+    rest = index.projects(sorted(names_in_file))
+    assessments.update({name: assess(project, target) for name, project in rest.items()})
+    if early is not None:
+        early.join()
+    preferences = []
+    for line in named_lines:
+        version = line.pinned_version
+        key = _canonical(line.name or "")
+        usable = bool(version) and key in assessments and assessments[key].is_usable(version or "")
+        if version and usable and not _is_stale(version, assessments[key]):
+            preferences.append(f"{key}=={version}")
     resolution: Resolution | None = None
-    if any(not entry.source_only for entry in top.values()):
+    if needs_resolver:
         resolution = resolve(
-            "".join(f"{text}\n" for text in resolver_lines),
+            in_text,
             target,
             sources,
             preferences=preferences,
@@ -470,6 +509,30 @@ def check_requirements(
             return report
         _write(report, top, resolution, resolved, target)
     return report
+
+
+def _start_fresh_resolution(
+    in_text: str,
+    target: TargetPlatform,
+    sources: IndexSources,
+    write: bool,
+    offline: bool,
+    wanted: bool,
+) -> threading.Thread | None:
+    """Run the preference-free resolution in the background; it lands in the resolver cache.
+
+    Errors are left for the foreground call to raise again (it repeats the work).
+    """
+    if not wanted or offline:
+        return None
+
+    def work() -> None:
+        with contextlib.suppress(Exception):
+            resolve(in_text, target, sources, preferences=[], use_pip_tools=write, offline=False)
+
+    thread = threading.Thread(target=work, name="homedeploy-resolve", daemon=True)
+    thread.start()
+    return thread
 
 
 def _has_web_process(app_dir: Path) -> bool:
