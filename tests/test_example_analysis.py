@@ -27,6 +27,8 @@ from homedata_dashboard.analysis.health import sensor_health
 from homedata_dashboard.analysis.outdoor import indoor_vs_outdoor
 from homedata_dashboard.analysis.series import display_series, gap_breaks, minmax_downsample, window
 from homedata_dashboard.analysis.workouts import workout_summary
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 TEMP = DEFAULT_RULES["temperature"]
 HUMID = DEFAULT_RULES["humidity"]
@@ -338,3 +340,21 @@ def test_workouts_prefer_the_daily_total_and_split_minutes_by_type() -> None:
         ).type_ids
         == []
     )
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.floats(-1e4, 1e4, allow_nan=False), min_size=1, max_size=400),
+    st.integers(1, 50),
+)
+def test_minmax_is_a_sorted_subset_that_keeps_the_extremes(
+    values: list[float], buckets: int
+) -> None:
+    rng = np.random.default_rng(len(values))
+    time = np.cumsum(rng.integers(1, 1000, len(values))).astype(np.int64)
+    y = np.array(values)
+    t, v, _ = minmax_downsample(time, y, buckets)
+    assert (np.diff(t) > 0).all()
+    assert set(t.tolist()) <= set(time.tolist())
+    assert v.max() == y.max() and v.min() == y.min()
+    assert len(t) <= 2 * buckets

@@ -10,6 +10,7 @@ import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
+import jsonschema
 import pytest
 from example_app_support import EXAMPLE  # noqa: F401  (puts example_app/ on sys.path)
 from flask import Flask
@@ -40,8 +41,42 @@ def get_json(client: FlaskClient, url: str, status: int = 200) -> dict:  # type:
     return json.loads(response.data)
 
 
+INDEX_SCHEMA = {
+    "type": "object",
+    "required": ["endpoints"],
+    "properties": {
+        "endpoints": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "required": ["path", "description", "params"],
+                "additionalProperties": False,
+                "properties": {
+                    "path": {"type": "string", "pattern": "^/api/"},
+                    "description": {"type": "string", "minLength": 10},
+                    "params": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+            },
+        }
+    },
+}
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["status", "message"],
+            "properties": {"status": {"type": "integer"}, "message": {"type": "string"}},
+        }
+    },
+}
+
+
 def test_index_lists_every_endpoint_with_params(client: FlaskClient, app: Flask) -> None:
     body = get_json(client, "/api")
+    jsonschema.validate(body, INDEX_SCHEMA)
     listed = {e["path"]: e for e in body["endpoints"]}
     routed = {r.rule for r in app.url_map.iter_rules() if r.rule.startswith("/api/")}
     assert set(listed) == routed
@@ -109,6 +144,7 @@ def test_bad_parameters_get_400_with_a_json_error(
     client: FlaskClient, url: str, param: str
 ) -> None:
     body = get_json(client, url, 400)
+    jsonschema.validate(body, ERROR_SCHEMA)
     error = body["error"]
     assert error["status"] == 400
     assert error["param"] == param
