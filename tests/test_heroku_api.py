@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 import requests
@@ -185,3 +186,31 @@ def test_api_error_is_a_homedeploy_error() -> None:
     from homedeploy.errors import HomedeployError
 
     assert issubclass(HerokuApiError, HomedeployError)
+
+
+def test_standin_rejects_what_the_schema_rejects(standin: HerokuStandIn, shared_dir: Path) -> None:
+    """The stand-in's schema check is real: bodies real Heroku would refuse are caught."""
+    assert standin.validator is not None
+    app = standin.add_app("schema-app")
+    app.set_process_types({"web": "gunicorn wsgi:app"})
+    headers = {
+        "Authorization": f"Bearer {standin.key}",
+        "Accept": "application/vnd.heroku+json; version=3",
+    }
+    base = f"{standin.api_url}/apps/schema-app"
+    bad_scale = requests.patch(
+        f"{base}/formation",
+        json={"updates": [{"type": "web", "quantity": 1, "size": "basic"}]},
+        headers=headers,
+        timeout=5,
+    )
+    old_log_param = requests.post(
+        f"{base}/log-sessions", json={"dyno": "web.1"}, headers=headers, timeout=5
+    )
+    bad_config = requests.patch(
+        f"{base}/config-vars", json={"A-B": "x"}, headers=headers, timeout=5
+    )
+    assert [r.status_code for r in (bad_scale, old_log_param, bad_config)] == [422, 422, 422]
+    errors = "\n".join(standin.state.schema_errors)
+    assert "size" in errors and "dyno" in errors and "A-B" in errors
+    standin.state.schema_errors.clear()  # expected here; the fixture fails on any other
