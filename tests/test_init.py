@@ -106,6 +106,7 @@ def test_existing_files_are_kept_without_force(tmp_project: Path) -> None:
     assert (tmp_project / "Procfile").read_text() == "web: gunicorn hello:app --workers 3\n"
     assert (tmp_project / "requirements.txt").read_text() == "Flask\ngunicorn\nnumpy\n"
     assert "kept" in result.output
+    assert "web: gunicorn hello:app --workers 3" in result.output  # what will really run
 
 
 def test_force_replaces_with_backup(tmp_project: Path) -> None:

@@ -271,8 +271,18 @@ def _adopt(project: Path, writer: _Writer, app: str | None, result: InitResult) 
     else:
         target, pythonpath = original.target, original.pythonpath
     procfile = _procfile_text(target, pythonpath)
-    result.procfile_command = procfile.split(":", 1)[1].strip()
-    writer.write("Procfile", procfile)
+    if writer.write("Procfile", procfile):
+        result.procfile_command = procfile.split(":", 1)[1].strip()
+    else:
+        result.procfile_command = _existing_web_command(project / "Procfile")
+
+
+def _existing_web_command(path: Path) -> str | None:
+    """The web command of a Procfile init kept, so the summary shows what will really run."""
+    from homedeploy.procfile import read_procfile
+
+    web = read_procfile(path).web
+    return web.command if web else None
 
 
 def _write_common(project: Path, writer: _Writer, python: str, result: InitResult) -> None:
