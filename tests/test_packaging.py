@@ -54,6 +54,7 @@ def test_wheel_ships_template_and_example_app(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         check=True,
+        cwd=tmp_path,  # not the checkout, whose homedeploy/ would shadow the wheel's
     )
     template, example = probe.stdout.split()
     assert template.startswith(str(unpacked)) and example.startswith(str(unpacked))
