@@ -612,7 +612,7 @@ def debug_mode(project: ProjectSnapshot) -> list[Finding]:
                     _boot(
                         "app-run-at-import",
                         "error",
-                        f"{rel}:{call.line} starts Flask's dev server when the module is imported, "
+                        "This starts Flask's dev server when the module is imported, "
                         "so gunicorn's worker never finishes loading the app"
                         + (" (and the Werkzeug debugger is on)" if call.debug else "")
                         + ".",

@@ -232,8 +232,8 @@ def committed_virtualenvs(project: ProjectSnapshot) -> list[Finding]:
                 _build(
                     "venv-committed",
                     "warning",
-                    f"{rel}/ holds a virtual environment and {where}: it is built for this "
-                    "machine, does not run on a dyno, and inflates the slug.",
+                    f"A virtual environment {where}: it is built for this machine, does not "
+                    "run on a dyno, and inflates the slug.",
                     path=f"{rel}/",
                     fix=_venv_fix(rel, state),
                 )
@@ -373,7 +373,7 @@ def whole_environment_freeze(project: ProjectSnapshot) -> list[Finding]:
         _build(
             "requirements-freeze",
             "warning",
-            f"requirements.txt pins {len(pinned)} packages but the code needs "
+            f"{len(pinned)} pinned packages, but the code needs "
             f"{len(needs)} ({', '.join(sorted(needs)) or 'none'}): it looks like a `pip freeze` "
             "of a whole environment. Every extra line can stop the build (conda-only packages, "
             "old pins without wheels for Heroku's Python), one failure per push.",
