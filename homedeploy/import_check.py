@@ -10,6 +10,7 @@ bounded by a time-out, so doctor stays fast.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,19 @@ class ImportResult:
     skipped: str | None = None  # why the check could not run
 
 
+SHELL_OPERATORS_RE = re.compile(r"[;&|<>`]|\$\(")
+GUNICORN_WORD_RE = re.compile(r"(?<!\S)((?:\S*/)?gunicorn)(?=\s|$)")
+
+
+def check_config_command(web_command: str) -> str | None:
+    """The Procfile command with ``--check-config`` after ``gunicorn``, for bash to expand
+    ($PORT, ${WEB_CONCURRENCY:-2}) as on a dyno; None when it runs more than gunicorn."""
+    if SHELL_OPERATORS_RE.search(web_command):
+        return None
+    command, count = GUNICORN_WORD_RE.subn(r"\1 --check-config", web_command, count=1)
+    return command if count else None
+
+
 class ImportCheck:
     """``gunicorn --check-config`` started in the background; :meth:`result` waits for it."""
 
@@ -48,18 +62,20 @@ class ImportCheck:
             return
         env = {
             **os.environ,
-            "PORT": os.environ.get("PORT", "5000"),
+            "PORT": "5000",
             "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
             "VIRTUAL_ENV": str(venv),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         env.pop("PYTHONHOME", None)
         env.pop("GUNICORN_CMD_ARGS", None)
-        args = [os.path.expandvars(word) if "$" in word else word for word in words]
-        args = [word.replace("$PORT", env["PORT"]).replace("${PORT}", env["PORT"]) for word in args]
+        command = check_config_command(web_command)
+        if command is None:
+            self._skipped = "the web command chains other commands; only gunicorn is checked"
+            return
         try:
             self._process = subprocess.Popen(
-                [str(gunicorn), "--check-config", *args],
+                ["bash", "-c", command],
                 cwd=project_root,
                 env=env,
                 stdin=subprocess.DEVNULL,

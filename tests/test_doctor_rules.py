@@ -586,8 +586,8 @@ def test_import_check_in_the_project_venv(tmp_path: Path) -> None:
     report = run_doctor(project)
     failed = [f for f in report.findings if f.code == "app-import-failed"]
     assert failed and "RuntimeError: no DATABASE_URL" in failed[0].message
-    write = GOOD_APP["app.py"]
-    (project / "app.py").write_text(write)
+    (project / "app.py").write_text(GOOD_APP["app.py"])
+    (project / "Procfile").write_text("web: gunicorn -w ${WEB_CONCURRENCY:-2} app:app\n")
     report = run_doctor(project)
     assert not [f for f in report.findings if f.code == "app-import-failed"]
     assert any("loads in .venv/" in note for note in report.notes)
