@@ -43,6 +43,8 @@ test: lint typecheck pytest
 
 bench: venv
 	$(BIN)/python benchmarks/serve_check.py
+	$(BIN)/python benchmarks/doctor.py
+	$(BIN)/python benchmarks/rehearsal.py
 
 clean:
 	rm -rf $(VENV) demo build dist .pytest_cache .mypy_cache .ruff_cache
