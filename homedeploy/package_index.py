@@ -506,7 +506,7 @@ class PackageIndex:
 def _short(error: Exception) -> str:
     """The last, most specific line of a requests error (no nested reprs)."""
     text = str(error)
-    match = re.search(r"\] ([^'\]]+)'?\)+$", text)
+    match = re.search(r"\] ([^'\"\]]+)['\"]?\)+$", text)
     if match:
         return match.group(1).strip()
     return text.splitlines()[-1][:200] if text else type(error).__name__
