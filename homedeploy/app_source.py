@@ -33,6 +33,7 @@ class ModuleFacts:
     run_calls: list[RunCall] = field(default_factory=list)
     debug_settings: list[int] = field(default_factory=list)  # lines setting debug on
     parse_error: str | None = None
+    parse_error_line: int | None = None
 
 
 def _is_main_guard(node: ast.If) -> bool:
@@ -113,7 +114,10 @@ def module_facts(path: Path) -> ModuleFacts:
     facts = ModuleFacts()
     try:
         tree = ast.parse(path.read_bytes(), filename=str(path))
-    except (OSError, SyntaxError, ValueError) as error:
+    except SyntaxError as error:
+        facts.parse_error, facts.parse_error_line = error.msg, error.lineno
+        return facts
+    except (OSError, ValueError) as error:
         facts.parse_error = str(error)
         return facts
     for node in tree.body:

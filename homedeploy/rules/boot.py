@@ -120,13 +120,14 @@ def procfile_present(project: ProjectSnapshot) -> list[Finding]:
                 fix=f"move it to the root and adjust the command (e.g. `{line}`).",
             )
         ]
+    automatic = " (doctor --fix does it)" if suggested_target(project) else ""
     return [
         _boot(
             "procfile-missing",
             "error",
             "No Procfile: the Python buildpack declares no process types, so no web dyno runs.",
             heroku="H14 (No web processes running)",
-            fix=f"create a Procfile containing `{line}` (doctor --fix does it).",
+            fix=f"create a Procfile containing `{line}`{automatic}.",
         )
     ]
 
@@ -361,6 +362,7 @@ def gunicorn_target(project: ProjectSnapshot) -> list[Finding]:
                 "error",
                 f"{rel} cannot be imported: {facts.parse_error}.",
                 path=rel,
+                line=facts.parse_error_line,
                 heroku="H10 (App crashed)",
                 fix="fix the syntax error.",
             )

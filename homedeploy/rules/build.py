@@ -171,6 +171,8 @@ def _pipfile_lock_version(project: ProjectSnapshot) -> list[Finding]:
 
 def python_version(project: ProjectSnapshot) -> list[Finding]:
     """runtime.txt / misspelt names / .python-version, read exactly as lib/python_version.sh."""
+    if not project.names & DETECT_NAMES:
+        return []  # detection failed; the buildpack never reads a version
     requested = project.requested_python
     tool = project.package_manager
     findings: list[Finding] = []
