@@ -364,6 +364,12 @@ CASES = [
         line=1,
     ),
     Case(
+        "app-syntax-error",
+        {"app.py": "from flask import Flask\napp = Flask(__name__\n"},
+        codes=("app-syntax-error",),
+        line=2,
+    ),
+    Case(
         "procfile-module-missing",
         {"Procfile": "web: gunicorn nothere:app\n"},
         codes=("procfile-module-missing",),
