@@ -113,14 +113,14 @@ def _strip_procfile_bom(project: ProjectSnapshot, finding: Finding) -> FixApplie
 
 
 def _retarget_procfile(project: ProjectSnapshot, finding: Finding) -> FixApplied | None:
-    from homedeploy.rules.boot import suggested_target, web_command
+    from homedeploy.rules.boot import shell_word, suggested_target, web_command
 
     web = web_command(project)
     if web is None or web.gunicorn is None:
         return None
     old = web.gunicorn.target
     if finding.code == "procfile-factory-not-called":
-        new: str | None = f"{old}()"
+        new: str | None = shell_word(f"{old}()")
     else:
         module = old[:-3].replace("/", ".") if old and old.endswith(".py") else web.gunicorn.module
         new = suggested_target(project, module)

@@ -159,7 +159,7 @@ FIX_CASES = [
             ),
             "Procfile": "web: gunicorn app:create_app\n",
         },
-        {"Procfile": "web: gunicorn app:create_app()\n"},
+        {"Procfile": "web: gunicorn 'app:create_app()'\n"},
     ),
     ("add-gunicorn", {"requirements.txt": "Flask"}, {"requirements.txt": "Flask\ngunicorn\n"}),
 ]

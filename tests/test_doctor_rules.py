@@ -374,6 +374,12 @@ CASES = [
         {"Procfile": "web: gunicorn nothere:app\n"},
         codes=("procfile-module-missing",),
     ),
+    Case(
+        "procfile-unquoted-parentheses",
+        {"app.py": FACTORY_APP, "Procfile": "web: gunicorn app:create_app()\n"},
+        codes=("procfile-shell-syntax",),
+        line=1,
+    ),
     Case("procfile-no-target", {"Procfile": "web: gunicorn\n"}, codes=("procfile-no-target",)),
     Case(
         "procfile-factory-not-called",

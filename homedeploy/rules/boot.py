@@ -70,9 +70,17 @@ def suggested_target(project: ProjectSnapshot, module: str | None = None) -> str
         reexports = [c for c in project.discovery.candidates if c.module == module]
         if reexports:
             best = reexports[0]
+    target = shell_word(best.target)
     if best.pythonpath != ".":
-        return f"--chdir {best.pythonpath} {best.target}"
-    return best.target
+        return f"--chdir {best.pythonpath} {target}"
+    return target
+
+
+def shell_word(word: str) -> str:
+    """``word`` quoted when bash would not read it as one word (``app:create_app()``)."""
+    import shlex
+
+    return shlex.quote(word)
 
 
 def _suggest_web_line(project: ProjectSnapshot, module: str | None = None) -> str:
@@ -200,6 +208,38 @@ def procfile_web(project: ProjectSnapshot) -> list[Finding]:
 def _script_serves_port(project: ProjectSnapshot, script: str) -> bool:
     text = project.read_text(script) or ""
     return "PORT" in text and "0.0.0.0" in text
+
+
+def procfile_shell_syntax(project: ProjectSnapshot) -> list[Finding]:
+    """The dyno runs the web command with bash; a line bash cannot parse never starts."""
+    import shutil
+    import subprocess
+
+    procfile = project.procfile
+    bash = shutil.which("bash")
+    if procfile is None or procfile.web is None or bash is None:
+        return []
+    try:
+        checked = subprocess.run(
+            [bash, "-n", "-c", procfile.web.command], capture_output=True, text=True, timeout=5
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    if checked.returncode == 0:
+        return []
+    detail = checked.stderr.strip().splitlines()[0] if checked.stderr.strip() else "syntax error"
+    return [
+        _boot(
+            "procfile-shell-syntax",
+            "error",
+            f"bash cannot parse the web command: {detail.removeprefix('bash: -c: ')}.",
+            path="Procfile",
+            line=procfile.web.line,
+            heroku="H10 (App crashed)",
+            fix="quote the part with parentheses or special characters, e.g. "
+            "`web: gunicorn 'app:create_app()'`.",
+        )
+    ]
 
 
 def dev_server(project: ProjectSnapshot) -> list[Finding]:
@@ -392,7 +432,8 @@ def gunicorn_target(project: ProjectSnapshot) -> list[Finding]:
                 "error",
                 f"{name!r} in {rel} is an app factory; gunicorn would serve the function itself "
                 "and every request would fail with a TypeError (HTTP 500).",
-                fix=f"call it: `web: gunicorn {module}:{name}()` (doctor --fix does it).",
+                fix=f"call it: `web: gunicorn {shell_word(f'{module}:{name}()')}` (doctor --fix "
+                "does it).",
                 **{**where, "heroku": None},
             )
         ]
@@ -683,6 +724,7 @@ def debug_mode(project: ProjectSnapshot) -> list[Finding]:
 RULES: tuple[Rule, ...] = (
     procfile_present,
     procfile_web,
+    procfile_shell_syntax,
     dev_server,
     gunicorn_target,
     gunicorn_bind,
