@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import types
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -557,3 +558,51 @@ def test_key_never_in_argv_git_config_files_or_output(
     # git sent the key only as Basic auth, never in a URL.
     assert any(r.auth_ok for r in standin.state.git_requests)
     assert all(key not in r.path for r in standin.state.git_requests + standin.state.requests)
+
+
+# --------------------------------------------------------------------------- real dynos
+
+
+def _get_through_proxy(url: str) -> tuple[int, str]:
+    import requests
+
+    answer = requests.get(url, timeout=30)  # HTTP_PROXY points at the stand-in
+    return answer.status_code, answer.text
+
+
+@pytest.mark.slow
+def test_real_dyno_serves_the_pushed_code(
+    standin_with_dynos: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMEDEPLOY_VERIFY_TIMEOUT", "20")
+    code, out, err = push(str(flask_project), "--create", "--app", APP)
+    assert code == 0, out + err
+    app = standin_with_dynos.state.apps[APP]
+    assert app.dyno is not None and app.dyno.running()
+    status, body = _get_through_proxy(app.web_url)
+    assert status == 200 and "Hello from Flask" in body
+
+
+@pytest.mark.slow
+def test_crashing_release_is_rolled_back_to_working_code(
+    standin_with_dynos: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMEDEPLOY_VERIFY_TIMEOUT", "20")
+    assert push(str(flask_project), "--create", "--app", APP)[0] == 0
+    (flask_project / "Procfile").write_text("web: gunicorn no_such_module:app\n")
+    git(flask_project, "commit", "-q", "-am", "break the Procfile")
+    monkeypatch.setenv("HOMEDEPLOY_VERIFY_TIMEOUT", "4")
+    code, out, _ = push(str(flask_project), "--no-verify", "--rollback-on-fail", "--json")
+    assert code == 1
+    report = json.loads(out)
+    assert report["failure"].endswith("did not answer below 500 (HTTP 503) within the time-out")
+    assert report["rolled_back_to"] == 2
+    app = standin_with_dynos.state.apps[APP]
+    assert any("code=H10" in line for line in app.logs)
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        status, body = _get_through_proxy(app.web_url)
+        if status == 200:
+            break
+        time.sleep(0.2)
+    assert status == 200 and "Hello from Flask" in body  # v2's code runs again

@@ -43,13 +43,15 @@ sys.exit(answer["exit"])
 class HerokuStandIn:
     """Start with :meth:`start` (or as a context manager); read :attr:`state` in assertions."""
 
-    def __init__(self, root: Path | None = None, key: str | None = None) -> None:
+    def __init__(
+        self, root: Path | None = None, key: str | None = None, *, run_dynos: bool = False
+    ) -> None:
         self._tmp = None if root else tempfile.TemporaryDirectory(prefix="heroku-standin-")
         self.root = Path(root or self._tmp.name)  # type: ignore[union-attr]
         self.repos = self.root / "repos"
         self.repos.mkdir(parents=True, exist_ok=True)
         self.key = key or "hk-" + secrets.token_hex(20)
-        self.state = State(key=self.key)
+        self.state = State(key=self.key, run_dynos=run_dynos, repos=self.repos)
         self.validator = load_validator()
         self.api = ApiServer(self, self.validator)
         self.git = GitServer(self.state, self.repos)
@@ -68,6 +70,9 @@ class HerokuStandIn:
         return self
 
     def stop(self) -> None:
+        for app in self.state.apps.values():
+            if app.dyno is not None:
+                app.dyno.stop()
         for server in (self.api, self.git, self.web):
             server.shutdown()
             server.server_close()

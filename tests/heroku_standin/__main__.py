@@ -1,7 +1,8 @@
 """Run the Heroku stand-in by hand: ``python -m tests.heroku_standin`` (from the checkout).
 
 Prints the ``export`` lines to paste into another shell, then serves until Ctrl-C. Options:
-``--app NAME`` pre-creates an app; ``--taken NAME`` makes a name belong to "someone else".
+``--app NAME`` pre-creates an app; ``--taken NAME`` makes a name belong to "someone else";
+``--dynos`` runs each release's web command for real (see dynos.py).
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m tests.heroku_standin")
     parser.add_argument("--app", action="append", default=[], help="pre-create an app")
     parser.add_argument("--taken", action="append", default=[], help="a name owned by others")
+    parser.add_argument(
+        "--dynos", action="store_true", help="really run each release's web command (gunicorn)"
+    )
     args = parser.parse_args()
-    standin = HerokuStandIn().start()
+    standin = HerokuStandIn(run_dynos=args.dynos).start()
     for name in args.app:
         standin.add_app(name)
     standin.state.taken_names.update(args.taken)

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from . import builds
+from .dynos import restart_web
 from .schema import SchemaValidator
 from .state import REGIONS, RequestRecord, StandInApp, State, new_id, now
 
@@ -281,10 +282,12 @@ class Handler(BaseHTTPRequestHandler):
                         app.config.pop(key, None)
                     else:
                         app.config[key] = value
-                app.add_release(
+                release = app.add_release(
                     f"Set {', '.join(k for k, v in body.items() if v is not None)} config vars",
                     slug=self._current_slug(app),
                 )
+                if self.server.state.run_dynos:
+                    restart_web(self.server.state.repos, app, app.commit_of(release))
             return 200, dict(app.config), {}
         if rest == "/log-sessions" and method == "POST":
             session_id = new_id()
@@ -315,7 +318,12 @@ class Handler(BaseHTTPRequestHandler):
                 422, "invalid_params", f"Release v{target['version']} cannot be rolled back to."
             )
         slug = target["slug"]["id"] if target["slug"] else None
-        return app.add_release(f"Rollback to v{target['version']}", slug=slug)
+        release = app.add_release(f"Rollback to v{target['version']}", slug=slug)
+        if slug in app.slug_types:  # the slug brings its own Procfile's process types
+            app.set_process_types(app.slug_types[slug])
+        if self.server.state.run_dynos:
+            restart_web(self.server.state.repos, app, app.commit_of(release))
+        return release
 
     def _paged(
         self, items: list[dict[str, Any]], default_field: str

@@ -19,6 +19,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from .dynos import restart_web
 from .state import StandInApp, State
 
 ZERO = "0" * 40
@@ -166,7 +167,11 @@ def _build(
         "",
         "Verifying deploy... done.",
     ]
-    if "web" in types and release["status"] == "succeeded":
+    app.slug_commits[release["slug"]["id"]] = sha
+    app.slug_types[release["slug"]["id"]] = types
+    if state.run_dynos and release["status"] == "succeeded":
+        restart_web(state.repos, app, sha, env)
+    if "web" in types and release["status"] == "succeeded" and not state.run_dynos:
         app.log("heroku[web.1]", f"Starting process with command `{types['web']}`")
         app.log("app[web.1]", "[INFO] Listening at: http://0.0.0.0:31337")
         app.log("heroku[web.1]", "State changed from starting to up")

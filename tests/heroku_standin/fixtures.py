@@ -18,11 +18,23 @@ def standin(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HerokuS
     HOME points at an empty folder so the user's ~/.netrc is never read. A request or answer
     that breaks Heroku's schema fails the test at teardown.
     """
+    yield from _running_standin(monkeypatch, tmp_path, run_dynos=False)
+
+
+@pytest.fixture
+def standin_with_dynos(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[HerokuStandIn]:
+    """Like ``standin``, but each release really runs its web command (see dynos.py)."""
+    yield from _running_standin(monkeypatch, tmp_path, run_dynos=True)
+
+
+def _running_standin(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *, run_dynos: bool
+) -> Iterator[HerokuStandIn]:
     home = tmp_path / "home"
     home.mkdir()
     monkeypatch.setenv("HOME", str(home))
     monkeypatch.delenv("NETRC", raising=False)
-    server = HerokuStandIn(root=tmp_path / "standin").start()
+    server = HerokuStandIn(root=tmp_path / "standin", run_dynos=run_dynos).start()
     for key, value in server.env().items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("HOMEDEPLOY_VERIFY_TIMEOUT", "3")

@@ -45,6 +45,10 @@ class StandInApp:
     # Test controls
     web_status: int | None = None  # force the web answer (e.g. 503)
     next_build: list[dict[str, Any]] = field(default_factory=list)  # build plans, used in order
+    # Real dynos (HerokuStandIn(run_dynos=True)): which commit each slug holds, the web dyno.
+    slug_commits: dict[str, str] = field(default_factory=dict)
+    slug_types: dict[str, dict[str, str]] = field(default_factory=dict)  # Procfile per slug
+    dyno: Any = None
 
     @property
     def web_host(self) -> str:
@@ -113,6 +117,10 @@ class StandInApp:
         self.releases.append(release)
         self.log("app[api]", f"Release v{version} created by user {self.owner}")
         return release
+
+    def commit_of(self, release: dict[str, Any]) -> str | None:
+        slug = release.get("slug")
+        return self.slug_commits.get(slug["id"]) if slug else None
 
     def current_release(self) -> dict[str, Any] | None:
         return next((r for r in self.releases if r["current"]), None)
@@ -187,6 +195,8 @@ class State:
     schema_errors: list[str] = field(default_factory=list)
     log_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     page_size: int = 200
+    run_dynos: bool = False
+    repos: Any = None  # Path of the bare repositories (set by HerokuStandIn)
     log_format: str = "sse"  # or "plain"
     tail_seconds: float = 0.5
     lock: threading.RLock = field(default_factory=threading.RLock)

@@ -37,6 +37,23 @@ class ProxyHandler(BaseHTTPRequestHandler):
         if not head:
             self.wfile.write(data)
 
+    def _from_dyno(self, dyno: Any) -> tuple[int, str, str | None]:
+        """Forward to the app's real dyno; 503 H10 when it has crashed or is not there."""
+        import urllib.error
+        import urllib.request
+
+        if dyno is None or not dyno.running():
+            return 503, ERROR_PAGE, "H10"
+        url = f"http://127.0.0.1:{dyno.port}{urlsplit(self.path).path or '/'}"
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        try:
+            with opener.open(url, timeout=30) as answer:
+                return answer.status, answer.read().decode(errors="replace"), None
+        except urllib.error.HTTPError as error:
+            return error.code, error.read().decode(errors="replace"), None
+        except OSError:
+            return 503, ERROR_PAGE, "H20" if dyno.running() else "H10"
+
     def do_CONNECT(self) -> None:
         self._answer(403, "the stand-in proxy does not tunnel (https) traffic\n")
 
@@ -56,21 +73,27 @@ class ProxyHandler(BaseHTTPRequestHandler):
                 return
             release = app.current_release()
             web = app.formation.get("web")
-            if app.web_status is not None:
-                status, text = app.web_status, ERROR_PAGE if app.web_status >= 500 else "ok"
-                code = "H10" if status >= 500 else None
-            elif release is None or release["slug"] is None or not web or web["quantity"] < 1:
-                status, text, code = 503, ERROR_PAGE, "H14"
-            else:
-                status, text, code = (
-                    200,
-                    f"<h1>{app.name}</h1><p>release v{release['version']}</p>",
-                    None,
-                )
-            desc = ' desc="App crashed"' if code == "H10" else ' desc="No web processes running"'
+            dyno = app.dyno
+            forced = app.web_status
+        code: str | None = None
+        if forced is not None:
+            status, text = forced, ERROR_PAGE if forced >= 500 else "ok"
+            code = "H10" if status >= 500 else None
+        elif release is None or release["slug"] is None or not web or web["quantity"] < 1:
+            status, text, code = 503, ERROR_PAGE, "H14"
+        elif state.run_dynos:
+            status, text, code = self._from_dyno(dyno)  # outside the lock: may take a while
+        else:
+            status, text = 200, f"<h1>{app.name}</h1><p>release v{release['version']}</p>"
+        descriptions = {
+            "H10": "App crashed",
+            "H14": "No web processes running",
+            "H20": "App boot timeout",
+        }
+        with state.lock:
             app.log(
                 "heroku[router]",
-                (f"at=error code={code}{desc} " if code else "at=info ")
+                (f'at=error code={code} desc="{descriptions[code]}" ' if code else "at=info ")
                 + f'method=GET path="{urlsplit(self.path).path}" host={host} status={status}',
             )
         self._answer(status, text, head)
