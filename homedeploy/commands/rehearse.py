@@ -42,6 +42,11 @@ def _prepare(project_dir: Path, report: RehearsalReport) -> tuple[Path, str]:
             "git add --all && git commit -m 'First commit'",
         )
     report.commit = tree.head[:12]
+    if tree.prefix:
+        report.notes.append(
+            f"this rehearses {tree.prefix}/ of the repository; `git push heroku` would build the "
+            "repository's root (see `homedeploy doctor`)."
+        )
     pending = len(tree.changed) + len(tree.untracked)
     if pending:
         report.notes.append(
