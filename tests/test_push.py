@@ -367,10 +367,10 @@ def test_not_a_git_repository(standin: HerokuStandIn, tmp_path: Path) -> None:
 def test_app_from_pyproject_and_heroku_app_env(
     standin: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from homedeploy.heroku_target import resolve_app
+    from homedeploy.heroku_target import AppChoice, resolve_app
 
     (flask_project / "pyproject.toml").write_text('[tool.homedeploy]\napp = "from-pyproject"\n')
-    assert resolve_app(flask_project, None) == type(resolve_app(flask_project, None))(
+    assert resolve_app(flask_project, None) == AppChoice(
         "from-pyproject", "[tool.homedeploy] app in pyproject.toml"
     )
     monkeypatch.setenv("HEROKU_APP", "from-env")
@@ -606,3 +606,24 @@ def test_crashing_release_is_rolled_back_to_working_code(
             break
         time.sleep(0.2)
     assert status == 200 and "Hello from Flask" in body  # v2's code runs again
+
+
+@pytest.mark.parametrize(
+    ("line", "headline", "cause"),
+    [
+        ("pywin32==306", "Unable to install dependencies using pip.", "No matching distribution"),
+        ("numpy=1.26.4=py311h64a7726_0", "Unable to install dependencies using pip.", "Invalid"),
+    ],
+)
+def test_requirements_heroku_cannot_install(
+    standin: HerokuStandIn, flask_project: Path, line: str, headline: str, cause: str
+) -> None:
+    with (flask_project / "requirements.txt").open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+    git(flask_project, "commit", "-q", "-am", "freeze from my laptop")
+    code, out, _ = push(str(flask_project), "--create", "--app", APP, "--no-verify", "--json")
+    assert code == 1
+    build = json.loads(out)["build"]
+    assert build["headline"] == f"Error: {headline}"
+    assert build["cause"].startswith(cause) and line.split("=")[0] in build["cause"]
+    assert "homedeploy check-reqs" in build["fix"]

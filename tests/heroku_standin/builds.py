@@ -2,8 +2,10 @@
 
 Called by the pre-receive hook of each bare repository (through the API server), with the
 pushed refs. It looks at the pushed commit like the platform would (branch name, package manager
-file, Procfile, .python-version) and answers the lines to print and the hook's exit code. A test
-can queue a plan on the app (``app.next_build``) to force an outcome:
+file, Procfile, .python-version) and answers the lines to print and the hook's exit code.
+Without a plan, a requirement with no Linux build (pywin32, ...) or a conda-style
+``name=ver=build`` line fails the way pip on Heroku fails. A test can queue a plan on the app
+(``app.next_build``) to force an outcome:
 
 - ``{"mode": "no_matching_distribution", "requirement": "pywin32==306"}``
 - ``{"mode": "compile_failed"}`` (generic: Unable to install dependencies, Push rejected)
@@ -14,6 +16,7 @@ can queue a plan on the app (``app.next_build``) to force an outcome:
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import uuid
 from pathlib import Path
@@ -23,6 +26,8 @@ from .dynos import restart_web
 from .state import StandInApp, State
 
 ZERO = "0" * 40
+# Packages with no Linux distribution: pip on Heroku cannot install them.
+WINDOWS_ONLY = re.compile(r"^(pywin32|pywinpty|pypiwin32|wmi|comtypes)\b", re.IGNORECASE)
 MANAGER_FILES = ("requirements.txt", "Pipfile.lock", "poetry.lock", "uv.lock")
 
 
@@ -127,8 +132,23 @@ def _build(
     requirements = (git("show", f"{sha}:requirements.txt") or "").splitlines()
     for requirement in requirements:
         requirement = requirement.split("#")[0].strip()
-        if requirement and not requirement.startswith("-"):
-            lines.append(f"       Collecting {requirement}")
+        if not requirement or requirement.startswith("-"):
+            continue
+        if mode == "auto" and re.match(r"^[A-Za-z0-9_.-]+=[^=]", requirement):
+            # a conda `name=version=build` line, as pip on Heroku reports it
+            lines += [
+                f"       ERROR: Invalid requirement: '{requirement}': Expected end or semicolon",
+                "",
+                " !     Error: Unable to install dependencies using pip.",
+                " !",
+                " !     See the log output above for more information.",
+            ]
+            return _rejected(app, lines)
+        lines.append(f"       Collecting {requirement}")
+        if mode == "auto" and WINDOWS_ONLY.match(requirement):
+            plan = {"requirement": requirement}
+            mode = "no_matching_distribution"
+            break
     if mode == "no_matching_distribution":
         requirement = plan.get("requirement", "pywin32==306")
         lines += [

@@ -45,7 +45,7 @@ def _running_standin(
     assert not server.state.schema_errors, "\n".join(server.state.schema_errors)
 
 
-def git(project: Path, *args: str) -> str:
+def git(project: Path | str, *args: str) -> str:
     done = subprocess.run(["git", *args], cwd=project, capture_output=True, text=True, check=True)
     return done.stdout.strip()
 

@@ -93,7 +93,7 @@ class StandInApp:
         self, description: str, *, status: str = "succeeded", slug: str | None = None
     ) -> dict[str, Any]:
         version = len(self.releases) + 1
-        release = {
+        release: dict[str, Any] = {
             "addon_plan_names": [],
             "artifacts": [{"type": "slug", "id": slug}] if slug else [],
             "app": {"id": self.id, "name": self.name},
@@ -113,7 +113,7 @@ class StandInApp:
             for other in self.releases:
                 other["current"] = False
             release["current"] = True
-            self.released_at = release["created_at"]
+            self.released_at = str(release["created_at"])
         self.releases.append(release)
         self.log("app[api]", f"Release v{version} created by user {self.owner}")
         return release
