@@ -16,6 +16,7 @@ import threading
 import time
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -203,6 +204,12 @@ class _LinkParser(HTMLParser):
 
 
 _NAME_SEPARATORS_RE = re.compile(r"[-_.]+")
+_OS_PLATFORM_RE = re.compile(r"^(win|macosx|ios|android)")
+
+
+@lru_cache(maxsize=8192)
+def _canonical_raw(name: str) -> str:
+    return _NAME_SEPARATORS_RE.sub("-", name).lower()
 
 
 def _split_filename(filename: str) -> tuple[str, str, bool] | None:
@@ -215,39 +222,81 @@ def _split_filename(filename: str) -> tuple[str, str, bool] | None:
         parts = filename[:-4].split("-")
         if len(parts) not in (5, 6) or not parts[0] or not parts[1]:
             return None
-        return _NAME_SEPARATORS_RE.sub("-", parts[0]).lower(), parts[1], True
+        return _canonical_raw(parts[0]), parts[1], True
     for suffix in _SDIST_SUFFIXES:
         if filename.endswith(suffix):
             stem = filename[: -len(suffix)]
             raw_name, _, raw_version = stem.rpartition("-")
             if raw_name and raw_version and raw_version[0].isdigit():
-                return _NAME_SEPARATORS_RE.sub("-", raw_name).lower(), raw_version, False
+                return _canonical_raw(raw_name), raw_version, False
             return None
     return None
+
+
+def _wheel_platform_class(filename: str) -> str:
+    """``fit`` for wheels that may install on Linux x86_64 (any Python), ``os`` for Windows or
+    macOS ones, ``other`` for the rest (ARM, musl, ...)."""
+    platforms = filename[:-4].rsplit("-", 1)[-1].split(".")
+    for platform in platforms:
+        if platform == "any" or platform == "linux_x86_64":
+            return "fit"
+        if platform.startswith("manylinux") and platform.endswith("x86_64"):
+            return "fit"
+    if all(_OS_PLATFORM_RE.match(platform) for platform in platforms):
+        return "os"
+    return "other"
+
+
+class _WheelFilter:
+    """Keeps every wheel that could install on Heroku, and one sample of the others.
+
+    Big projects list thousands of wheels for Windows, macOS, ARM and musl; keeping one of each
+    kind is enough to tell "only for Windows or macOS" apart, and keeps look-ups and the cache
+    small.
+    """
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def keep(self, filename: str, is_wheel: bool) -> bool:
+        if not is_wheel:
+            return True
+        kind = _wheel_platform_class(filename)
+        if kind == "fit":
+            return True
+        if kind in self.seen:
+            return False
+        self.seen.add(kind)
+        return True
 
 
 def _files_from_links(
     page_url: str, links: list[tuple[str, str | None, bool]], name: str | None
 ) -> list[DistFile]:
     files = []
+    wheels = _WheelFilter()
     for href, requires_python, yanked in links:
-        url = urljoin(page_url, href)
-        filename = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+        path = urlsplit(href).path
+        filename = unquote(path.rsplit("/", 1)[-1])
         split = _split_filename(filename)
         if split is None or (name is not None and split[0] != name):
             continue
+        if not wheels.keep(filename, split[2]):
+            continue
+        url = urljoin(page_url, href)
         files.append(DistFile(filename, url, split[1], split[2], requires_python, yanked))
     return files
 
 
 def _files_from_json(page_url: str, payload: dict[str, Any], name: str) -> list[DistFile]:
     files = []
+    wheels = _WheelFilter()
     for entry in payload.get("files", []):
         if not isinstance(entry, dict) or "filename" not in entry:
             continue
         filename = str(entry["filename"])
         split = _split_filename(filename)
-        if split is None or split[0] != name:
+        if split is None or split[0] != name or not wheels.keep(filename, split[2]):
             continue
         files.append(
             DistFile(
@@ -413,7 +462,8 @@ class PackageIndex:
         entry = self._cached_fetch(page_url, name)
         if entry is None:
             return None
-        return _from_json(entry["files"])
+        parsed = entry.get("_parsed")
+        return parsed if parsed is not None else _from_json(entry["files"])
 
     def _file_index_page(self, page_url: str, name: str) -> list[DistFile] | None:
         folder = Path(unquote(urlsplit(page_url).path))
@@ -494,13 +544,15 @@ class PackageIndex:
                 payload = response.json()
             except ValueError:
                 payload = {}
-            record["files"] = _to_json(_files_from_json(response.url, payload, name))
+            parsed = _files_from_json(response.url, payload, name)
+            record["files"] = _to_json(parsed)
         else:
             parser = _LinkParser()
             parser.feed(response.text)
-            record["files"] = _to_json(_files_from_links(response.url, parser.links, name))
+            parsed = _files_from_links(response.url, parser.links, name)
+            record["files"] = _to_json(parsed)
         disk_cache.write_entry(CACHE_SECTION, url, record)
-        return record
+        return record if name is None else {**record, "_parsed": parsed}
 
 
 def _short(error: Exception) -> str:

@@ -419,7 +419,12 @@ def resolve(
     interpreter = matching_interpreter(target.python) if use_pip_tools else None
     fresh = _cached_run(in_text, target, sources, [], interpreter, offline)
     # pip-compile applies preferences itself; pip's constraints are hard, so pre-filter them.
-    wanted = [pin for pin in preferences if interpreter or _fits(pin, fresh)]
+    wanted = [
+        pin
+        for pin in preferences
+        if _canonical(pin.partition("==")[0]) in fresh.versions
+        and (interpreter or _fits(pin, fresh))
+    ]
     differing = [
         pin
         for pin in wanted
