@@ -119,8 +119,7 @@ class _Push:
         self.report.failure = failure
         self.report.explanation = explanation
         self.report.fix = fix
-        self.emit(PushEvent("error", failure))
-        return _Stop()
+        return _Stop()  # the failure itself is shown with the report
 
     def note(self, text: str) -> None:
         self.report.notes.append(text)
@@ -202,7 +201,9 @@ class _Push:
                     f"fix them (`homedeploy doctor {self.path}` shows each with its fix), or pass "
                     "--no-verify to push anyway.",
                 )
-            self.note("--no-verify: pushing despite doctor errors")
+            self.emit(PushEvent("warning", "doctor: fail; pushing anyway (--no-verify)"))
+            self.report.notes.append("--no-verify: pushed despite doctor errors")
+            return
         self.emit(PushEvent("done", f"doctor: {summary.verdict}"))
 
     # ---- step 1 (API part): get or create the app
