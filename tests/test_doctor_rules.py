@@ -313,6 +313,11 @@ CASES = [
         codes=("requirements-freeze",),
     ),
     Case(
+        "compiled-requirements-are-not-a-freeze",
+        {"requirements.txt": FREEZE.replace("\n", "\n    # via -r requirements.in\n")},
+        verdict="pass",
+    ),
+    Case(
         "requirements-include-ok",
         {"requirements.txt": "-r base.txt\n", "base.txt": "Flask\ngunicorn\n"},
         verdict="pass",

@@ -366,6 +366,8 @@ def whole_environment_freeze(project: ProjectSnapshot) -> list[Finding]:
     pinned = [line for line in project.requirements.lines if line.kind == REQUIREMENT]
     if len(pinned) < FREEZE_MIN_LINES:
         return []
+    if "# via" in (project.read_text("requirements.txt") or ""):
+        return []  # compiled by pip-tools/uv: every pin is there for a reason
     from homedeploy.app_imports import app_needs
 
     needs = {need.dist.lower() for need in app_needs(project.root) if not need.optional}
