@@ -127,6 +127,8 @@ def log_lines(path: Path) -> list[str]:
 
 def _boot_failure(lines: list[str], app_dir: Path, base: CheckFailed) -> RehearsalFailed:
     """Name the cause of a failed boot from the web process's log."""
+    from homedeploy.app_imports import dist_for_import
+
     text = "\n".join(lines)
     missing = MISSING_MODULE_RE.search(text)
     if missing:
@@ -137,7 +139,8 @@ def _boot_failure(lines: list[str], app_dir: Path, base: CheckFailed) -> Rehears
                 "missing-module",
                 f"the app imports {module!r}, which requirements.txt does not install "
                 "(ModuleNotFoundError at boot).",
-                f"add the distribution that provides {top!r} to requirements.txt and commit.",
+                f"add {dist_for_import(module)} (it provides {top!r}) to requirements.txt "
+                "and commit.",
                 "H10 (App crashed)",
             )
     if "Failed to find attribute" in text or "Failed to find application" in text:

@@ -77,6 +77,7 @@ def test_module_missing_from_requirements(tmp_path: Path) -> None:
     assert not report.ok
     assert report.reason == "missing-module", report.message
     assert "'yaml'" in (report.message or "")
+    assert "add PyYAML" in (report.fix or "")
     assert report.heroku == "H10 (App crashed)"
     assert any("ModuleNotFoundError" in line for line in report.log_tail)
 
