@@ -599,6 +599,8 @@ def test_crashing_release_is_rolled_back_to_working_code(
     assert report["rolled_back_to"] == 2
     app = standin_with_dynos.state.apps[APP]
     assert any("code=H10" in line for line in app.logs)
+    assert any("No module named 'no_such_module'" in line for line in app.logs)
+    assert any("State changed from starting to crashed" in line for line in app.logs)
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         status, body = _get_through_proxy(app.web_url)

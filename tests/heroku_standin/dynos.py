@@ -37,9 +37,24 @@ class Dyno:
     port: int
     folder: Path
     log: Path
+    crash_reported: bool = False
 
     def running(self) -> bool:
         return self.process.poll() is None
+
+    def crash_lines(self, tail: int = 8) -> list[tuple[str, str]]:
+        """Once, after the process died: its last output lines and the platform's lines."""
+        if self.running() or self.crash_reported:
+            return []
+        self.crash_reported = True
+        try:
+            output = self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+        except OSError:
+            output = []
+        lines = [("app[web.1]", line) for line in output[-tail:] if line.strip()]
+        lines.append(("heroku[web.1]", f"Process exited with status {self.process.returncode}"))
+        lines.append(("heroku[web.1]", "State changed from starting to crashed"))
+        return lines
 
     def stop(self) -> None:
         if self.running():
@@ -50,6 +65,7 @@ class Dyno:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
         shutil.rmtree(self.folder, ignore_errors=True)
+        self.log.unlink(missing_ok=True)
 
 
 def start_dyno(
@@ -79,7 +95,7 @@ def start_dyno(
         "WEB_CONCURRENCY": "1",
         **config,
     }
-    log = folder / ".dyno.log"
+    log = Path(tempfile.mkstemp(prefix="standin-dyno-", suffix=".log")[1])
     with log.open("wb") as handle:
         process = subprocess.Popen(
             ["bash", "-c", command],

@@ -91,6 +91,8 @@ class ProxyHandler(BaseHTTPRequestHandler):
             "H20": "App boot timeout",
         }
         with state.lock:
+            for source, line in dyno.crash_lines() if dyno is not None else []:
+                app.log(source, line)
             app.log(
                 "heroku[router]",
                 (f'at=error code={code} desc="{descriptions[code]}" ' if code else "at=info ")
