@@ -168,7 +168,7 @@ class _Push:
     def doctor(self) -> None:
         self.emit(PushEvent("step", "Checking the project (doctor)"))
         try:
-            from homedeploy.commands.doctor import run_doctor  # type: ignore[import-not-found,unused-ignore]
+            from homedeploy.commands.doctor import run_doctor
         except ImportError:
             self.report.doctor = DoctorSummary("not available")
             self.note("doctor not available; pushing without local checks")
