@@ -29,6 +29,7 @@ WEB_CONCURRENCY = 2
 """What the Python buildpack's WEB_CONCURRENCY.sh picks on a 512 MB dyno."""
 
 MISSING_MODULE_RE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
+CONFIG_VAR_RE = re.compile(r"^KeyError: '([A-Z][A-Z0-9_]*)'$")
 EXCEPTION_LINE_RE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*)$")
 
 
@@ -162,11 +163,16 @@ def _boot_failure(lines: list[str], app_dir: Path, base: CheckFailed) -> Rehears
     if "Traceback (most recent call last)" in text:
         exceptions = [m.group(1) for line in lines if (m := EXCEPTION_LINE_RE.match(line.strip()))]
         last = exceptions[-1] if exceptions else "an exception"
+        fix = "fix the error shown in the log; it happens at import, before any request."
+        variable = CONFIG_VAR_RE.match(last)
+        if variable:
+            fix = (
+                f"the app reads the environment variable {variable.group(1)} at import; a dyno "
+                "(and this rehearsal) has none of your shell's variables: set it with "
+                f"`homedeploy config push` (it sends .env) or give {variable.group(1)} a default."
+            )
         return RehearsalFailed(
-            "import-crash",
-            f"the app crashed while loading: {last}",
-            "fix the error in the log below; it happens at import, before any request.",
-            "H10 (App crashed)",
+            "import-crash", f"the app crashed while loading: {last}", fix, "H10 (App crashed)"
         )
     if "did not bind" in base.message:
         return RehearsalFailed(

@@ -83,13 +83,14 @@ def test_module_missing_from_requirements(tmp_path: Path) -> None:
 
 
 def test_crash_at_import(tmp_path: Path) -> None:
-    app = GOOD_APP["app.py"] + "raise RuntimeError('DATABASE_URL is not set')\n"
+    """A config var read at import: set in the developer's shell, absent on a fresh dyno."""
+    app = "import os\n" + GOOD_APP["app.py"] + "DATABASE_URL = os.environ['DATABASE_URL']\n"
     project = make_app(tmp_path / "app", {**PY311, "app.py": app})
-    result = invoke("push", "--local", str(project))
+    result = invoke("push", "--local", str(project), env={"DATABASE_URL": "sqlite://"})
     assert result.exit_code == 1
     assert "[import-crash]" in result.stderr
-    assert "RuntimeError: DATABASE_URL is not set" in result.stderr
-    assert "H10" in result.stderr
+    assert "KeyError: 'DATABASE_URL'" in result.stderr
+    assert "H10" in result.stderr and "config push" in result.stderr
 
 
 def test_never_binds_is_r10(tmp_path: Path) -> None:

@@ -238,7 +238,7 @@ def secrets_committed(project: ProjectSnapshot) -> list[Finding]:
                     "the git history.",
                     path=rel,
                     fix=f"git rm --cached {rel}, add it to .gitignore, rotate the secrets, and "
-                    "set them with `homedeploy config set`.",
+                    "set them on Heroku with `homedeploy config push`.",
                 )
             )
     return findings
