@@ -198,6 +198,8 @@ PROJECTS: dict[str, list[FakeFile]] = {
     "six": [FakeFile("six-1.17.0-py2.py3-none-any.whl")],
     "oldbin": [FakeFile(f"oldbin-1.0-cp37-cp37m-{MANYLINUX}.whl")],
     "purelib": [FakeFile("purelib-0.3.tar.gz")],
+    "psycopg2": [FakeFile("psycopg2-2.9.10.tar.gz")],
+    "psycopg2-binary": [FakeFile(f"psycopg2_binary-2.9.10-cp314-cp314-{MANYLINUX}.whl")],
 }
 
 

@@ -290,3 +290,15 @@ def test_write_uses_pip_tools_when_the_interpreter_matches(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     assert f"compiled with pip-tools under {sys.executable}" in result.stdout
     assert "flask==3.1.1" in (app / "requirements.txt").read_text()
+
+
+@pytest.mark.usefixtures("env")
+def test_source_only_driver_is_repinned_to_its_binary_twin(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "app", "Flask\ngunicorn\nnumpy\npyyaml\npsycopg2==2.9.10\n")
+    (app / "db.py").write_text("import psycopg2\n")
+    code, report = check("--app", str(app), "--write")
+    assert code == 0
+    line = by_name(report)["psycopg2"]
+    assert line["verdict"] == "repin"
+    assert line["replacement"] == "psycopg2-binary==2.9.10"
+    assert "psycopg2-binary==2.9.10" in (app / "requirements.txt").read_text()

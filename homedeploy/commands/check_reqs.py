@@ -297,6 +297,7 @@ class _TopLevel:
     requirement: str
     why: str
     source_only: str | None = None  # version to pin when only an sdist exists
+    replaces: str | None = None  # a source-only package this binary twin stands in for
 
 
 def _need_key(need: AppNeed, names_in_file: set[str]) -> str:
@@ -401,7 +402,8 @@ def check_requirements(
     need_keys = {_need_key(need, names_in_file): need for need in needs}
     # What the app needs is looked up first, so the resolver can start while the (many) other
     # names of the file are looked up.
-    first = index.projects(sorted(set(need_keys) | set(BINARY_TWIN.values())))
+    twins = {BINARY_TWIN[key] for key in need_keys if key in BINARY_TWIN}
+    first = index.projects(sorted(set(need_keys) | twins))
     assessments = {name: assess(project, target) for name, project in first.items()}
 
     # Top-level set: what the app needs, spelt as the file spells it, with its extras.
@@ -415,8 +417,12 @@ def check_requirements(
         problem = _unusable_reason(need.dist, assessment, target)
         if not problem and assessment is not None and assessment.newest is None:
             twin = BINARY_TWIN.get(key)
-            if twin and assessments[twin].newest is not None:
+            if twin and twin in assessments and assessments[twin].newest is not None:
+                replaced = key
                 key, assessment = twin, assessments[twin]
+                display = twin if twin not in line_for else (line_for[twin].name or twin)
+                top[_canonical(display)] = _TopLevel(display, display, need.why, replaces=replaced)
+                continue
             else:
                 top[key] = _TopLevel(
                     need.dist, need.dist, need.why, source_only=assessment.newest_sdist
@@ -617,6 +623,16 @@ def _judge(
     replacement = f"{line.name}=={pin}" if pin else None
     if key in need_errors:
         return decide(ERROR, need_errors[key])
+    twin_of = {entry.replaces: entry for entry in top.values() if entry.replaces}
+    if key in twin_of and line.kind == REQUIREMENT:
+        twin = twin_of[key]
+        twin_pin = resolved.get(_canonical(twin.name))
+        return decide(
+            REPIN,
+            f"{line.name} has no wheel for {target.description} (a source build that needs "
+            f"build tools); {twin.name} is the same package with wheels; {twin.why}",
+            f"{twin.name}=={twin_pin}" if twin_pin else twin.name,
+        )
     if line.constraint and not used:
         return decide(DROP, "a constraint on a package the app does not use")
     if line.kind in (LOCAL_PATH, EDITABLE, URL):

@@ -1,0 +1,159 @@
+"""The pieces under check-reqs: app needs, the Heroku target, pip's index settings."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from homedeploy.app_imports import app_needs, dist_for_import
+from homedeploy.errors import UsageError
+from homedeploy.package_index import PackageIndex, pip_index_sources
+from homedeploy.target_platform import TargetPlatform, parse_python_option, target_for_app
+
+
+def needs_of(app: Path) -> dict[str, str]:
+    return {need.dist: need.why for need in app_needs(app)}
+
+
+def test_imports_map_to_distributions_and_skip_stdlib_local_and_venvs(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(
+        "import os, json\nimport yaml\nfrom sklearn.linear_model import X\nfrom PIL import Image\n"
+        "import bs4, cv2\nfrom dateutil import parser\nimport dotenv\nimport git\nimport jwt\n"
+        "import helpers\nfrom . import sibling\nfrom flask_sqlalchemy import SQLAlchemy\n"
+    )
+    (tmp_path / "helpers.py").write_text("import requests\n")
+    (tmp_path / "templates").mkdir()
+    (tmp_path / "templates" / "plots.py").write_text("import matplotlib.pyplot\nimport mpld3\n")
+    venv = tmp_path / "helloprojenv"
+    (venv / "lib").mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr\n")
+    (venv / "lib" / "junk.py").write_text("import should_not_appear\n")
+    (tmp_path / ".hidden").mkdir()
+    (tmp_path / ".hidden" / "x.py").write_text("import nor_this\n")
+    needs = needs_of(tmp_path)
+    assert set(needs) == {
+        "PyYAML",
+        "scikit-learn",
+        "Pillow",
+        "beautifulsoup4",
+        "opencv-python",
+        "python-dateutil",
+        "python-dotenv",
+        "GitPython",
+        "PyJWT",
+        "Flask-SQLAlchemy",
+        "requests",
+        "matplotlib",
+        "mpld3",
+    }
+    assert needs["mpld3"] == "imported by templates/plots.py:2"
+
+
+def test_procfile_worker_class_names_loaded_by_name_and_optional_imports(tmp_path: Path) -> None:
+    (tmp_path / "Procfile").write_text(
+        "web: gunicorn -k gevent --bind 0.0.0.0:$PORT app:app\nworker: celery -A app worker\n"
+    )
+    (tmp_path / "app.py").write_text(
+        "import importlib\n"
+        "plotly = importlib.util.find_spec('plotly')\n"
+        "importlib.import_module('markdown')\n"
+        "DB = 'postgresql://localhost/db'\n"
+        "try:\n    import ujson\nexcept ImportError:\n    ujson = None\n"
+    )
+    needs = {need.dist: need for need in app_needs(tmp_path)}
+    assert needs["gunicorn"].why == "the Procfile's web process runs gunicorn"
+    assert needs["gunicorn"].source == "Procfile:1"
+    assert "gevent" in needs
+    assert "celery" in needs
+    assert "plotly" in needs
+    assert "Markdown" in needs
+    assert "psycopg2-binary" in needs
+    assert needs["ujson"].optional is True
+
+
+def test_unknown_import_falls_back_to_its_name() -> None:
+    assert dist_for_import("some_pkg.sub") == "some-pkg"
+    assert dist_for_import("yaml.loader") == "PyYAML"
+
+
+def test_target_wheels_and_markers() -> None:
+    target = TargetPlatform("3.14")
+    assert target.wheel_fits(
+        "numpy-2.3.0-cp314-cp314-manylinux_2_27_x86_64.manylinux_2_28_x86_64.whl"
+    )
+    assert target.wheel_fits("x-1.0-cp311-abi3-manylinux2014_x86_64.whl")
+    assert target.wheel_fits("flask-3.1.0-py3-none-any.whl")
+    assert not target.wheel_fits("x-1.0-cp314-cp314-manylinux_2_40_x86_64.whl")
+    assert not target.wheel_fits("x-1.0-cp314-cp314-musllinux_1_2_x86_64.whl")
+    assert not target.wheel_fits("x-1.0-cp313-cp313-manylinux_2_17_x86_64.whl")
+    assert not target.wheel_fits("x-1.0-cp314-cp314-win_amd64.whl")
+    assert not target.wheel_fits("x-1.0-cp314-cp314t-manylinux_2_17_x86_64.whl")
+    assert not target.wheel_fits("x-1.0-py2-none-any.whl")
+    assert target.python_fits(">=3.10")
+    assert not target.python_fits("<3.12")
+    assert target.marker_holds('sys_platform == "linux" and python_version >= "3.14"')
+    assert not target.marker_holds('sys_platform == "win32"')
+    assert target.marker_holds("not a marker ==")
+
+
+def test_target_follows_the_buildpack_and_the_option(tmp_path: Path) -> None:
+    assert target_for_app(tmp_path).python == "3.14"
+    assert target_for_app(tmp_path).origin == "default"
+    (tmp_path / ".python-version").write_text("3.12\n")
+    assert target_for_app(tmp_path).python == "3.12"
+    (tmp_path / "runtime.txt").write_text("python-3.11.9\n")
+    assert target_for_app(tmp_path).python == "3.11"  # runtime.txt wins, as on Heroku
+    assert target_for_app(tmp_path, "3.13").origin == "--python"
+    assert parse_python_option("3.13.1") == "3.13"
+    with pytest.raises(UsageError):
+        parse_python_option("py3")
+
+
+def _wheel(folder: Path, filename: str) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(folder / filename, "w") as archive:
+        archive.writestr("x.txt", "")
+
+
+def test_index_sources_come_from_pip_settings_and_file_options(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    links = tmp_path / "wheels"
+    links.mkdir()
+    _wheel(links, "localonly-1.0-py3-none-any.whl")
+    file_index = tmp_path / "simple"
+    (file_index / "filepkg").mkdir(parents=True)
+    (file_index / "filepkg" / "index.html").write_text(
+        '<a href="../../files/filepkg-2.0-py3-none-any.whl" data-requires-python="&gt;=3.8">'
+        "filepkg-2.0-py3-none-any.whl</a>"
+    )
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.setenv("PIP_INDEX_URL", file_index.as_uri())
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", "https://example.invalid/simple")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(links))
+    sources = pip_index_sources([("--extra-index-url", "https://mirror.invalid/simple")])
+    assert sources.index_urls == (
+        file_index.as_uri(),
+        "https://example.invalid/simple",
+        "https://mirror.invalid/simple",
+    )
+    assert sources.find_links == (str(links),)
+    only_local = type(sources)((file_index.as_uri(),), (str(links),))
+    found = PackageIndex(only_local).projects(["LocalOnly", "filepkg", "absent"])
+    assert [f.filename for f in found["localonly"].files] == ["localonly-1.0-py3-none-any.whl"]
+    assert found["filepkg"].files[0].requires_python == ">=3.8"
+    assert found["absent"].found is False
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    assert pip_index_sources().index_urls == ()
+
+
+def test_default_index_comes_from_pip(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pip._internal.models.index import PyPI
+
+    monkeypatch.setenv("PIP_CONFIG_FILE", os.devnull)
+    monkeypatch.delenv("PIP_INDEX_URL", raising=False)
+    monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
+    assert pip_index_sources().index_urls == (PyPI.simple_url.rstrip("/"),)
