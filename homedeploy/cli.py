@@ -487,7 +487,7 @@ def _render_check_reqs(report: Any) -> None:
     out.print(
         f"[bold]{escape(str(report.requirements_path))}[/] ({escape(report.encoding)}) for "
         f"[bold]CPython {report.python}[/] on Heroku ({report.platform}; Python from "
-        f"{escape(report.python_origin)})"
+        f"{escape(report.python_origin if report.python_origin != 'default' else 'its default')})"
     )
     table = Table(show_edge=False, pad_edge=False, expand=False)
     table.add_column("line", justify="right", style="dim")
@@ -522,6 +522,8 @@ def _render_check_reqs(report: Any) -> None:
         )
     if report.method:
         out.print(f"[bold]Pins:[/] {len(report.pins)} packages, {escape(report.method)}")
+    for note in report.notes:
+        out.print(f"[yellow]note:[/] {escape(note)}")
     if report.blocked:
         out.print(f"[bold red]Nothing written:[/] {escape(report.blocked)}")
     for written in report.written:

@@ -102,6 +102,7 @@ class CheckReport:
     sources: str = ""
     blocked: str | None = None
     wrote: bool = False
+    notes: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         result = {KEEP: 0, DROP: 0, REPIN: 0, ERROR: 0, ADD: 0}
@@ -259,8 +260,8 @@ def _pin_problem(line: RequirementLine, assessment: Assessment, target: TargetPl
     if assessment.is_usable(version):
         if _is_stale(version, assessment):
             return (
-                f"{name} {version} is a major release behind {assessment.newest}, the newest with "
-                f"a wheel for {target.description}; old releases predate this Python"
+                f"{name} {version} is a major release behind {assessment.newest}, the newest "
+                f"with a wheel for the target (releases that old predate Python {target.python})"
             )
         return ""
     files = assessment.project.files_for(version)
@@ -380,6 +381,14 @@ def check_requirements(
         app_dir,
         parsed.encoding,
     )
+    if python:
+        heroku = target_for_app(app_dir)
+        if heroku.python != target.python:
+            where = "its default" if heroku.origin == "default" else heroku.origin
+            report.notes.append(
+                f"Heroku will build this app with Python {heroku.python} ({where}), not "
+                f"{target.python}: write {target.python} into .python-version to match."
+            )
     sources = pip_index_sources(_file_options(parsed))
     report.sources = sources.describe()
     index = PackageIndex(sources, offline=offline)
