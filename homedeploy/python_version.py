@@ -114,6 +114,8 @@ def _major_problems(
     parts = version.split(".")
     major = f"{parts[0]}.{parts[1]}"
     problems: list[VersionProblem] = []
+    # runtime.txt wants "python-X.Y"; better still is to leave it for .python-version.
+    spelled = f"python-{DEFAULT_MAJOR}" if origin == "runtime.txt" else DEFAULT_MAJOR
     if (int(parts[0]), int(parts[1])) < (3, 10):
         problems.append(
             VersionProblem(
@@ -123,7 +125,7 @@ def _major_problems(
                 "Error: The requested Python version has reached end-of-life.",
                 path,
                 line,
-                f"change {origin} to {DEFAULT_MAJOR} (or another of {', '.join(LATEST_PATCH)}).",
+                f"write {spelled} in {origin} (or another of {', '.join(LATEST_PATCH)}).",
             )
         )
     elif major not in LATEST_PATCH:

@@ -42,6 +42,9 @@ venv/
 env/
 # Secrets and local settings: config vars belong in Heroku, not in git
 .env
+# Backups homedeploy keeps when it replaces a file (--force, --fix, --write)
+*.bak
+*.bak.[0-9]*
 # Python build and cache files
 __pycache__/
 *.py[cod]
