@@ -302,3 +302,39 @@ def test_source_only_driver_is_repinned_to_its_binary_twin(tmp_path: Path) -> No
     assert line["verdict"] == "repin"
     assert line["replacement"] == "psycopg2-binary==2.9.10"
     assert "psycopg2-binary==2.9.10" in (app / "requirements.txt").read_text()
+
+
+@pytest.mark.usefixtures("env")
+def test_optional_imports_and_platform_markers_are_respected(tmp_path: Path) -> None:
+    app = make_app(
+        tmp_path / "app", 'Flask\ngunicorn\nnumpy\npyyaml\npywin32; sys_platform == "win32"\n'
+    )
+    (app / "compat.py").write_text(
+        "try:\n    import six\nexcept ImportError:\n    six = None\nimport win32api\n"
+    )
+    code, report = check("--app", str(app))
+    lines = by_name(report)
+    assert "six" not in lines  # optional, and not in the file: not added
+    assert lines["pywin32"]["verdict"] == "keep"
+    assert "pip skips it there" in lines["pywin32"]["reason"]
+    assert code == 0
+
+
+@pytest.mark.usefixtures("env")
+def test_index_options_in_the_file_are_used_and_carried_over(tmp_path: Path) -> None:
+    from local_index import MANYLINUX, FakeFile
+
+    private = {"privpkg": [FakeFile(f"privpkg-1.2-cp314-cp314-{MANYLINUX}.whl")]}
+    with LocalIndex(private) as extra:
+        option = f"--extra-index-url {extra.url}"
+        app = make_app(tmp_path / "app", f"{option}\nFlask\ngunicorn\nnumpy\npyyaml\nprivpkg\n")
+        (app / "private.py").write_text("import privpkg\n")
+        code, report = check("--app", str(app), "--write")
+    assert code == 0, report
+    lines = by_name(report)
+    assert lines[option.lower()]["verdict"] == "keep"
+    assert lines["privpkg"]["verdict"] == "keep"
+    written = (app / "requirements.txt").read_text()
+    assert option in written
+    assert "privpkg==1.2" in written
+    assert option in (app / "requirements.in").read_text()

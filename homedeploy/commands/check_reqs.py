@@ -103,6 +103,8 @@ class CheckReport:
     blocked: str | None = None
     wrote: bool = False
     notes: list[str] = field(default_factory=list)
+    needed_names: set[str] = field(default_factory=set)
+    index_options: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         result = {KEEP: 0, DROP: 0, REPIN: 0, ERROR: 0, ADD: 0}
@@ -409,6 +411,7 @@ def check_requirements(
             )
         )
     need_keys = {_need_key(need, names_in_file): need for need in needs}
+    report.needed_names = set(need_keys)
     # What the app needs is looked up first, so the resolver can start while the (many) other
     # names of the file are looked up.
     twins = {BINARY_TWIN[key] for key in need_keys if key in BINARY_TWIN}
@@ -422,6 +425,11 @@ def check_requirements(
     top: dict[str, _TopLevel] = {}
     need_errors: dict[str, str] = {}
     for key, need in need_keys.items():
+        if need.optional and key not in names_in_file:
+            continue  # guarded by try/except ImportError: the app runs without it
+        source = line_for.get(key)
+        if source is not None and not target.marker_holds(source.markers, source.extras):
+            continue  # the file already limits it to other platforms; pip skips it on Heroku
         assessment = assessments.get(key)
         problem = _unusable_reason(need.dist, assessment, target)
         if not problem and assessment is not None and assessment.newest is None:
@@ -455,11 +463,10 @@ def check_requirements(
 
     report.requirements_in = [entry.requirement for entry in top.values()]
     report.top_level_reasons = {entry.requirement: entry.why for entry in top.values()}
-    resolver_lines = [
-        line.text
-        for line in parsed.lines
-        if line.kind == OPTION and _remote_option(line) and line.option != "--find-links"
+    report.index_options = [
+        line.text for line in parsed.lines if line.kind == OPTION and _remote_option(line)
     ]
+    resolver_lines = list(report.index_options)
     resolver_lines += [entry.requirement for entry in top.values() if not entry.source_only]
     in_text = "".join(f"{text}\n" for text in resolver_lines)
     needs_resolver = any(not entry.source_only for entry in top.values())
@@ -660,7 +667,11 @@ def _judge(
         if used:
             return decide(KEEP, "installed from its URL on Heroku too")
         return decide(DROP, _why_unused(line, assessment, target))
-    if not target.marker_holds(line.markers, line.extras) and not used:
+    if not target.marker_holds(line.markers, line.extras):
+        if key in report.needed_names:
+            return decide(
+                KEEP, f"its marker ({line.markers}) excludes Heroku, so pip skips it there"
+            )
         return decide(
             DROP, f"its marker ({line.markers}) excludes {target.description}; not needed there"
         )
@@ -723,10 +734,13 @@ def _origin(origin: str) -> str:
     return "Heroku's default" if origin == "default" else origin
 
 
-def _requirements_in_text(top: dict[str, _TopLevel], target: TargetPlatform) -> str:
+def _requirements_in_text(
+    top: dict[str, _TopLevel], target: TargetPlatform, options: list[str]
+) -> str:
     lines = [
         "# The packages this app uses directly; requirements.txt pins them and their dependencies.",
         f"# Written by homedeploy check-reqs for {target.description} (Heroku).",
+        *options,
     ]
     for entry in top.values():
         lines.append(f"{entry.requirement}  # {entry.why}")
@@ -765,7 +779,7 @@ def _requirements_txt_text(
         else:
             body.append("    # via")
             body.extend(f"    #   {parent}" for parent in parents)
-    return "\n".join(header + body) + "\n"
+    return "\n".join(header + report.index_options + body) + "\n"
 
 
 def _write(
@@ -778,7 +792,7 @@ def _write(
     """Write requirements.in and requirements.txt into the app folder, backing up old ones."""
     from homedeploy.fileio import write_new_file
 
-    in_text = _requirements_in_text(top, target)
+    in_text = _requirements_in_text(top, target, report.index_options)
     txt_text = _requirements_txt_text(report, top, resolution, resolved, target)
     for name, text, how in (
         ("requirements.in", in_text, "the packages the app uses directly"),
