@@ -727,8 +727,8 @@ def push_command(
     7. verify: a new succeeded release, a web dyno, and web_url answering below 500
 
     The key comes from HEROKU_API_KEY, ~/.netrc (machine api.heroku.com) or the OS keychain.
-    Exit codes: 0 deployed and answering, 1 build or verification failed, 2 usage or
-    project problem, 3 Heroku unreachable.
+    Exit codes: 0 deployed and answering, 1 doctor errors, build or verification failed,
+    2 usage, key or project problem, 3 Heroku unreachable.
     """
     if local:
         with user_errors(as_json):
