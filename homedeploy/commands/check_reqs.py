@@ -418,48 +418,10 @@ def check_requirements(
     first = index.projects(sorted(set(need_keys) | twins))
     assessments = {name: assess(project, target) for name, project in first.items()}
 
-    # Top-level set: what the app needs, spelt as the file spells it, with its extras.
     line_for: dict[str, RequirementLine] = {}
     for line in named_lines:
         line_for.setdefault(_canonical(line.name or ""), line)
-    top: dict[str, _TopLevel] = {}
-    need_errors: dict[str, str] = {}
-    for key, need in need_keys.items():
-        if need.optional and key not in names_in_file:
-            continue  # guarded by try/except ImportError: the app runs without it
-        source = line_for.get(key)
-        if source is not None and not target.marker_holds(source.markers, source.extras):
-            continue  # the file already limits it to other platforms; pip skips it on Heroku
-        assessment = assessments.get(key)
-        problem = _unusable_reason(need.dist, assessment, target)
-        if not problem and assessment is not None and assessment.newest is None:
-            twin = BINARY_TWIN.get(key)
-            if twin and twin in assessments and assessments[twin].newest is not None:
-                replaced = key
-                key, assessment = twin, assessments[twin]
-                display = twin if twin not in line_for else (line_for[twin].name or twin)
-                top[_canonical(display)] = _TopLevel(display, display, need.why, replaces=replaced)
-                continue
-            else:
-                top[key] = _TopLevel(
-                    need.dist, need.dist, need.why, source_only=assessment.newest_sdist
-                )
-                continue
-        if problem:
-            if not need.optional:
-                need_errors[key] = f"{problem}, but the app needs it ({need.why})"
-            continue
-        source = line_for.get(key)
-        display = source.name if source is not None and source.name else need.dist
-        requirement = display
-        if source is not None and source.kind == REQUIREMENT:
-            if source.extras:
-                requirement += "[" + ",".join(source.extras) + "]"
-            if source.specifier and source.pinned_version is None:
-                requirement += source.specifier
-            if source.markers:
-                requirement += f"; {source.markers}"
-        top[_canonical(display)] = _TopLevel(display, requirement, need.why)
+    top, need_errors = _top_level_set(need_keys, names_in_file, line_for, assessments, target)
 
     report.requirements_in = [entry.requirement for entry in top.values()]
     report.top_level_reasons = {entry.requirement: entry.why for entry in top.values()}
@@ -475,13 +437,7 @@ def check_requirements(
     assessments.update({name: assess(project, target) for name, project in rest.items()})
     if early is not None:
         early.join()
-    preferences = []
-    for line in named_lines:
-        version = line.pinned_version
-        key = _canonical(line.name or "")
-        usable = bool(version) and key in assessments and assessments[key].is_usable(version or "")
-        if version and usable and not _is_stale(version, assessments[key]):
-            preferences.append(f"{key}=={version}")
+    preferences = _preferences(named_lines, assessments)
     resolution: Resolution | None = None
     if needs_resolver:
         resolution = resolve(
@@ -503,24 +459,7 @@ def check_requirements(
         report.lines.append(
             _judge(line, report, assessments, resolved, top, need_errors, target, resolution)
         )
-    covered = {_canonical(v.name) for v in report.lines if v.name}
-    for key, message in need_errors.items():
-        if key not in covered:
-            report.lines.append(LineVerdict(None, "", key, ERROR, message, None, ""))
-    for key, entry in top.items():
-        if key not in covered:
-            pin = resolved.get(key)
-            report.lines.append(
-                LineVerdict(
-                    None,
-                    "",
-                    entry.name,
-                    ADD,
-                    f"not in the file, but {entry.why}",
-                    f"{entry.name}=={pin}" if pin else entry.name,
-                    "",
-                )
-            )
+    report.lines.extend(_missing_lines(report.lines, need_errors, top, resolved))
     report.pins = [f"{name}=={version}" for name, version in sorted(resolved.items())]
     if need_errors:
         report.blocked = "the app needs packages that nothing on the index installs: " + ", ".join(
@@ -531,6 +470,102 @@ def check_requirements(
             return report
         _write(report, top, resolution, resolved, target)
     return report
+
+
+def _top_level_set(
+    need_keys: dict[str, AppNeed],
+    names_in_file: set[str],
+    line_for: dict[str, RequirementLine],
+    assessments: dict[str, Assessment],
+    target: TargetPlatform,
+) -> tuple[dict[str, _TopLevel], dict[str, str]]:
+    """requirements.in: what the app needs, spelt as the file spells it, with its extras.
+
+    Returns the top-level entries by canonical name, and the needs nothing installs on the
+    target (name -> message), which block ``--write``.
+    """
+    top: dict[str, _TopLevel] = {}
+    need_errors: dict[str, str] = {}
+    for key, need in need_keys.items():
+        if need.optional and key not in names_in_file:
+            continue  # guarded by try/except ImportError: the app runs without it
+        source = line_for.get(key)
+        if source is not None and not target.marker_holds(source.markers, source.extras):
+            continue  # the file already limits it to other platforms; pip skips it on Heroku
+        assessment = assessments.get(key)
+        problem = _unusable_reason(need.dist, assessment, target)
+        if problem:
+            if not need.optional:
+                need_errors[key] = f"{problem}, but the app needs it ({need.why})"
+            continue
+        if assessment is not None and assessment.newest is None:
+            twin = BINARY_TWIN.get(key)
+            if twin and twin in assessments and assessments[twin].newest is not None:
+                display = line_for[twin].name or twin if twin in line_for else twin
+                top[_canonical(display)] = _TopLevel(display, display, need.why, replaces=key)
+            else:
+                top[key] = _TopLevel(
+                    need.dist, need.dist, need.why, source_only=assessment.newest_sdist
+                )
+            continue
+        display = source.name if source is not None and source.name else need.dist
+        top[_canonical(display)] = _TopLevel(display, _requirement_text(display, source), need.why)
+    return top, need_errors
+
+
+def _requirement_text(display: str, source: RequirementLine | None) -> str:
+    """A requirements.in line: the name with the file's extras, ranges and markers (no ``==``:
+    exact pins belong in requirements.txt)."""
+    requirement = display
+    if source is not None and source.kind == REQUIREMENT:
+        if source.extras:
+            requirement += "[" + ",".join(source.extras) + "]"
+        if source.specifier and source.pinned_version is None:
+            requirement += source.specifier
+        if source.markers:
+            requirement += f"; {source.markers}"
+    return requirement
+
+
+def _preferences(
+    named_lines: list[RequirementLine], assessments: dict[str, Assessment]
+) -> list[str]:
+    """The file's exact pins that still suit the target (installable, not a major behind)."""
+    preferences = []
+    for line in named_lines:
+        version = line.pinned_version
+        key = _canonical(line.name or "")
+        assessment = assessments.get(key)
+        if not version or assessment is None:
+            continue
+        if assessment.is_usable(version) and not _is_stale(version, assessment):
+            preferences.append(f"{key}=={version}")
+    return preferences
+
+
+def _missing_lines(
+    lines: list[LineVerdict],
+    need_errors: dict[str, str],
+    top: dict[str, _TopLevel],
+    resolved: dict[str, str],
+) -> list[LineVerdict]:
+    """Rows for needs no line of the file covers: errors, and packages to add."""
+    covered = {_canonical(v.name) for v in lines if v.name}
+    rows = [
+        LineVerdict(None, "", key, ERROR, message, None, "")
+        for key, message in need_errors.items()
+        if key not in covered
+    ]
+    for key, entry in top.items():
+        if key not in covered:
+            pin = resolved.get(key)
+            replacement = f"{entry.name}=={pin}" if pin else entry.name
+            rows.append(
+                LineVerdict(
+                    None, "", entry.name, ADD, f"not in the file, but {entry.why}", replacement, ""
+                )
+            )
+    return rows
 
 
 def _start_fresh_resolution(
