@@ -244,9 +244,8 @@ def push_head(
 
 
 _PROGRESS_RE = re.compile(
-    r"^(?:remote: )?(?:(?:Counting|Compressing|Writing|Enumerating|Total|"
-    r"Resolving|Receiving|Finding)\b.*?(?:\d+%|done\.?|\(\d+/\d+\)|, reused \d+)|"
-    r"Delta compression using up to \d+ threads)"
+    r"^(?:remote: )?(?:(?:Counting|Compressing|Writing|Enumerating|Receiving|Resolving|Finding) "
+    r"(?:objects|deltas|sources)\b|Total \d+ \(delta|Delta compression using up to \d+ threads)"
 )
 
 

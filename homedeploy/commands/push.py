@@ -413,6 +413,9 @@ class _Push:
                 credential, on_retry=lambda text: self.emit(PushEvent("warning", text))
             )
             self.report.account = account.email
+            self.emit(
+                PushEvent("done", f"Heroku account {account.email} (key from {credential.source})")
+            )
             app = self.app(client, choice)
             self.report.app = app.name
             self.report.web_url = app.web_url
