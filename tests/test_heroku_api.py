@@ -214,3 +214,9 @@ def test_standin_rejects_what_the_schema_rejects(standin: HerokuStandIn, shared_
     errors = "\n".join(standin.state.schema_errors)
     assert "size" in errors and "dyno" in errors and "A-B" in errors
     standin.state.schema_errors.clear()  # expected here; the fixture fails on any other
+
+
+def test_standin_skips_validation_without_the_schema(tmp_path: Path) -> None:
+    from heroku_standin.schema import load_validator
+
+    assert load_validator(tmp_path / "absent.json") is None
