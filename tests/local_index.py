@@ -59,10 +59,14 @@ def _sdist_bytes(filename: str) -> bytes:
 class LocalIndex:
     """Serve ``projects`` (canonical name -> files) at ``http://127.0.0.1:PORT/simple/``."""
 
-    def __init__(self, projects: dict[str, list[FakeFile]], *, mode: str = "json") -> None:
+    def __init__(
+        self, projects: dict[str, list[FakeFile]], *, mode: str = "json", max_age: int = 600
+    ) -> None:
         self.projects = projects
         self.mode = mode
+        self.max_age = max_age
         self.requests: list[str] = []
+        self.not_modified = 0
         self.blobs: dict[str, bytes] = {}
         for files in projects.values():
             for item in files:
@@ -130,13 +134,14 @@ class LocalIndex:
                     body, content_type = index._page(parts[1], wants_json and index.mode == "json")
                     etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
                     if self.headers.get("If-None-Match") == etag:
+                        index.not_modified += 1
                         self.send_response(304)
                         self.send_header("ETag", etag)
                         self.end_headers()
                         return
                     self.send_response(200)
                     self.send_header("Content-Type", content_type)
-                    self.send_header("Cache-Control", "max-age=600, public")
+                    self.send_header("Cache-Control", f"max-age={index.max_age}, public")
                     self.send_header("ETag", etag)
                     self.send_header("Content-Length", str(len(body)))
                     self.end_headers()

@@ -338,3 +338,20 @@ def test_index_options_in_the_file_are_used_and_carried_over(tmp_path: Path) -> 
     assert option in written
     assert "privpkg==1.2" in written
     assert option in (app / "requirements.in").read_text()
+
+
+def test_stale_pages_are_revalidated_with_their_etag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with LocalIndex(PROJECTS, max_age=0) as served:
+        for key, value in pip_env(served.url, tmp_path / "cache").items():
+            monkeypatch.setenv(key, value)
+        app = make_app(tmp_path / "app")
+        first_code, first = check("--app", str(app))
+        assert served.not_modified == 0
+        second_code, second = check("--app", str(app))
+    from packaging.utils import canonicalize_name
+
+    listed = {canonicalize_name(line["name"]) for line in first["lines"] if line["name"]}
+    assert served.not_modified >= len(listed & set(PROJECTS))  # 404s carry no ETag
+    assert (first_code, first) == (second_code, second)
