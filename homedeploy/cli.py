@@ -798,6 +798,10 @@ def _render_push_report(report: Any) -> None:
         err.print(f"  [bold]fix:[/] {escape(report.fix)}")
     if report.rolled_back_to:
         err.print(f"  [yellow]rolled back to v{report.rolled_back_to}[/]")
+    if report.log_tail:
+        err.print("  [bold]last log lines:[/]")
+        for line in report.log_tail:
+            err.print(f"    [dim]{escape(line)}[/]")
 
 
 # === heroku management: apps, logs, config, scale, releases, rollback ===

@@ -242,6 +242,27 @@ class Formation:
 
 
 @dataclass(frozen=True)
+class Dyno:
+    """A running (or crashed) process: ``state`` is crashed, down, idle, starting or up."""
+
+    name: str
+    type: str
+    state: str
+    release_version: int | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Dyno:
+        release = data.get("release")
+        version = release.get("version") if isinstance(release, dict) else None
+        return cls(
+            name=str(data.get("name") or ""),
+            type=str(data.get("type") or ""),
+            state=str(data.get("state") or ""),
+            release_version=int(version) if version is not None else None,
+        )
+
+
+@dataclass(frozen=True)
 class BuildpackInstallation:
     ordinal: int
     name: str | None
@@ -463,6 +484,9 @@ class HerokuClient:
             "PATCH", f"/apps/{app}/formation", body={"updates": body_updates}
         ).json()
         return [Formation.from_json(f) for f in data]
+
+    def dynos(self, app: str) -> list[Dyno]:
+        return [Dyno.from_json(d) for d in self.get(f"/apps/{app}/dynos")]
 
     def config_vars(self, app: str) -> dict[str, str]:
         data = self.get(f"/apps/{app}/config-vars")

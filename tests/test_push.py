@@ -245,6 +245,21 @@ def test_web_url_not_answering(
     assert not standin.requests_to("POST", "/releases$")
 
 
+def test_crashed_dyno_fails_fast_and_shows_the_logs(
+    standin: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMEDEPLOY_VERIFY_TIMEOUT", "60")
+    app = standin.add_app(APP)
+    app.web_status, app.dyno_state = 503, "crashed"
+    app.log("app[web.1]", "ModuleNotFoundError: No module named 'hello'")
+    started = time.monotonic()
+    code, _, err = push(str(flask_project), "--app", APP)
+    assert code == 1 and time.monotonic() - started < 30
+    assert "the web dyno crashed" in err
+    assert "last log lines:" in err and "No module named 'hello'" in err
+    assert standin.requests_to("GET", "/dynos$")
+
+
 def test_web_url_not_answering_rolls_back(
     standin: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -595,7 +610,8 @@ def test_crashing_release_is_rolled_back_to_working_code(
     code, out, _ = push(str(flask_project), "--no-verify", "--rollback-on-fail", "--json")
     assert code == 1
     report = json.loads(out)
-    assert report["failure"].endswith("did not answer below 500 (HTTP 503) within the time-out")
+    assert report["failure"].startswith("the web dyno crashed;")
+    assert any("No module named 'no_such_module'" in line for line in report["log_tail"])
     assert report["rolled_back_to"] == 2
     app = standin_with_dynos.state.apps[APP]
     assert any("code=H10" in line for line in app.logs)

@@ -71,6 +71,7 @@ class PushReport:
     web_dynos: int | None = None
     http_status: int | None = None
     rolled_back_to: int | None = None
+    log_tail: list[str] = field(default_factory=list)
     failed_step: str | None = None
     failure: str | None = None
     explanation: str | None = None
@@ -346,9 +347,11 @@ class _Push:
         if not url:
             raise self.fail("verify", "Heroku reports no web URL for this app")
         self.emit(PushEvent("step", f"Waiting for {url} to answer"))
-        deadline = time.monotonic() + _verify_timeout(self.options, self.env)
+        timeout = _verify_timeout(self.options, self.env)
+        deadline = time.monotonic() + timeout
         status: int | None = None
         problem = "no answer"
+        crashed_checks = 0
         while True:
             try:
                 response = requests.get(url, timeout=(5, 20), allow_redirects=True)
@@ -360,11 +363,17 @@ class _Push:
                 problem = f"HTTP {status}"
             except requests.RequestException as error:
                 problem = type(error).__name__
-            if time.monotonic() > deadline:
+            # A web dyno that stays crashed will not start answering: stop waiting early.
+            crashed_checks = crashed_checks + 1 if self._web_crashed(client, app) else 0
+            if crashed_checks >= 2 or time.monotonic() > deadline:
                 break
-            time.sleep(min(2.0, max(0.2, _verify_timeout(self.options, self.env) / 20)))
+            time.sleep(min(2.0, max(0.2, timeout / 20)))
         self.report.http_status = status
-        failure = f"{url} did not answer below 500 ({problem}) within the time-out"
+        if crashed_checks >= 2:
+            failure = f"the web dyno crashed; {url} answers {problem}"
+        else:
+            failure = f"{url} did not answer below 500 ({problem}) within the time-out"
+        self.report.log_tail = self._log_tail(client, app)
         if self.options.rollback_on_fail:
             self.rollback(client, app)
         raise self.fail(
@@ -380,6 +389,31 @@ class _Push:
                 else f", or `homedeploy rollback --app {app.name}` to restore the previous one."
             ),
         )
+
+    def _web_crashed(self, client: HerokuClient, app: App) -> bool:
+        from homedeploy.heroku_api import HerokuApiError
+
+        try:
+            web = [d for d in client.dynos(app.name) if d.type == "web"]
+        except HerokuApiError:
+            return False
+        return bool(web) and all(d.state == "crashed" for d in web)
+
+    def _log_tail(self, client: HerokuClient, app: App, lines: int = 25) -> list[str]:
+        """The app's last log lines, to show why it does not answer (best effort)."""
+        import itertools
+
+        import requests
+
+        from homedeploy.heroku_api import HerokuApiError
+
+        try:
+            session = client.create_log_session(app.name, lines=lines)
+            return list(
+                itertools.islice(client.stream_lines(session.logplex_url, read_timeout=10), lines)
+            )
+        except (HerokuApiError, requests.RequestException):
+            return []
 
     def rollback(self, client: HerokuClient, app: App) -> None:
         current = self.report.release_version or 0

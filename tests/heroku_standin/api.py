@@ -275,6 +275,8 @@ class Handler(BaseHTTPRequestHandler):
                     item["updated_at"] = now()
                     app.log("app[api]", f"Scaled to {kind}@{item['quantity']}:{item['size']}")
             return 200, [app.formation_json(t) for t in app.formation], {}
+        if rest == "/dynos" and method == "GET":
+            return 200, self._dynos(app), {}
         if rest == "/config-vars":
             if method == "PATCH":
                 for key, value in body.items():
@@ -304,6 +306,33 @@ class Handler(BaseHTTPRequestHandler):
                 {},
             )
         raise ApiError(404, "not_found", "The requested API endpoint was not found.")
+
+    def _dynos(self, app: StandInApp) -> list[dict[str, Any]]:
+        release = app.current_release()
+        if release is None or release["slug"] is None:
+            return []
+        dynos = []
+        for kind, item in app.formation.items():
+            for number in range(1, item["quantity"] + 1):
+                state = app.dyno_state or "up"
+                if self.server.state.run_dynos and kind == "web":
+                    state = "down" if app.dyno is None else app.dyno.state()
+                dynos.append(
+                    {
+                        "attach_url": None,
+                        "command": item["command"],
+                        "created_at": release["created_at"],
+                        "id": new_id(),
+                        "name": f"{kind}.{number}",
+                        "release": {"id": release["id"], "version": release["version"]},
+                        "app": {"name": app.name, "id": app.id},
+                        "size": item["size"],
+                        "state": state,
+                        "type": kind,
+                        "updated_at": now(),
+                    }
+                )
+        return dynos
 
     def _current_slug(self, app: StandInApp) -> str | None:
         current = app.current_release()

@@ -42,6 +42,19 @@ class Dyno:
     def running(self) -> bool:
         return self.process.poll() is None
 
+    def listening(self) -> bool:
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=0.5):
+                return True
+        except OSError:
+            return False
+
+    def state(self) -> str:
+        """What Heroku would report: up, starting (not bound yet) or crashed."""
+        if not self.running():
+            return "crashed"
+        return "up" if self.listening() else "starting"
+
     def crash_lines(self, tail: int = 8) -> list[tuple[str, str]]:
         """Once, after the process died: its last output lines and the platform's lines."""
         if self.running() or self.crash_reported:

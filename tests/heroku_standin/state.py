@@ -44,6 +44,7 @@ class StandInApp:
     logs: list[str] = field(default_factory=list)
     # Test controls
     web_status: int | None = None  # force the web answer (e.g. 503)
+    dyno_state: str | None = None  # force the state GET /dynos reports (e.g. "crashed")
     next_build: list[dict[str, Any]] = field(default_factory=list)  # build plans, used in order
     # Real dynos (HerokuStandIn(run_dynos=True)): which commit each slug holds, the web dyno.
     slug_commits: dict[str, str] = field(default_factory=dict)
