@@ -24,6 +24,7 @@ from homedeploy import disk_cache
 from homedeploy.errors import CheckFailed, NetworkError
 from homedeploy.package_index import DEFAULT_TTL, IndexSources
 from homedeploy.target_platform import TargetPlatform
+from homedeploy.venv import find_interpreter
 
 CACHE_SECTION = "resolutions"
 REQUESTED = "-r requirements.in"
@@ -67,38 +68,6 @@ def _canonical(name: str) -> str:
     from packaging.utils import canonicalize_name
 
     return str(canonicalize_name(name))
-
-
-def matching_interpreter(python: str) -> str | None:
-    """A Python executable of version ``X.Y`` on this machine, or None."""
-    if f"{sys.version_info[0]}.{sys.version_info[1]}" == python:
-        return sys.executable
-    candidates = []
-    pyenv_root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
-    versions = pyenv_root / "versions"
-    if versions.is_dir():
-        for folder in sorted(versions.glob(f"{python}.*"), reverse=True):
-            candidates.append(str(folder / "bin" / f"python{python}"))
-    for prefix in ("/usr/bin", "/usr/local/bin"):
-        candidates.append(f"{prefix}/python{python}")
-    found = shutil.which(f"python{python}")
-    if found:
-        candidates.append(found)
-    for candidate in candidates:
-        if not os.access(candidate, os.X_OK):
-            continue
-        try:
-            probe = subprocess.run(
-                [candidate, "-c", "import sys, venv; print('%d.%d' % sys.version_info[:2])"],
-                capture_output=True,
-                text=True,
-                timeout=20,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if probe.returncode == 0 and probe.stdout.strip() == python:
-            return candidate
-    return None
 
 
 def _tool_python(interpreter: str, python: str) -> str:
@@ -416,7 +385,10 @@ def resolve(
     top-level package back. ``use_pip_tools`` asks for pip-compile under a matching interpreter
     when one is installed. Results are cached; ``offline`` answers from the cache only.
     """
-    interpreter = matching_interpreter(target.python) if use_pip_tools else None
+    interpreter = None
+    if use_pip_tools:
+        found = find_interpreter(target.python)
+        interpreter = found.path if found.matches else None
     fresh = _cached_run(in_text, target, sources, [], interpreter, offline)
     # pip-compile applies preferences itself; pip's constraints are hard, so pre-filter them.
     wanted = [
