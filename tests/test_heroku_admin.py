@@ -229,3 +229,15 @@ def test_unknown_app(standin: HerokuStandIn, tmp_path: Path) -> None:
         assert result.exit_code == 2, command
         assert "Heroku has no app named 'nope-app'" in result.stderr
         assert "Traceback" not in result.output
+
+
+def test_logs_tail_reconnects_when_the_stream_goes_quiet(
+    standin: HerokuStandIn, deployed: StandInApp, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMEDEPLOY_LOGS_READ_TIMEOUT", "0.5")
+    standin.state.tail_seconds_queue = [3.0]  # the first stream stays open and silent
+    standin.state.tail_seconds = 0.1  # the next one ends normally
+    result = run("logs", "--app", APP, "--tail", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    bodies = [r.body for r in standin.requests_to("POST", "/log-sessions$")]
+    assert bodies == [{"tail": True, "lines": 100}, {"tail": True, "lines": 0}]

@@ -1,11 +1,13 @@
 """``homedeploy logs [--tail]``: an app's recent log lines, optionally followed live.
 
 Heroku hands out a log session (``POST /apps/{app}/log-sessions``) whose URL streams the lines as
-server-sent events or plain text; both are read the same way (``data:`` stripped).
+server-sent events or plain text; both are read the same way (``data:`` stripped). With
+``--tail``, a stream that goes quiet past the read time-out is replaced by a fresh session.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +18,13 @@ from homedeploy.errors import NetworkError
 from homedeploy.heroku_api import HerokuApiError
 from homedeploy.heroku_target import connect_app
 
-TAIL_READ_TIMEOUT = 600.0
+
+def _tail_read_timeout() -> float:
+    """Seconds a tailed stream may stay silent before a fresh session is opened."""
+    try:
+        return float(os.environ.get("HOMEDEPLOY_LOGS_READ_TIMEOUT", "600"))
+    except ValueError:
+        return 600.0
 
 
 @dataclass
@@ -41,21 +49,42 @@ def open_logs(
     )
 
     def lines() -> Iterator[str]:
-        try:
-            yield from target.client.stream_lines(
-                session.logplex_url, read_timeout=TAIL_READ_TIMEOUT if tail else 60.0
-            )
-        except HerokuApiError as error:
-            if error.status in (403, 404):
+        url = session.logplex_url
+        while True:
+            try:
+                yield from target.client.stream_lines(
+                    url, read_timeout=_tail_read_timeout() if tail else 60.0
+                )
+                return
+            except HerokuApiError as error:
+                if error.status in (403, 404):
+                    raise NetworkError(
+                        "Log stream timed out. Please try again.",
+                        fix="run the same logs command again (log sessions expire after a while).",
+                    ) from None
+                raise
+            except (requests.ReadTimeout, requests.ConnectionError) as error:
+                # requests reports a read time-out inside a streamed body as ConnectionError.
+                if "timed out" not in str(error).lower() and not isinstance(
+                    error, requests.ReadTimeout
+                ):
+                    raise NetworkError(
+                        f"the log stream broke off ({type(error).__name__})",
+                        fix="run the same logs command again.",
+                    ) from None
+                if not tail:
+                    raise NetworkError(
+                        "the log stream stopped sending",
+                        fix="run the same logs command again.",
+                    ) from None
+                # A quiet app: open a fresh session that only carries new lines.
+                url = target.client.create_log_session(
+                    target.app.name, tail=True, lines=0, dyno=dyno, source=source
+                ).logplex_url
+            except requests.RequestException as error:
                 raise NetworkError(
-                    "Log stream timed out. Please try again.",
-                    fix="run the same logs command again (log sessions expire after a while).",
+                    f"the log stream broke off ({type(error).__name__})",
+                    fix="run the same logs command again.",
                 ) from None
-            raise
-        except requests.RequestException as error:
-            raise NetworkError(
-                f"the log stream broke off ({type(error).__name__})",
-                fix="run the same logs command again.",
-            ) from None
 
     return LogStream(target.app.name, lines())

@@ -415,7 +415,13 @@ class Handler(BaseHTTPRequestHandler):
         for number, line in enumerate(lines):
             write(number, line)
         if session.get("tail"):
-            deadline = time.monotonic() + state.tail_seconds
+            with state.lock:
+                seconds = (
+                    state.tail_seconds_queue.pop(0)
+                    if state.tail_seconds_queue
+                    else state.tail_seconds
+                )
+            deadline = time.monotonic() + seconds
             while time.monotonic() < deadline:
                 with state.lock:
                     fresh = app.logs[sent:]

@@ -200,6 +200,7 @@ class State:
     repos: Any = None  # Path of the bare repositories (set by HerokuStandIn)
     log_format: str = "sse"  # or "plain"
     tail_seconds: float = 0.5
+    tail_seconds_queue: list[float] = field(default_factory=list)  # per session, first used first
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def app_by_host(self, host: str) -> StandInApp | None:
