@@ -314,40 +314,30 @@ def find_flask_apps(root: Path) -> Discovery:
         source_module, source_name, _ = scan.imports[name]
         return lookup(source_module, source_name, depth + 1)
 
+    def alias(scan: _ModuleScan, name: str, line: int, original: AppCandidate) -> AppCandidate:
+        """An object in ``scan`` that is (or is made by) ``original``: one app, another name."""
+        return AppCandidate(
+            scan.module,
+            name,
+            "object",
+            rel(scan),
+            line,
+            scan.pythonpath,
+            reexport_of=original.target,
+        )
+
     for scan in scans:
         for local_name, (source_module, source_name, line) in scan.imports.items():
             original = lookup(source_module, source_name)
-            if original is None or original.kind != "object":
-                continue
-            discovery.candidates.append(
-                AppCandidate(
-                    scan.module,
-                    local_name,
-                    "object",
-                    rel(scan),
-                    line,
-                    scan.pythonpath,
-                    reexport_of=original.target,
-                )
-            )
+            if original is not None and original.kind == "object":
+                discovery.candidates.append(alias(scan, local_name, line, original))
         for local_name, (called, line) in scan.factory_calls.items():
             factory = originals.get((scan.module, called))
             if factory is None and called in scan.imports:
                 source_module, source_name, _ = scan.imports[called]
                 factory = lookup(source_module, source_name)
-            if factory is None or factory.kind != "factory":
-                continue
-            discovery.candidates.append(
-                AppCandidate(
-                    scan.module,
-                    local_name,
-                    "object",
-                    rel(scan),
-                    line,
-                    scan.pythonpath,
-                    reexport_of=factory.target,
-                )
-            )
+            if factory is not None and factory.kind == "factory":
+                discovery.candidates.append(alias(scan, local_name, line, factory))
     discovery.candidates.sort(key=lambda c: (c.reexport_of is not None, _rank(c), c.path, c.line))
     return discovery
 
