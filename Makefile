@@ -3,7 +3,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-DEMO   ?= demo/homedata-dashboard
+# Outside this checkout: the demo app gets its own git repository.
+DEMO   ?= $(or $(TMPDIR),/tmp)/homedeploy-demo
 PORT   ?= 8000
 
 .PHONY: demo test lint typecheck pytest venv bench clean
@@ -19,15 +20,17 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 
 venv: $(VENV)/.installed-test
 
-# The main job on the bundled app: scaffold it into a fresh folder, check it, rehearse the
-# deploy locally, then serve it on $(PORT) until Ctrl-C.
+# The main job on the bundled app: scaffold it into a fresh folder (with its own .venv),
+# check its requirements for Heroku, run doctor, rehearse the deploy from the commit like a
+# dyno would, then serve it on $(PORT) until Ctrl-C. `make demo PORT=8001` if 8000 is taken.
 demo: venv
 	rm -rf $(DEMO)
-	$(BIN)/homedeploy init --example $(DEMO)
-	$(BIN)/homedeploy check-reqs $(DEMO)/requirements.txt --app $(DEMO) || true
-	$(BIN)/homedeploy doctor $(DEMO) --offline
+	$(BIN)/homedeploy init --example --venv $(DEMO)
+	$(BIN)/homedeploy check-reqs --app $(DEMO)
+	$(BIN)/homedeploy doctor $(DEMO)
 	$(BIN)/homedeploy push --local $(DEMO)
-	$(BIN)/homedeploy serve $(DEMO) --venv --port $(PORT)
+	@echo "To deploy for real: HEROKU_API_KEY=... $(BIN)/homedeploy push $(DEMO) --create --app NAME"
+	$(BIN)/homedeploy serve $(DEMO) --port $(PORT)
 
 lint: venv
 	$(BIN)/ruff check homedeploy tests benchmarks example_app
@@ -45,6 +48,8 @@ bench: venv
 	$(BIN)/python benchmarks/serve_check.py
 	$(BIN)/python benchmarks/doctor.py
 	$(BIN)/python benchmarks/rehearsal.py
+	$(BIN)/python benchmarks/check_reqs.py
+	$(BIN)/python benchmarks/example_app.py --preload
 
 clean:
 	rm -rf $(VENV) demo build dist .pytest_cache .mypy_cache .ruff_cache

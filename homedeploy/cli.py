@@ -620,14 +620,21 @@ def _push_local(path: Path, *, keep: bool, as_json: bool) -> None:
     from homedeploy.commands.rehearse import run_rehearsal
 
     err = console(stderr=True)
+    if as_json:
+        report = run_rehearsal(path, keep=keep)
+    else:
+        from rich.markup import escape
 
-    def progress(line: str) -> None:
-        if not as_json:
-            from rich.markup import escape
+        with err.status("rehearsing the deploy") as status:
 
-            err.print(f"[dim]  {escape(line)}[/]")
+            def progress(line: str) -> None:
+                err.print(f"[dim]  {escape(line)}[/]")
+                status.update(escape(line))
 
-    report = run_rehearsal(path, keep=keep, progress=progress)
+            def detail(line: str) -> None:
+                status.update(f"[dim]{_short(line)}[/]")
+
+            report = run_rehearsal(path, keep=keep, progress=progress, detail=detail)
     if as_json:
         print_json(report.as_json())
     else:

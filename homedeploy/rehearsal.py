@@ -186,8 +186,13 @@ def _boot_failure(lines: list[str], app_dir: Path, base: CheckFailed) -> Rehears
 
 
 def build_venv(
-    app_dir: Path, venv_dir: Path, report: RehearsalReport, tell: Callable[[str], None]
+    app_dir: Path,
+    venv_dir: Path,
+    report: RehearsalReport,
+    tell: Callable[[str], None],
+    detail: Callable[[str], None] | None = None,
 ) -> None:
+    """Build the clean venv; pip's own lines go to ``detail`` (shown transiently), else ``tell``."""
     from homedeploy.python_version import requested_python
     from homedeploy.venv import create_venv, find_interpreter
 
@@ -201,7 +206,13 @@ def build_venv(
         )
     started = time.monotonic()
     try:
-        create_venv(venv_dir, interpreter, app_dir / "requirements.txt", progress=tell, cwd=app_dir)
+        create_venv(
+            venv_dir,
+            interpreter,
+            app_dir / "requirements.txt",
+            progress=detail or tell,
+            cwd=app_dir,
+        )
     except HomedeployError as error:
         raise RehearsalFailed(
             "build-failed",

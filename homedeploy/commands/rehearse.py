@@ -101,6 +101,7 @@ def run_rehearsal(
     *,
     keep: bool = False,
     progress: Callable[[str], None] | None = None,
+    detail: Callable[[str], None] | None = None,
     boot_timeout: float = BOOT_TIMEOUT,
     stop_timeout: float = STOP_TIMEOUT,
     paths: list[str] | None = None,
@@ -108,7 +109,8 @@ def run_rehearsal(
     """Build and boot the committed HEAD of ``path`` like Heroku; a report either way.
 
     With ``keep`` a web process that booted is left running (``url``, ``pid`` and ``workdir``
-    say where); otherwise it is stopped and the temporary folder removed.
+    say where); otherwise it is stopped and the temporary folder removed. ``progress`` gets one
+    line per step; ``detail`` gets pip's own output (shown transiently by the CLI).
     """
     if not path.is_dir():
         raise UsageError(
@@ -129,7 +131,7 @@ def run_rehearsal(
         export_head(repo_root, prefix, app_dir)
         _check_export(project_dir, app_dir, report.commit or "HEAD")
         tell("building a clean venv from requirements.txt")
-        build_venv(app_dir, venv_dir, report, tell)
+        build_venv(app_dir, venv_dir, report, tell, detail)
         boot_like_a_dyno(
             app_dir,
             venv_dir,
