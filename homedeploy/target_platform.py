@@ -25,6 +25,19 @@ GLIBC = (2, 39)
 ARCH = "x86_64"
 _PYTHON_RE = re.compile(r"^3\.(\d+)$")
 
+# Packages that exist only as conda packages, or whose versions in an Anaconda freeze do.
+CONDA_ONLY_RE = re.compile(
+    r"^(conda|conda-build|conda-verify|conda-package-handling|conda-content-trust|"
+    r"conda-libmamba-solver|anaconda-.*|navigator-updater|mkl-fft|mkl-random|mkl-service|"
+    r"clyent|blaze|odo|datashape|menuinst|pycosat|libmambapy)$"
+)
+# Packages that only install (or only mean anything) on Windows or macOS.
+OS_ONLY_RE = re.compile(
+    r"^(pywin32|pypiwin32|pywin32-ctypes|pywinpty|pywinauto|comtypes|wmi|winshell|"
+    r"windows-curses|win-unicode-console|winkerberos|pyreadline3?|py2exe|"
+    r"appscript|appnope|pyobjc.*|py2app|rumps|pync|macfsevents|xlwings)$"
+)
+
 
 @dataclass(frozen=True)
 class TargetPlatform:

@@ -295,6 +295,23 @@ CASES = [
         line=3,
     ),
     Case(
+        "requirement-windows-only",
+        {"requirements.txt": "Flask\ngunicorn\npywin32==306\n"},
+        codes=("requirement-never-installs",),
+        line=3,
+    ),
+    Case(
+        "requirement-conda-only",
+        {"requirements.txt": "conda==4.5.11\nFlask\ngunicorn\n"},
+        codes=("requirement-never-installs",),
+        line=1,
+    ),
+    Case(
+        "requirement-os-only-behind-a-marker",
+        {"requirements.txt": 'Flask\ngunicorn\npywin32==306; sys_platform == "win32"\n'},
+        verdict="pass",
+    ),
+    Case(
         "requirement-missing-hash",
         {"requirements.txt": "Flask==3.1.0 --hash=sha256:" + "a" * 64 + "\ngunicorn==23.0.0\n"},
         codes=("requirement-missing-hash",),

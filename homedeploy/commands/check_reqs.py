@@ -39,23 +39,16 @@ from homedeploy.requirements_file import (
     RequirementsFile,
     read_requirements,
 )
-from homedeploy.target_platform import TargetPlatform, target_for_app
+from homedeploy.target_platform import (
+    CONDA_ONLY_RE,
+    OS_ONLY_RE,
+    TargetPlatform,
+    target_for_app,
+)
 from homedeploy.target_resolution import REQUESTED, Resolution, resolve
 
 KEEP, DROP, REPIN, ERROR, ADD = "keep", "drop", "repin", "error", "add"
 
-# Packages that exist only as conda packages, or whose versions in an Anaconda freeze do.
-CONDA_ONLY_RE = re.compile(
-    r"^(conda|conda-build|conda-verify|conda-package-handling|conda-content-trust|"
-    r"conda-libmamba-solver|anaconda-.*|navigator-updater|mkl-fft|mkl-random|mkl-service|"
-    r"clyent|blaze|odo|datashape|menuinst|pycosat|libmambapy)$"
-)
-# Packages that only install (or only mean anything) on Windows or macOS.
-OS_ONLY_RE = re.compile(
-    r"^(pywin32|pypiwin32|pywin32-ctypes|pywinpty|pywinauto|comtypes|wmi|winshell|"
-    r"windows-curses|win-unicode-console|winkerberos|pyreadline3?|py2exe|"
-    r"appscript|appnope|pyobjc.*|py2app|rumps|pync|macfsevents|xlwings)$"
-)
 _OS_TAG_RE = re.compile(r"(^|\.)(win|macosx|ios|android)")
 # Source-only packages with a binary twin on the index.
 BINARY_TWIN = {"psycopg2": "psycopg2-binary"}

@@ -258,7 +258,11 @@ def collect_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]
         else:
             online, online_notes = checked
             if online_notes:  # check-reqs' verdicts supersede the offline guesses
-                superseded = {"import-not-installed", "requirements-freeze"}
+                superseded = {
+                    "import-not-installed",
+                    "requirements-freeze",
+                    "requirement-never-installs",
+                }
                 findings = [f for f in findings if f.code not in superseded]
             findings.extend(online)
             notes.extend(online_notes)

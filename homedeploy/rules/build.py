@@ -354,6 +354,51 @@ def requirement_lines(project: ProjectSnapshot) -> list[Finding]:
     return findings
 
 
+def never_installs_on_heroku(project: ProjectSnapshot) -> list[Finding]:
+    """Lines known to fail on Heroku without asking the index: conda-only and OS-only packages.
+
+    These are the lines that broke the homedataflask builds one push at a time (conda,
+    anaconda-*, mkl-fft, appnope, pywin32, ...). A platform marker that excludes Linux (e.g.
+    ``pywin32; sys_platform == "win32"``) makes such a line harmless, so markers are evaluated
+    for Heroku's platform first. With the network, check-reqs' verdicts replace this guess.
+    """
+    if project.package_manager != "pip" or project.requirements is None:
+        return []
+    from packaging.utils import canonicalize_name
+
+    from homedeploy.requirements_file import REQUIREMENT
+    from homedeploy.target_platform import CONDA_ONLY_RE, OS_ONLY_RE, TargetPlatform
+
+    target = TargetPlatform(project.requested_python.major)
+    findings: list[Finding] = []
+    for line in project.requirements.lines:
+        if line.kind != REQUIREMENT or not line.name or line.constraint:
+            continue
+        name = str(canonicalize_name(line.name))
+        if CONDA_ONLY_RE.match(name):
+            why = "is a conda package: pip finds no such distribution (or version) on the index"
+        elif OS_ONLY_RE.match(name):
+            why = "only installs on Windows or macOS, and Heroku builds on Linux"
+        else:
+            continue
+        if not target.marker_holds(line.markers):
+            continue
+        findings.append(
+            _build(
+                "requirement-never-installs",
+                "error",
+                f"{line.text!r} {why}.",
+                path=project.relative(line.path),
+                line=line.line,
+                heroku="No matching distribution found (Error: Unable to install dependencies "
+                "using pip.)",
+                fix="delete the line (`homedeploy check-reqs --write` rewrites the file to what "
+                "the app needs).",
+            )
+        )
+    return findings
+
+
 FREEZE_MIN_LINES = 40
 
 
@@ -395,5 +440,6 @@ RULES: tuple[Rule, ...] = (
     committed_virtualenvs,
     python_version,
     requirement_lines,
+    never_installs_on_heroku,
     whole_environment_freeze,
 )
