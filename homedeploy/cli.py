@@ -707,7 +707,11 @@ def _render_rehearsal(report: Any) -> None:
 @click.option("--force", is_flag=True, help="Force-push (replace what Heroku has on main).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (no live output).")
 @click.option("--local", is_flag=True, help="Rehearse the deploy locally instead (no Heroku).")
-@click.option("--keep", is_flag=True, help="With --local: keep the rehearsal folder.")
+@click.option(
+    "--keep",
+    is_flag=True,
+    help="With --local: leave the rehearsed app serving and print its URL and how to stop it.",
+)
 def push_command(
     path: Path,
     app: str | None,
