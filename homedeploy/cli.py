@@ -127,7 +127,11 @@ def cli() -> None:
 # === init ===
 
 
-@cli.command("init", context_settings=CONTEXT_SETTINGS)
+@cli.command(
+    "init",
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Scaffold a Flask app, or adopt the one in PATH.",
+)
 @path_argument()
 @click.option(
     "--app",
@@ -255,7 +259,11 @@ def _render_init(result: Any) -> None:
 # === serve ===
 
 
-@cli.command("serve", context_settings=CONTEXT_SETTINGS)
+@cli.command(
+    "serve",
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Run the app under gunicorn the way a Heroku dyno does.",
+)
 @path_argument()
 @click.option(
     "--port",
@@ -395,7 +403,11 @@ def _render_serve_report(plan: Any, report: Any) -> None:
 # === check-reqs ===
 
 
-@cli.command("check-reqs", context_settings=CONTEXT_SETTINGS)
+@cli.command(
+    "check-reqs",
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Turn any pip freeze into a requirements.txt Heroku installs.",
+)
 @click.argument(
     "requirements",
     required=False,
@@ -548,7 +560,11 @@ _STAGE_TITLES = {
 }
 
 
-@cli.command("doctor", context_settings=CONTEXT_SETTINGS)
+@cli.command(
+    "doctor",
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Find every build, boot and repository problem before a push.",
+)
 @path_argument()
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option(
@@ -691,7 +707,11 @@ def _render_rehearsal(report: Any) -> None:
 # === push ===
 
 
-@cli.command("push", context_settings=CONTEXT_SETTINGS)
+@cli.command(
+    "push",
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Deploy to Heroku and prove the release answers.",
+)
 @path_argument()
 @click.option(
     "--app", "app", metavar="NAME", help="Heroku app (else HEROKU_APP, pyproject, heroku remote)."
@@ -828,7 +848,11 @@ def _app_option() -> Callable[[F], F]:
     )
 
 
-@cli.command("apps", context_settings=CONTEXT_SETTINGS)
+@cli.command(
+    "apps",
+    context_settings=CONTEXT_SETTINGS,
+    short_help="List your Heroku apps.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the apps as JSON.")
 def apps_command(as_json: bool) -> None:
     """List the Heroku apps this account owns or collaborates on."""
@@ -856,7 +880,11 @@ def apps_command(as_json: bool) -> None:
     out.print(table)
 
 
-@cli.command("logs", context_settings=CONTEXT_SETTINGS)
+@cli.command(
+    "logs",
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Show or --tail the app's logs.",
+)
 @_app_option()
 @click.option("--tail", "-t", is_flag=True, help="Keep following new lines until Ctrl-C.")
 @click.option("--num", "-n", type=click.IntRange(1, 1500), default=100, show_default=True)
@@ -874,7 +902,12 @@ def logs_command(
             click.echo(line)
 
 
-@cli.group("config", context_settings=CONTEXT_SETTINGS, invoke_without_command=True)
+@cli.group(
+    "config",
+    context_settings=CONTEXT_SETTINGS,
+    invoke_without_command=True,
+    short_help="Show config vars; `config push` sends .env.",
+)
 @_app_option()
 @click.option("--reveal", is_flag=True, help="Show the values (they are masked by default).")
 @click.option(
@@ -964,7 +997,11 @@ def config_push_command(
     )
 
 
-@cli.command("scale", context_settings=CONTEXT_SETTINGS)
+@cli.command(
+    "scale",
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Set dyno counts and sizes, e.g. web=1:basic.",
+)
 @click.argument("changes", nargs=-1, metavar="[TYPE=COUNT[:SIZE]]...")
 @_app_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the formation as JSON.")
@@ -994,7 +1031,11 @@ def scale_command(changes: tuple[str, ...], app: str | None, as_json: bool) -> N
         out.print(text)
 
 
-@cli.command("releases", context_settings=CONTEXT_SETTINGS)
+@cli.command(
+    "releases",
+    context_settings=CONTEXT_SETTINGS,
+    short_help="List the app's releases.",
+)
 @_app_option()
 @click.option("--num", "-n", type=click.IntRange(1, 1000), default=15, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print the releases as JSON.")
@@ -1027,7 +1068,11 @@ def releases_command(app: str | None, num: int, as_json: bool) -> None:
     console().print(table)
 
 
-@cli.command("rollback", context_settings=CONTEXT_SETTINGS)
+@cli.command(
+    "rollback",
+    context_settings=CONTEXT_SETTINGS,
+    short_help="Make an earlier release current again.",
+)
 @click.argument("version", required=False, metavar="[vN]")
 @_app_option()
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
