@@ -9,7 +9,6 @@ Each command owns one block below (marked ``# === name ===``); keep edits inside
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,6 +53,8 @@ def to_jsonable(value: Any) -> Any:
 
 def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON on stdout (no rich markup, safe for pipes)."""
+    import json
+
     click.echo(json.dumps(to_jsonable(value), indent=2, sort_keys=False))
 
 
@@ -70,6 +71,8 @@ def fail(error: HomedeployError, *, as_json: bool = False) -> NoReturn:
                 "exit_code": error.exit_code,
             },
         }
+        import json
+
         click.echo(json.dumps(payload, indent=2))
     else:
         from rich.markup import escape

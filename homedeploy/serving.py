@@ -283,7 +283,13 @@ class WebProcess:
                 os.killpg(self._process.pid, signal.SIGTERM)
         clean = True
         try:
-            self._process.wait(timeout=timeout)
+            # The log pipe reaches EOF the moment the last process holding it exits, and the
+            # reader thread wakes at once; Popen.wait(timeout=...) alone polls in sleeps of up
+            # to 50 ms, which is time a user waits for nothing.
+            if self._reader is not None:
+                self._reader.join(timeout)
+            remaining = max(0.0, started + timeout - time.monotonic())
+            self._process.wait(timeout=remaining)
         except subprocess.TimeoutExpired:
             clean = False
             with contextlib.suppress(ProcessLookupError):
