@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -156,6 +157,30 @@ def process_tree_rss(pid: int) -> int | None:
     return total
 
 
+def _wait_for_exit(process: subprocess.Popen[bytes], timeout: float) -> bool:
+    """Wait until ``process`` exits; False after ``timeout`` seconds.
+
+    ``Popen.wait(timeout=...)`` polls in sleeps of up to 50 ms, time a user waits for nothing
+    at every stop. A pidfd (Linux 5.3+) becomes readable the moment the process exits.
+    """
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # not Linux, an old kernel, or already reaped
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return False
+        return True
+    try:
+        ready, _, _ = select.select([pidfd], [], [], timeout)
+    finally:
+        os.close(pidfd)
+    if not ready:
+        return False
+    process.wait()
+    return True
+
+
 class WebProcess:
     """A web command running in its own process group, with its log kept in memory.
 
@@ -281,17 +306,8 @@ class WebProcess:
         if self._process.poll() is None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGTERM)
-        clean = True
-        try:
-            # The log pipe reaches EOF the moment the last process holding it exits, and the
-            # reader thread wakes at once; Popen.wait(timeout=...) alone polls in sleeps of up
-            # to 50 ms, which is time a user waits for nothing.
-            if self._reader is not None:
-                self._reader.join(timeout)
-            remaining = max(0.0, started + timeout - time.monotonic())
-            self._process.wait(timeout=remaining)
-        except subprocess.TimeoutExpired:
-            clean = False
+        clean = _wait_for_exit(self._process, timeout)
+        if not clean:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._process.pid, signal.SIGKILL)
             self._process.wait()
