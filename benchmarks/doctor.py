@@ -42,7 +42,7 @@ def main() -> None:
             completed = subprocess.run(command, capture_output=True, text=True)
             cli_times.append(time.perf_counter() - started)
         sys.path.insert(0, str(ROOT))
-        from homedeploy.commands.doctor import run_doctor
+        from homedeploy.doctor.engine import run_doctor
 
         run_doctor(project)  # warm imports
         inner = []

@@ -67,7 +67,7 @@ def main() -> None:
         first = timed(
             [str(BIN / "homedeploy"), "push", "--create", "--app", "bench-app"], project, env
         )
-        from homedeploy.heroku_git import credential_env
+        from homedeploy.heroku.git import credential_env
 
         git_env = {**env, **credential_env(standin.key, standin.git_url)}
         plain, ours = [], []

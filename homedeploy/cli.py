@@ -3,8 +3,6 @@
 Nothing here decides anything about a project: each command calls one function under
 ``homedeploy.commands`` (or a domain module), gets dataclasses back, and shows them with rich or
 as JSON. Domain modules are imported inside the commands so ``homedeploy --help`` stays fast.
-
-Each command owns one block below (marked ``# === name ===``); keep edits inside your block.
 """
 
 from __future__ import annotations
@@ -467,17 +465,15 @@ def check_reqs_command(
       homedeploy check-reqs --python 3.12 --json
     """
     with user_errors(as_json):
-        from homedeploy.commands.check_reqs import check_requirements
+        from homedeploy.commands.check_reqs import run_check_reqs
 
         if not as_json:
             with console(stderr=True).status("checking requirements against the package index"):
-                report = check_requirements(
+                report = run_check_reqs(
                     requirements, app, python=python, write=write, offline=offline
                 )
         else:
-            report = check_requirements(
-                requirements, app, python=python, write=write, offline=offline
-            )
+            report = run_check_reqs(requirements, app, python=python, write=write, offline=offline)
     if as_json:
         print_json(report.to_json())
     else:
@@ -586,10 +582,10 @@ def doctor_command(path: Path, as_json: bool, offline: bool, fix: bool) -> None:
 
     Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad PATH.
     """
-    from homedeploy.commands.doctor import run_doctor
+    from homedeploy.commands.doctor import doctor
 
     with user_errors(as_json):
-        report = run_doctor(path, offline=offline, fix=fix)
+        report = doctor(path, offline=offline, fix=fix)
     if as_json:
         print_json(report.as_json())
     else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from homedeploy.build_output import BuildOutputParser, parse_build_output
+from homedeploy.heroku.build_output import BuildOutputParser, parse_build_output
 
 SUCCESS = """\
 remote: Compressing source files... done.

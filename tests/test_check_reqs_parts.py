@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from homedeploy.app_imports import app_needs, dist_for_import
 from homedeploy.errors import UsageError
-from homedeploy.package_index import PackageIndex, pip_index_sources
-from homedeploy.target_platform import TargetPlatform, parse_python_option, target_for_app
+from homedeploy.requirements.app_needs import app_needs, dist_for_import
+from homedeploy.requirements.index import PackageIndex, pip_index_sources
+from homedeploy.requirements.platform import TargetPlatform, parse_python_option, target_for_app
 
 
 def needs_of(app: Path) -> dict[str, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from conftest import free_port, run_homedeploy
 
-from homedeploy.target_platform import TargetPlatform
+from homedeploy.requirements.platform import TargetPlatform
 
 HELLO = """\
 from flask import Flask

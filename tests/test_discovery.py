@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from homedeploy.discovery import find_flask_apps
+from homedeploy.project.discovery import find_flask_apps
 
 
 def make_tree(root: Path, files: dict[str, str]) -> Path:

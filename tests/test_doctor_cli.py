@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from homedeploy.commands.doctor import run_doctor
+from homedeploy.doctor.engine import run_doctor
 from tests.conftest import invoke, run_homedeploy
 from tests.doctor_apps import GOOD_APP, fake_venv, git, make_app
 

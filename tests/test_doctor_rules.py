@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from homedeploy.commands.doctor import run_doctor
-from homedeploy.findings import SEVERITIES, STAGES
+from homedeploy.doctor.engine import run_doctor
+from homedeploy.doctor.findings import SEVERITIES, STAGES
 from tests.doctor_apps import GOOD_APP, fake_venv, git, make_app
 
 FACTORY_APP = (

@@ -10,8 +10,7 @@ import requests
 from conftest import free_port
 from heroku_standin import HerokuStandIn
 
-from homedeploy.credentials import Credential
-from homedeploy.heroku_api import (
+from homedeploy.heroku.api import (
     BuildpackInstallation,
     Forbidden,
     HerokuApiError,
@@ -26,6 +25,7 @@ from homedeploy.heroku_api import (
     error_from_response,
     sse_payload,
 )
+from homedeploy.heroku.credentials import Credential
 
 
 def fake_response(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from homedeploy.credentials import (
+from homedeploy.heroku.credentials import (
     Credential,
     CredentialError,
     find_credential,

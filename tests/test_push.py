@@ -382,7 +382,7 @@ def test_not_a_git_repository(standin: HerokuStandIn, tmp_path: Path) -> None:
 def test_app_from_pyproject_and_heroku_app_env(
     standin: HerokuStandIn, flask_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from homedeploy.heroku_target import AppChoice, resolve_app
+    from homedeploy.heroku.app_choice import AppChoice, resolve_app
 
     (flask_project / "pyproject.toml").write_text('[tool.homedeploy]\napp = "from-pyproject"\n')
     assert resolve_app(flask_project, None) == AppChoice(
@@ -436,9 +436,9 @@ def _fake_doctor(
         calls.append((path, offline, fix))
         return report
 
-    module = types.ModuleType("homedeploy.commands.doctor")
+    module = types.ModuleType("homedeploy.doctor.engine")
     module.run_doctor = run_doctor  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "homedeploy.commands.doctor", module)
+    monkeypatch.setitem(sys.modules, "homedeploy.doctor.engine", module)
     return calls
 
 
@@ -478,7 +478,7 @@ def test_doctor_warnings_do_not_stop(
 
 
 def _credential_env_for(standin: HerokuStandIn) -> dict[str, str]:
-    from homedeploy.heroku_git import credential_env
+    from homedeploy.heroku.git import credential_env
 
     return credential_env(standin.key, standin.git_url)
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from homedeploy.procfile import parse_gunicorn, read_procfile
-from homedeploy.python_version import requested_python
+from homedeploy.project.procfile import parse_gunicorn, read_procfile
+from homedeploy.project.python_version import requested_python
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from homedeploy.errors import UsageError
-from homedeploy.requirements_file import (
+from homedeploy.requirements.file import (
     EDITABLE,
     INCLUDE,
     INVALID,
@@ -115,7 +115,7 @@ def test_includes_are_relative_and_cycle_safe(tmp_path: Path) -> None:
 
 
 def test_continuation_lines_join() -> None:
-    from homedeploy.requirements_file import logical_lines
+    from homedeploy.requirements.file import logical_lines
 
     assert logical_lines("flask==3.1 \\\n    --hash=sha256:abc\n# x\n\ngunicorn\n") == [
         (1, "flask==3.1     --hash=sha256:abc"),

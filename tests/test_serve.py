@@ -214,7 +214,7 @@ def test_free_port_helper_is_free() -> None:
 def test_init_venv_with_matching_interpreter_then_serve_uses_it(
     tmp_project: Path, port: int
 ) -> None:
-    from homedeploy.venv import find_interpreter
+    from homedeploy.project.venv import find_interpreter
 
     wanted = (
         "3.12" if find_interpreter("3.12").matches else ".".join(map(str, sys.version_info[:2]))

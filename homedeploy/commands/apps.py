@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from homedeploy.heroku_api import App
-from homedeploy.heroku_target import connect
+from homedeploy.heroku.api import App
+from homedeploy.heroku.app_choice import connect
 
 
 @dataclass

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homedeploy.errors import ProjectError
-from homedeploy.heroku_target import connect_app
+from homedeploy.heroku.app_choice import connect_app
 
 KEY_RE = re.compile(r"^\w+$")
 NEVER_PUSHED = {"PORT": "Heroku sets PORT for every dyno; a config var would be ignored"}

@@ -16,13 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from homedeploy import gitrepo
-from homedeploy.discovery import AppCandidate, Discovery, SourceProblem, find_flask_apps
 from homedeploy.errors import ProjectError, UsageError
 from homedeploy.fileio import make_backup, write_new_file
-from homedeploy.python_version import DEFAULT_MAJOR, LATEST_PATCH, VERSION_RE
+from homedeploy.project import gitrepo
+from homedeploy.project.discovery import AppCandidate, Discovery, SourceProblem, find_flask_apps
+from homedeploy.project.python_version import DEFAULT_MAJOR, LATEST_PATCH, VERSION_RE
+from homedeploy.project.venv import Interpreter, VenvResult, create_venv, find_interpreter
 from homedeploy.resources import example_app_dir, procfile_template
-from homedeploy.venv import Interpreter, VenvResult, create_venv, find_interpreter
 
 HELLO_PY = '''"""A minimal Flask app, scaffolded by homedeploy."""
 
@@ -282,7 +282,7 @@ def _adopt(project: Path, writer: _Writer, app: str | None, result: InitResult) 
 
 def _existing_web_command(path: Path) -> str | None:
     """The web command of a Procfile init kept, so the summary shows what will really run."""
-    from homedeploy.procfile import read_procfile
+    from homedeploy.project.procfile import read_procfile
 
     web = read_procfile(path).web
     return web.command if web else None

@@ -7,24 +7,21 @@ server-sent events or plain text; both are read the same way (``data:`` stripped
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 
+from homedeploy import settings
 from homedeploy.errors import NetworkError
-from homedeploy.heroku_api import HerokuApiError
-from homedeploy.heroku_target import connect_app
+from homedeploy.heroku.api import HerokuApiError
+from homedeploy.heroku.app_choice import connect_app
 
 
 def _tail_read_timeout() -> float:
     """Seconds a tailed stream may stay silent before a fresh session is opened."""
-    try:
-        return float(os.environ.get("HOMEDEPLOY_LOGS_READ_TIMEOUT", "600"))
-    except ValueError:
-        return 600.0
+    return settings.logs_read_timeout()
 
 
 @dataclass

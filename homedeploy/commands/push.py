@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from homedeploy.build_output import BuildOutputParser, BuildResult
-from homedeploy.errors import CheckFailed, HomedeployError, ProjectError, UsageError
-from homedeploy.heroku_api import (
+from homedeploy import settings
+from homedeploy.errors import HomedeployError, ProjectError, UsageError
+from homedeploy.heroku.api import (
     App,
     HerokuClient,
     InvalidParams,
@@ -27,12 +27,11 @@ from homedeploy.heroku_api import (
     Release,
     VerificationRequired,
 )
-from homedeploy.heroku_target import AppChoice, connect, resolve_app, validate_app_name
+from homedeploy.heroku.app_choice import AppChoice, connect, resolve_app, validate_app_name
+from homedeploy.heroku.build_output import BuildOutputParser, BuildResult
 
 if TYPE_CHECKING:
     from git import Repo
-
-DEFAULT_VERIFY_TIMEOUT = 120.0
 
 
 @dataclass
@@ -97,10 +96,7 @@ class PushOptions:
 def _verify_timeout(options: PushOptions, env: Mapping[str, str]) -> float:
     if options.verify_timeout is not None:
         return options.verify_timeout
-    try:
-        return float(env.get("HOMEDEPLOY_VERIFY_TIMEOUT", DEFAULT_VERIFY_TIMEOUT))
-    except ValueError:
-        return DEFAULT_VERIFY_TIMEOUT
+    return settings.verify_timeout(env)
 
 
 class _Push:
@@ -129,7 +125,7 @@ class _Push:
     # ---- step 1 (local part): the repository and the app's name
 
     def local_checks(self) -> Repo:
-        from homedeploy.heroku_git import open_repo
+        from homedeploy.heroku.git import open_repo
 
         if not self.path.is_dir():
             raise UsageError(f"{self.path} is not a folder", fix="pass the project folder.")
@@ -168,12 +164,8 @@ class _Push:
 
     def doctor(self) -> None:
         self.emit(PushEvent("step", "Checking the project (doctor)"))
-        try:
-            from homedeploy.commands.doctor import run_doctor
-        except ImportError:
-            self.report.doctor = DoctorSummary("not available")
-            self.note("doctor not available; pushing without local checks")
-            return
+        from homedeploy.doctor.engine import run_doctor
+
         result: Any = run_doctor(self.path, offline=True, fix=False)
         summary = DoctorSummary(str(getattr(result, "verdict", "pass")))
         for finding in getattr(result, "findings", []):
@@ -266,7 +258,7 @@ class _Push:
     # ---- steps 5 and 6: push and follow the build
 
     def push(self, repo: Repo, key: str) -> BuildResult:
-        from homedeploy.heroku_git import push_head
+        from homedeploy.heroku.git import push_head
 
         parser = BuildOutputParser()
 
@@ -391,7 +383,7 @@ class _Push:
         )
 
     def _web_crashed(self, client: HerokuClient, app: App) -> bool:
-        from homedeploy.heroku_api import HerokuApiError
+        from homedeploy.heroku.api import HerokuApiError
 
         try:
             web = [d for d in client.dynos(app.name) if d.type == "web"]
@@ -405,7 +397,7 @@ class _Push:
 
         import requests
 
-        from homedeploy.heroku_api import HerokuApiError
+        from homedeploy.heroku.api import HerokuApiError
 
         try:
             session = client.create_log_session(app.name, lines=lines)
@@ -440,7 +432,7 @@ class _Push:
             repo = self.local_checks()
             choice = self.choose_app()
             self.doctor()
-            from homedeploy.credentials import find_credential
+            from homedeploy.heroku.credentials import find_credential
 
             credential = find_credential()
             client, account = connect(
@@ -455,7 +447,7 @@ class _Push:
             self.report.web_url = app.web_url
             self.buildpack(client, app)
 
-            from homedeploy.heroku_git import ensure_remote, remote_url_for
+            from homedeploy.heroku.git import ensure_remote, remote_url_for
 
             url = remote_url_for(app.name, app.git_url)
             change = ensure_remote(repo, url)
@@ -496,9 +488,3 @@ def run_push(
     answer returns a report with ``ok=False`` and the failure, explanation and fix.
     """
     return _Push(path, options or PushOptions(), on_event or (lambda _event: None)).run()
-
-
-def raise_for_report(report: PushReport) -> None:
-    """Turn a failed report into :class:`CheckFailed` (exit code 1) for callers that want one."""
-    if not report.ok:
-        raise CheckFailed(report.failure or "push failed", fix=report.fix)

@@ -1,6 +1,6 @@
 """``homedeploy push --local``: rehearse a Heroku deploy of the committed app on this machine.
 
-Orchestrates :mod:`homedeploy.rehearsal`: check that there is a commit, export it, run the
+Orchestrates :mod:`homedeploy.runtime.rehearsal`: check that there is a commit, export it, run the
 buildpack's own pre-install checks (doctor's build rules) on the export, build a clean venv, boot
 the web process like a dyno and report. Nothing here talks to Heroku.
 """
@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from homedeploy.errors import UsageError
-from homedeploy.rehearsal import (
+from homedeploy.runtime.rehearsal import (
     RehearsalFailed,
     RehearsalReport,
     boot_like_a_dyno,
@@ -21,11 +21,11 @@ from homedeploy.rehearsal import (
     export_head,
     log_lines,
 )
-from homedeploy.serving import BOOT_TIMEOUT, STOP_TIMEOUT
+from homedeploy.runtime.serving import BOOT_TIMEOUT, STOP_TIMEOUT
 
 
 def _prepare(project_dir: Path, report: RehearsalReport) -> tuple[Path, str]:
-    from homedeploy.worktree import find_repository, read_worktree
+    from homedeploy.project.worktree import find_repository, read_worktree
 
     repo_root = find_repository(project_dir)
     if repo_root is None:
@@ -58,7 +58,7 @@ def _prepare(project_dir: Path, report: RehearsalReport) -> tuple[Path, str]:
 
 def _check_export(project_dir: Path, app_dir: Path, commit: str) -> None:
     """What the buildpack checks before installing anything, on the exported commit."""
-    from homedeploy.commands.doctor import collect_build_errors
+    from homedeploy.doctor.engine import collect_build_errors
 
     for name, outcome in (
         ("requirements.txt", "Error: Couldn't find any supported Python package manager files."),
@@ -85,7 +85,7 @@ def _check_export(project_dir: Path, app_dir: Path, commit: str) -> None:
         first = errors[0]
         where = f"{first.location}: " if first.location else ""
         raise RehearsalFailed("build-rejected", f"{where}{first.message}", first.fix, first.heroku)
-    from homedeploy.procfile import read_procfile
+    from homedeploy.project.procfile import read_procfile
 
     if read_procfile(app_dir / "Procfile").web is None:
         raise RehearsalFailed(

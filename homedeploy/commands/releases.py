@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from homedeploy.heroku_api import Release
-from homedeploy.heroku_target import connect_app
+from homedeploy.heroku.api import Release
+from homedeploy.heroku.app_choice import connect_app
 
 
 @dataclass

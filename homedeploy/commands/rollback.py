@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from homedeploy.errors import UsageError
-from homedeploy.heroku_api import NotFound, Release
-from homedeploy.heroku_target import connect_app
+from homedeploy.heroku.api import NotFound, Release
+from homedeploy.heroku.app_choice import connect_app
 
 WARNING = "Rollback affects code and config vars; it doesn't add or remove add-ons."
 

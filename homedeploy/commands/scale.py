@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from homedeploy.errors import UsageError
-from homedeploy.heroku_api import Formation, NotFound
-from homedeploy.heroku_target import connect_app
+from homedeploy.heroku.api import Formation, NotFound
+from homedeploy.heroku.app_choice import connect_app
 
 SCALE_ARG_RE = re.compile(r"^([\w-]+)=(\d+)(?::([\w-]+))?$")
 

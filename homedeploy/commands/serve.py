@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homedeploy.errors import ProjectError, UsageError
-from homedeploy.procfile import command_words, parse_gunicorn, read_procfile
-from homedeploy.serving import (
+from homedeploy.project.procfile import command_words, parse_gunicorn, read_procfile
+from homedeploy.project.venv import project_venv, venv_bin
+from homedeploy.runtime.serving import (
     BOOT_TIMEOUT,
     STOP_TIMEOUT,
     ServeReport,
@@ -26,7 +27,6 @@ from homedeploy.serving import (
     check_web_process,
     port_in_use,
 )
-from homedeploy.venv import project_venv, venv_bin
 
 DEFAULT_PORT = 8000
 
@@ -75,7 +75,7 @@ def _load_dotenv(project: Path) -> dict[str, str]:
 
 
 def _discovered_command(project: Path, app: str | None) -> tuple[str, str]:
-    from homedeploy.discovery import find_flask_apps
+    from homedeploy.project.discovery import find_flask_apps
 
     if app:
         return f"gunicorn {shlex.quote(app)}", f"--app {app}"

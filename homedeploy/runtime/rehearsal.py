@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from homedeploy.errors import CheckFailed, HomedeployError
-from homedeploy.serving import ProbeResult, WebProcess
+from homedeploy.runtime.serving import ProbeResult, WebProcess
 
 MEMORY_LIMIT = 512 * 1024 * 1024
 """RAM of an eco, basic or standard-1X dyno; above it Heroku logs R14 and swaps."""
@@ -128,7 +128,7 @@ def log_lines(path: Path) -> list[str]:
 
 def _boot_failure(lines: list[str], app_dir: Path, base: CheckFailed) -> RehearsalFailed:
     """Name the cause of a failed boot from the web process's log."""
-    from homedeploy.app_imports import dist_for_import
+    from homedeploy.requirements.app_needs import dist_for_import
 
     text = "\n".join(lines)
     missing = MISSING_MODULE_RE.search(text)
@@ -193,8 +193,8 @@ def build_venv(
     detail: Callable[[str], None] | None = None,
 ) -> None:
     """Build the clean venv; pip's own lines go to ``detail`` (shown transiently), else ``tell``."""
-    from homedeploy.python_version import requested_python
-    from homedeploy.venv import create_venv, find_interpreter
+    from homedeploy.project.python_version import requested_python
+    from homedeploy.project.venv import create_venv, find_interpreter
 
     requested = requested_python(app_dir)
     interpreter = find_interpreter(requested.major)
@@ -235,7 +235,7 @@ def boot_like_a_dyno(
     paths: list[str],
     tell: Callable[[str], None],
 ) -> None:
-    from homedeploy.procfile import read_procfile
+    from homedeploy.project.procfile import read_procfile
 
     web = read_procfile(app_dir / "Procfile").web
     assert web is not None

@@ -115,7 +115,7 @@ class TargetPlatform:
 
     @property
     def full_version(self) -> str:
-        from homedeploy.python_version import LATEST_PATCH
+        from homedeploy.project.python_version import LATEST_PATCH
 
         return LATEST_PATCH.get(self.python, f"{self.python}.0")
 
@@ -179,7 +179,7 @@ def target_for_app(app_dir: Path, python: str | None = None) -> TargetPlatform:
     """The target for ``app_dir``: ``--python`` if given, else what the buildpack would pick."""
     if python:
         return TargetPlatform(parse_python_option(python), "--python")
-    from homedeploy.python_version import requested_python
+    from homedeploy.project.python_version import requested_python
 
     requested = requested_python(app_dir)
     return TargetPlatform(requested.major, requested.origin)

@@ -20,11 +20,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from homedeploy import disk_cache
 from homedeploy.errors import CheckFailed, NetworkError
-from homedeploy.package_index import DEFAULT_TTL, IndexSources
-from homedeploy.target_platform import TargetPlatform
-from homedeploy.venv import find_interpreter
+from homedeploy.project.venv import find_interpreter
+from homedeploy.requirements import cache as disk_cache
+from homedeploy.requirements.index import DEFAULT_TTL, IndexSources
+from homedeploy.requirements.platform import TargetPlatform
 
 CACHE_SECTION = "resolutions"
 REQUESTED = "-r requirements.in"

@@ -15,7 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from homedeploy.procfile import command_words, gunicorn_words
+from homedeploy.project.procfile import command_words, gunicorn_words
 
 IMPORT_TIMEOUT = 20.0
 

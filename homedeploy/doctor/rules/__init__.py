@@ -10,8 +10,8 @@ from __future__ import annotations
 import fnmatch
 from collections.abc import Callable
 
-from homedeploy.findings import Finding
-from homedeploy.snapshot import ProjectSnapshot
+from homedeploy.doctor.findings import Finding
+from homedeploy.doctor.snapshot import ProjectSnapshot
 
 Rule = Callable[[ProjectSnapshot], list[Finding]]
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from homedeploy import settings
 from homedeploy.errors import ProjectError, UsageError
 
 if TYPE_CHECKING:
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 DEFAULT_GIT_URL = "https://git.heroku.com"
 REMOTE_NAME = "heroku"
 TARGET_REF = "refs/heads/main"
-KEY_ENV = "HOMEDEPLOY_GIT_KEY"
+KEY_ENV = settings.GIT_KEY
 MIN_GIT = (2, 31)  # first git with GIT_CONFIG_COUNT
 # Printed by the helper on `get`; `store`/`erase` do nothing. The \n are for printf.
 _HELPER = (
@@ -37,16 +38,9 @@ _HELPER = (
 )
 
 
-def git_base_url(env: Mapping[str, str] | None = None) -> str | None:
-    """The ``HOMEDEPLOY_HEROKU_GIT_URL`` override (tests, proxies), or None for Heroku's own."""
-    env = os.environ if env is None else env
-    value = env.get("HOMEDEPLOY_HEROKU_GIT_URL", "").strip()
-    return value.rstrip("/") or None
-
-
 def remote_url_for(app_name: str, api_git_url: str, env: Mapping[str, str] | None = None) -> str:
     """The URL for the remote: the API's ``git_url`` unless the git host is overridden."""
-    base = git_base_url(env)
+    base = settings.git_base_url(env)
     url = f"{base}/{app_name}.git" if base else api_git_url
     parts = urlsplit(url)
     if parts.username or parts.password:
@@ -60,7 +54,7 @@ def remote_url_for(app_name: str, api_git_url: str, env: Mapping[str, str] | Non
 def app_from_remote_url(url: str, env: Mapping[str, str] | None = None) -> str | None:
     """The app name in a Heroku remote URL (https, ssh, or the overridden base), else None."""
     bases = [DEFAULT_GIT_URL]
-    override = git_base_url(env)
+    override = settings.git_base_url(env)
     if override:
         bases.append(override)
     for base in bases:

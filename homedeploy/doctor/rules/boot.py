@@ -5,7 +5,7 @@ Everything that goes wrong there is visible in the files: no Procfile or no ``we
 a gunicorn target that does not exist (H10), Flask's dev server or a hard-coded port (R10),
 gunicorn or Flask missing from the requirements (H10), a dev server started at import, and the
 Werkzeug debugger left on. The checks read the source; nothing is imported here (doctor imports
-the app only in the project's own venv, see ``homedeploy.import_check``).
+the app only in the project's own venv, see ``homedeploy.doctor.import_check``).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from homedeploy.findings import Finding
-from homedeploy.procfile import GunicornCommand, ProcessLine, command_words, parse_gunicorn
-from homedeploy.rules import Rule, source_state
-from homedeploy.snapshot import ProjectSnapshot
+from homedeploy.doctor.findings import Finding
+from homedeploy.doctor.rules import Rule, source_state
+from homedeploy.doctor.snapshot import ProjectSnapshot
+from homedeploy.project.procfile import GunicornCommand, ProcessLine, command_words, parse_gunicorn
 
 STAGE = "boot"
 ENV_ASSIGNMENT_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
@@ -318,7 +318,7 @@ def gunicorn_target(project: ProjectSnapshot) -> list[Finding]:
     """The ``module:variable`` gunicorn imports exists and names the app (or calls a factory)."""
     import ast
 
-    from homedeploy.app_source import module_facts, module_file
+    from homedeploy.project.app_source import module_facts, module_file
 
     web = web_command(project)
     if web is None or web.gunicorn is None:
@@ -572,7 +572,7 @@ def imports_installed(project: ProjectSnapshot) -> list[Finding]:
         return []
     from packaging.utils import canonicalize_name
 
-    from homedeploy.app_imports import app_needs
+    from homedeploy.requirements.app_needs import app_needs
 
     manifest = project.package_managers[0][0]
     findings: list[Finding] = []
@@ -617,7 +617,7 @@ def _dotenv_debug(project: ProjectSnapshot) -> tuple[int, str] | None:
 
 def debug_mode(project: ProjectSnapshot) -> list[Finding]:
     """The Werkzeug debugger on a public dyno, and dev servers started when gunicorn imports."""
-    from homedeploy.app_source import module_facts
+    from homedeploy.project.app_source import module_facts
 
     findings: list[Finding] = []
     web = web_command(project)

@@ -15,9 +15,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from homedeploy.doctor.findings import Finding
+from homedeploy.doctor.snapshot import ProjectSnapshot
 from homedeploy.fileio import atomic_write_text, make_backup
-from homedeploy.findings import Finding
-from homedeploy.snapshot import ProjectSnapshot
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def _strip_procfile_bom(project: ProjectSnapshot, finding: Finding) -> FixApplie
 
 
 def _retarget_procfile(project: ProjectSnapshot, finding: Finding) -> FixApplied | None:
-    from homedeploy.rules.boot import shell_word, suggested_target, web_command
+    from homedeploy.doctor.rules.boot import shell_word, suggested_target, web_command
 
     web = web_command(project)
     if web is None or web.gunicorn is None:
@@ -143,7 +143,7 @@ def _retarget_procfile(project: ProjectSnapshot, finding: Finding) -> FixApplied
 
 
 def _create_procfile(project: ProjectSnapshot, finding: Finding) -> FixApplied | None:
-    from homedeploy.rules.boot import suggested_target
+    from homedeploy.doctor.rules.boot import suggested_target
 
     target = suggested_target(project)
     path = project.root / "Procfile"

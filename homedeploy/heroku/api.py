@@ -10,7 +10,6 @@ tests can make it fast); list endpoints follow ``206 Partial Content`` + ``Next-
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,19 +17,12 @@ from typing import Any
 
 import requests
 
-from homedeploy import __version__
-from homedeploy.credentials import Credential
+from homedeploy import __version__, settings
 from homedeploy.errors import HomedeployError
+from homedeploy.heroku.credentials import Credential
 
-DEFAULT_API_URL = "https://api.heroku.com"
 ACCEPT = "application/vnd.heroku+json; version=3"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-
-
-def api_base_url(env: Mapping[str, str] | None = None) -> str:
-    """The Platform API root: ``HOMEDEPLOY_HEROKU_API_URL`` (tests, proxies) or Heroku's."""
-    env = os.environ if env is None else env
-    return (env.get("HOMEDEPLOY_HEROKU_API_URL") or DEFAULT_API_URL).rstrip("/")
 
 
 # --------------------------------------------------------------------------- errors
@@ -317,12 +309,7 @@ class RetryPolicy:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> RetryPolicy:
-        env = os.environ if env is None else env
-        try:
-            backoff = float(env.get("HOMEDEPLOY_HEROKU_BACKOFF", "1"))
-        except ValueError:
-            backoff = 1.0
-        return cls(backoff=max(backoff, 0.0))
+        return cls(backoff=settings.api_backoff(env))
 
     def delay(self, attempt: int, retry_after: str | None) -> float:
         if retry_after:
@@ -338,7 +325,7 @@ class HerokuClient:
     """Platform API calls homedeploy needs. Raises :class:`HerokuApiError` subclasses."""
 
     credential: Credential
-    base_url: str = field(default_factory=api_base_url)
+    base_url: str = field(default_factory=settings.api_base_url)
     timeout: tuple[float, float] = (10.0, 30.0)
     retry: RetryPolicy = field(default_factory=RetryPolicy.from_env)
     on_retry: Callable[[str], None] | None = None

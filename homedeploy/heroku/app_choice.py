@@ -2,7 +2,7 @@
 
 The app comes from, in order: ``--app``, ``HEROKU_APP``, ``[tool.homedeploy] app`` in the
 project's pyproject.toml, or the project's existing ``heroku`` git remote (the same places the
-Heroku CLI looks, plus pyproject). The account is the first key :mod:`homedeploy.credentials`
+Heroku CLI looks, plus pyproject). The account is the first key :mod:`homedeploy.heroku.credentials`
 finds, checked once with ``GET /account`` so a bad key fails early with a fix naming where the
 key came from.
 """
@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import os
 import re
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
-from homedeploy.credentials import Credential, find_credential
-from homedeploy.errors import ProjectError, UsageError
-from homedeploy.heroku_api import Account, App, HerokuClient, Unauthorized
+from homedeploy import settings
+from homedeploy.errors import UsageError
+from homedeploy.heroku.api import Account, App, HerokuClient, Unauthorized
+from homedeploy.heroku.credentials import Credential, find_credential
 
 APP_NAME_RE = re.compile(r"^[a-z][a-z0-9-]{1,28}[a-z0-9]$")
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -55,53 +54,18 @@ def validate_app_name(name: str, source: str = "--app") -> str:
     )
 
 
-def _load_toml(path: Path) -> dict[str, Any]:
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover - exercised on 3.10 only
-        import tomli as tomllib
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        match = re.search(r"line (\d+)", str(error))
-        raise ProjectError(
-            f"pyproject.toml is not valid TOML: {error}",
-            path=path,
-            line=int(match.group(1)) if match else None,
-            fix="fix the TOML syntax at that line.",
-        ) from None
-
-
-def pyproject_app(project: Path) -> str | None:
-    """``[tool.homedeploy] app`` from the project's pyproject.toml, if set."""
-    path = project / "pyproject.toml"
-    if not path.is_file():
-        return None
-    tool = _load_toml(path).get("tool", {})
-    value = tool.get("homedeploy", {}).get("app") if isinstance(tool, dict) else None
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise ProjectError(
-            "[tool.homedeploy] app must be a string",
-            path=path,
-            fix='write it as app = "my-app-name".',
-        )
-    return value
-
-
 def resolve_app(
     project: Path, app_option: str | None, env: Mapping[str, str] | None = None
 ) -> AppChoice | None:
     """The app a command should use, or None when nothing names one."""
-    from homedeploy.heroku_git import heroku_remote_app
+    from homedeploy.heroku.git import heroku_remote_app
 
     env = os.environ if env is None else env
     if app_option:
         return AppChoice(validate_app_name(app_option, "--app"), "--app")
     if env.get("HEROKU_APP"):
         return AppChoice(validate_app_name(env["HEROKU_APP"], "HEROKU_APP"), "HEROKU_APP")
-    from_pyproject = pyproject_app(project)
+    from_pyproject = settings.pyproject_app(project)
     if from_pyproject:
         source = "[tool.homedeploy] app in pyproject.toml"
         return AppChoice(validate_app_name(from_pyproject, source), source)
@@ -160,7 +124,7 @@ class AppTarget:
 
 def connect_app(project: Path, app_option: str | None) -> AppTarget:
     """Resolve the app, connect with the user's key and look the app up."""
-    from homedeploy.heroku_api import NotFound
+    from homedeploy.heroku.api import NotFound
 
     choice = require_app(project, app_option)
     client, account = connect()

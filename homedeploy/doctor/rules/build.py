@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import json
 
-from homedeploy.findings import Finding
-from homedeploy.rules import Rule, in_build, source_state
-from homedeploy.snapshot import DETECT_NAMES, MISSPELT_REQUIREMENTS, ProjectSnapshot
+from homedeploy.doctor.findings import Finding
+from homedeploy.doctor.rules import Rule, in_build, source_state
+from homedeploy.doctor.snapshot import DETECT_NAMES, MISSPELT_REQUIREMENTS, ProjectSnapshot
 
 NO_PACKAGE_MANAGER = "Error: Couldn't find any supported Python package manager files."
 PIP_INSTALL_FAILED = "Error: Unable to install dependencies using pip."
@@ -132,7 +132,7 @@ def package_manager(project: ProjectSnapshot) -> list[Finding]:
 
 def _pipfile_lock_version(project: ProjectSnapshot) -> list[Finding]:
     """Pipenv apps with no version file: the buildpack reads python_(full_)version from the lock."""
-    from homedeploy.python_version import VERSION_RE, version_problems
+    from homedeploy.project.python_version import VERSION_RE, version_problems
 
     text = project.read_text("Pipfile.lock")
     try:
@@ -272,7 +272,7 @@ def heroku_python_dir(project: ProjectSnapshot) -> list[Finding]:
 
 def requirement_lines(project: ProjectSnapshot) -> list[Finding]:
     """Lines pip would reject (with line numbers), paths only this machine has, hash gaps."""
-    from homedeploy.requirements_file import EDITABLE, INVALID, LOCAL_PATH, REQUIREMENT, URL
+    from homedeploy.requirements.file import EDITABLE, INVALID, LOCAL_PATH, REQUIREMENT, URL
 
     if project.package_manager != "pip":
         return []
@@ -366,8 +366,8 @@ def never_installs_on_heroku(project: ProjectSnapshot) -> list[Finding]:
         return []
     from packaging.utils import canonicalize_name
 
-    from homedeploy.requirements_file import REQUIREMENT
-    from homedeploy.target_platform import CONDA_ONLY_RE, OS_ONLY_RE, TargetPlatform
+    from homedeploy.requirements.file import REQUIREMENT
+    from homedeploy.requirements.platform import CONDA_ONLY_RE, OS_ONLY_RE, TargetPlatform
 
     target = TargetPlatform(project.requested_python.major)
     findings: list[Finding] = []
@@ -406,14 +406,14 @@ def whole_environment_freeze(project: ProjectSnapshot) -> list[Finding]:
     """A freeze of a whole (Anaconda) environment: hundreds of pins the app never imports."""
     if project.package_manager != "pip" or project.requirements is None:
         return []
-    from homedeploy.requirements_file import REQUIREMENT
+    from homedeploy.requirements.file import REQUIREMENT
 
     pinned = [line for line in project.requirements.lines if line.kind == REQUIREMENT]
     if len(pinned) < FREEZE_MIN_LINES:
         return []
     if "# via" in (project.read_text("requirements.txt") or ""):
         return []  # compiled by pip-tools/uv: every pin is there for a reason
-    from homedeploy.app_imports import app_needs
+    from homedeploy.requirements.app_needs import app_needs
 
     needs = {need.dist.lower() for need in app_needs(project.root) if not need.optional}
     if len(needs) * 10 > len(pinned):

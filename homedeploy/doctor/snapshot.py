@@ -14,11 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from homedeploy.discovery import Discovery
-    from homedeploy.procfile import Procfile
-    from homedeploy.python_version import RequestedPython
-    from homedeploy.requirements_file import RequirementsFile
-    from homedeploy.worktree import Worktree
+    from homedeploy.project.discovery import Discovery
+    from homedeploy.project.procfile import Procfile
+    from homedeploy.project.python_version import RequestedPython
+    from homedeploy.project.worktree import Worktree
+    from homedeploy.requirements.file import RequirementsFile
 
 PACKAGE_MANAGER_FILES = (
     ("Pipfile.lock", "pipenv"),
@@ -102,7 +102,7 @@ class ProjectSnapshot:
 
     @cached_property
     def requested_python(self) -> RequestedPython:
-        from homedeploy.python_version import requested_python
+        from homedeploy.project.python_version import requested_python
 
         return requested_python(self.root)
 
@@ -112,7 +112,7 @@ class ProjectSnapshot:
         if not self.is_file("requirements.txt"):
             return None
         from homedeploy.errors import HomedeployError
-        from homedeploy.requirements_file import read_requirements
+        from homedeploy.requirements.file import read_requirements
 
         try:
             return read_requirements(self.root / "requirements.txt")
@@ -148,7 +148,7 @@ class ProjectSnapshot:
     @cached_property
     def declared_names(self) -> set[str] | None:
         """Canonical names of the distributions the build installs; None when unknown."""
-        from homedeploy.dependencies import declared_distributions
+        from homedeploy.requirements.declared import declared_distributions
 
         return declared_distributions(self)
 
@@ -156,20 +156,20 @@ class ProjectSnapshot:
     def procfile(self) -> Procfile | None:
         if not self.is_file("Procfile"):
             return None
-        from homedeploy.procfile import read_procfile
+        from homedeploy.project.procfile import read_procfile
 
         return read_procfile(self.root / "Procfile")
 
     @cached_property
     def discovery(self) -> Discovery:
-        from homedeploy.discovery import find_flask_apps
+        from homedeploy.project.discovery import find_flask_apps
 
         return find_flask_apps(self.root)
 
     @cached_property
     def virtualenvs(self) -> list[str]:
         """Folders (relative, at most two levels down) that hold a virtual environment."""
-        from homedeploy.discovery import is_virtualenv
+        from homedeploy.project.discovery import is_virtualenv
 
         found: list[str] = []
         for name in sorted(self.names):
@@ -199,7 +199,7 @@ class ProjectSnapshot:
 
     @cached_property
     def repo_root(self) -> Path | None:
-        from homedeploy.worktree import find_repository
+        from homedeploy.project.worktree import find_repository
 
         return find_repository(self.root)
 
@@ -208,7 +208,7 @@ class ProjectSnapshot:
         """Git's view of the project; None outside a repository."""
         if self.repo_root is None:
             return None
-        from homedeploy.worktree import read_worktree
+        from homedeploy.project.worktree import read_worktree
 
         return read_worktree(self.root, self.repo_root)
 

@@ -12,10 +12,10 @@ import fnmatch
 import os
 from pathlib import Path
 
-from homedeploy.findings import Finding
-from homedeploy.rules import Rule
-from homedeploy.rules.boot import web_command
-from homedeploy.snapshot import ProjectSnapshot
+from homedeploy.doctor.findings import Finding
+from homedeploy.doctor.rules import Rule
+from homedeploy.doctor.rules.boot import web_command
+from homedeploy.doctor.snapshot import ProjectSnapshot
 
 STAGE = "repository"
 SLUG_LIMIT = 500 * 1024 * 1024
@@ -60,8 +60,8 @@ def needed_files(project: ProjectSnapshot) -> list[tuple[str, str]]:
         needed.append(("Procfile", "H14 (No web processes running)"))
     web = web_command(project)
     if web is not None and web.gunicorn is not None and web.gunicorn.module:
-        from homedeploy.app_source import module_file
-        from homedeploy.rules.boot import module_search_dirs
+        from homedeploy.doctor.rules.boot import module_search_dirs
+        from homedeploy.project.app_source import module_file
 
         path = module_file(module_search_dirs(project, web.gunicorn), web.gunicorn.module)
         if path is not None:
@@ -104,7 +104,7 @@ def needed_files_committed(project: ProjectSnapshot) -> list[Finding]:
     tree = project.worktree
     if tree is None or tree.head is None:
         return []
-    from homedeploy.worktree import ignore_source
+    from homedeploy.project.worktree import ignore_source
 
     findings: list[Finding] = []
     for rel, outcome in needed_files(project):
@@ -192,7 +192,7 @@ def virtualenvs_ignored(project: ProjectSnapshot) -> list[Finding]:
     """A venv git does not ignore is one `git add .` away from breaking the build."""
     if project.worktree is None:
         return []
-    from homedeploy.rules import source_state
+    from homedeploy.doctor.rules import source_state
 
     findings = []
     for rel in project.virtualenvs:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from homedeploy import settings
 from homedeploy.errors import UsageError
 
 API_HOST = "api.heroku.com"
@@ -133,7 +134,7 @@ def from_keychain(env: Mapping[str, str]) -> Credential | None:
 
     The token travels over the tool's stdout, never through argv.
     """
-    if env.get("HOMEDEPLOY_NO_KEYCHAIN"):
+    if settings.keychain_disabled(env):
         return None
     account = _heroku_cli_account(env)
     if sys.platform == "darwin" and shutil.which("security"):

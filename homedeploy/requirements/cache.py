@@ -14,14 +14,16 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-CACHE_ENV = "HOMEDEPLOY_CACHE_DIR"
+from homedeploy import settings
+
+CACHE_ENV = settings.CACHE_DIR
 
 
 def cache_root() -> Path:
     """``$HOMEDEPLOY_CACHE_DIR``, else platformdirs' user cache dir for homedeploy."""
-    override = os.environ.get(CACHE_ENV)
-    if override:
-        return Path(override)
+    override = settings.cache_dir_override()
+    if override is not None:
+        return override
     from platformdirs import user_cache_dir
 
     return Path(user_cache_dir("homedeploy", appauthor=False))

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
-from homedeploy import disk_cache
 from homedeploy.errors import NetworkError
+from homedeploy.requirements import cache as disk_cache
 
 if TYPE_CHECKING:
     import requests

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from homedeploy.snapshot import ProjectSnapshot
+    from homedeploy.doctor.snapshot import ProjectSnapshot
 
 _LOCK_NAME_RE = re.compile(r'^name\s*=\s*"([^"]+)"', re.MULTILINE)
 
@@ -55,7 +55,7 @@ def declared_distributions(project: ProjectSnapshot) -> set[str] | None:
         requirements = project.requirements
         if requirements is None:
             return None
-        from homedeploy.requirements_file import EDITABLE, INVALID, LOCAL_PATH
+        from homedeploy.requirements.file import EDITABLE, INVALID, LOCAL_PATH
 
         names: set[str] = set()
         for line in requirements.lines:

@@ -1,0 +1,306 @@
+"""The doctor engine: every build, boot and repository problem of a project, found at once.
+
+Heroku's buildpack stops at the first failure and a crashed boot only shows in ``heroku logs``;
+doctor runs every rule (``homedeploy.doctor.rules``) over one :class:`ProjectSnapshot`, loads the
+app in the project's venv when there is one, adds check-reqs' verdicts when the network may be
+used, and with ``fix`` applies the safe repairs and checks again. ``push`` and the rehearsal use
+this engine directly (commands never import each other).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from homedeploy.doctor.findings import Finding, sort_key
+from homedeploy.doctor.fixes import FixApplied, apply_fixes
+from homedeploy.doctor.snapshot import ProjectSnapshot
+from homedeploy.errors import UsageError
+
+TARGET_CODES = frozenset(
+    {
+        "procfile-no-target",
+        "procfile-target-file",
+        "procfile-module-missing",
+        "procfile-attr-missing",
+        "procfile-target-invalid",
+        "procfile-factory-not-called",
+        "procfile-object-called",
+        "procfile-factory-arguments",
+        "app-syntax-error",
+        "gunicorn-not-installed",
+        "flask-not-installed",
+    }
+)
+"""Boot findings that already explain why importing the app would fail."""
+
+
+@dataclass
+class DoctorReport:
+    """doctor's verdict: ``pass`` unless a finding is an error."""
+
+    project: str
+    verdict: str
+    findings: list[Finding] = field(default_factory=list)
+    fixes_applied: list[FixApplied] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.is_error]
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "pass"
+
+    def as_json(self) -> dict[str, Any]:
+        """The documented ``doctor --json`` shape (plus fixes and notes)."""
+        from dataclasses import asdict
+
+        return {
+            "verdict": self.verdict,
+            "findings": [asdict(f) for f in self.findings],
+            "fixes_applied": [asdict(f) for f in self.fixes_applied],
+            "notes": self.notes,
+            "project": self.project,
+        }
+
+
+def _project_dir(path: Path) -> Path:
+    if not path.exists():
+        raise UsageError(
+            f"{path} does not exist",
+            path=path,
+            fix="pass the folder of your Flask app (default: the current folder).",
+        )
+    if not path.is_dir():
+        raise UsageError(
+            f"{path} is a file; doctor checks a project folder",
+            path=path,
+            fix=f"run `homedeploy doctor {path.parent}`.",
+        )
+    return path.resolve()
+
+
+def _start_import_check(project: ProjectSnapshot) -> Any:
+    """Begin loading the app in the project's venv (in the background); None when not possible."""
+    from homedeploy.doctor.rules.boot import web_command
+
+    web = web_command(project)
+    venv = project.local_venv
+    if web is None or web.gunicorn is None or venv is None:
+        return None
+    from homedeploy.doctor.import_check import ImportCheck
+
+    return ImportCheck(project.root, venv, web.process.command)
+
+
+def _import_findings(
+    project: ProjectSnapshot, check: Any, static: list[Finding]
+) -> tuple[list[Finding], list[str]]:
+    result = check.result()
+    if result.skipped:
+        return [], [f"The app was not loaded in {result.venv}/: {result.skipped}."]
+    if result.ok:
+        return [], [f"The app loads in {result.venv}/ (gunicorn --check-config passed)."]
+    if any(f.code in TARGET_CODES for f in static):
+        return [], []  # the static finding already says why
+    web_line = project.procfile.web.line if project.procfile and project.procfile.web else None
+    return [
+        Finding(
+            "app-import-failed",
+            "boot",
+            "error",
+            f"Loading the app in {result.venv}/ failed: {result.message}",
+            path="Procfile",
+            line=web_line,
+            heroku="H10 (App crashed)",
+            fix="fix the error above (a package missing from requirements.txt, or code that "
+            "fails at import); `homedeploy push --local` shows the full boot log.",
+        )
+    ], []
+
+
+UNINSTALLABLE_MARKERS = (
+    "is not on the package index",
+    "is only for Windows or macOS",
+    "is yanked",
+    "installs on",  # "no release of X installs on CPython 3.14 ..."
+)
+"""check-reqs' reasons for a line pip cannot install on Heroku at all (the build stops there)."""
+
+
+def _check_reqs_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]] | None:
+    """check-reqs' per-line verdicts as build findings (only when the network may be used).
+
+    None when check-reqs could not run (the notes say why); then the offline heuristics stay.
+    """
+    if project.package_manager != "pip" or project.requirements is None:
+        return [], []
+    from homedeploy.errors import HomedeployError
+    from homedeploy.requirements.check import check_requirements
+    from homedeploy.requirements.report import ADD, DROP, ERROR, REPIN
+
+    try:
+        report = check_requirements(project.root / "requirements.txt", project.root)
+    except HomedeployError:
+        return None
+    findings: list[Finding] = []
+    dropped = []
+    heroku = "Error: Unable to install dependencies using pip."
+    for verdict in report.lines:
+        path = verdict.file or "requirements.txt"
+        if verdict.verdict == ERROR:
+            findings.append(
+                Finding(
+                    "check-reqs-error",
+                    "build",
+                    "error",
+                    f"{verdict.text!r}: {verdict.reason}.",
+                    path=path,
+                    line=verdict.line,
+                    heroku=heroku,
+                    fix=f"use {verdict.replacement}"
+                    if verdict.replacement
+                    else "`homedeploy check-reqs --write` rewrites requirements.txt.",
+                )
+            )
+        elif verdict.verdict == REPIN:
+            findings.append(
+                Finding(
+                    "check-reqs-repin",
+                    "build",
+                    "warning",
+                    f"{verdict.text!r}: {verdict.reason}.",
+                    path=path,
+                    line=verdict.line,
+                    heroku=heroku,
+                    fix=f"pin {verdict.replacement}" if verdict.replacement else None,
+                )
+            )
+        elif verdict.verdict == ADD:
+            findings.append(
+                Finding(
+                    "check-reqs-add",
+                    "boot",
+                    "error",
+                    f"{verdict.name or verdict.text} is needed but not installed: "
+                    f"{verdict.reason}.",
+                    path="requirements.txt",
+                    heroku="H10 (App crashed)",
+                    fix=f"add {verdict.replacement or verdict.name} to requirements.txt.",
+                )
+            )
+        elif verdict.verdict == DROP and any(m in verdict.reason for m in UNINSTALLABLE_MARKERS):
+            findings.append(
+                Finding(
+                    "requirement-uninstallable",
+                    "build",
+                    "error",
+                    f"{verdict.text!r}: {verdict.reason}.",
+                    path=path,
+                    line=verdict.line,
+                    heroku=heroku,
+                    fix="delete the line (`homedeploy check-reqs --write` rewrites the file).",
+                )
+            )
+        elif verdict.verdict == DROP:
+            dropped.append(verdict)
+    if dropped:
+        sample = ", ".join(v.name or v.text for v in dropped[:8])
+        more = f" and {len(dropped) - 8} more" if len(dropped) > 8 else ""
+        findings.append(
+            Finding(
+                "check-reqs-unneeded",
+                "build",
+                "warning",
+                f"{len(dropped)} more line(s) install nothing the app needs ({sample}{more}); "
+                "each one is another chance for the build to fail.",
+                path="requirements.txt",
+                line=dropped[0].line,
+                heroku=heroku,
+                fix="`homedeploy check-reqs --write` rewrites requirements.txt to what the app "
+                "needs (the old file is kept as .bak).",
+            )
+        )
+    judged = f"check-reqs judged {len(report.lines)} line(s) for Python {report.python}"
+    return findings, [judged + " against the package indexes pip is configured with."]
+
+
+def collect_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]]:
+    """Run every rule on ``project``; returns findings (stage order) and notes."""
+    from homedeploy.doctor.rules import boot, build, repository
+
+    notes: list[str] = []
+    check = _start_import_check(project)
+    findings: list[Finding] = []
+    for rule in (*build.RULES, *boot.RULES):
+        findings.extend(rule(project))
+    if project.worktree is None:
+        notes.append(
+            "Not a git repository: repository checks were skipped. Heroku deploys what git "
+            "has committed; run `git init` and commit the app."
+        )
+    else:
+        for rule in repository.RULES:
+            findings.extend(rule(project))
+    if not project.offline:
+        checked = _check_reqs_findings(project)
+        if checked is None:
+            notes.append(
+                "check-reqs could not judge requirements.txt against the package index (see "
+                "`homedeploy check-reqs`); offline checks only."
+            )
+        else:
+            online, online_notes = checked
+            if online_notes:  # check-reqs' verdicts supersede the offline guesses
+                superseded = {
+                    "import-not-installed",
+                    "requirements-freeze",
+                    "requirement-never-installs",
+                }
+                findings = [f for f in findings if f.code not in superseded]
+            findings.extend(online)
+            notes.extend(online_notes)
+    if check is not None:
+        imported, import_notes = _import_findings(project, check, findings)
+        findings.extend(imported)
+        notes.extend(import_notes)
+    for problem in project.discovery.problems:
+        notes.append(f"{problem.path}:{problem.line or '?'}: {problem.message} (file skipped).")
+    findings.sort(key=sort_key)
+    return findings, notes
+
+
+def run_doctor(path: Path, *, offline: bool = True, fix: bool = False) -> DoctorReport:
+    """Check the project at ``path``; with ``fix``, apply the safe fixes first and check again."""
+    root = _project_dir(path)
+    applied: list[FixApplied] = []
+    project = ProjectSnapshot(root, offline=offline)
+    findings, notes = collect_findings(project)
+    rounds = 0
+    while fix and rounds < 3:
+        rounds += 1
+        changes = apply_fixes(project, findings)
+        if not changes:
+            break
+        applied.extend(changes)
+        project = ProjectSnapshot(root, offline=offline)
+        findings, notes = collect_findings(project)
+    verdict = "fail" if any(f.is_error for f in findings) else "pass"
+    return DoctorReport(str(root), verdict, findings, applied, notes)
+
+
+def collect_build_errors(folder: Path) -> list[Finding]:
+    """Build-stage errors only (what the buildpack rejects before installing), for the rehearsal's
+    exported commit, which is not a git repository."""
+    from homedeploy.doctor.rules import build
+
+    project = ProjectSnapshot(folder.resolve(), offline=True)
+    findings = [finding for rule in build.RULES for finding in rule(project)]
+    return [finding for finding in findings if finding.is_error]

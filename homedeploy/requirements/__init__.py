@@ -1,0 +1,1 @@
+"""Requirements: parsing, package indexes, the Heroku target, resolution and per-line verdicts."""

@@ -1,0 +1,129 @@
+"""Every ``HOMEDEPLOY_*`` environment variable and ``[tool.homedeploy]`` key, read in one place.
+
+Each reader takes the environment as a mapping (``os.environ`` by default) so tests and callers
+can pass their own; bad values never crash a command: a number that does not parse, or is not a
+finite non-negative number, falls back to the documented default.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from homedeploy.errors import ProjectError
+
+HEROKU_API_URL = "HOMEDEPLOY_HEROKU_API_URL"
+HEROKU_GIT_URL = "HOMEDEPLOY_HEROKU_GIT_URL"
+HEROKU_BACKOFF = "HOMEDEPLOY_HEROKU_BACKOFF"
+VERIFY_TIMEOUT = "HOMEDEPLOY_VERIFY_TIMEOUT"
+LOGS_READ_TIMEOUT = "HOMEDEPLOY_LOGS_READ_TIMEOUT"
+NO_KEYCHAIN = "HOMEDEPLOY_NO_KEYCHAIN"
+CACHE_DIR = "HOMEDEPLOY_CACHE_DIR"
+GIT_KEY = "HOMEDEPLOY_GIT_KEY"
+"""Not a user setting: the variable the git credential helper reads the key from (child only)."""
+
+DEFAULT_API_URL = "https://api.heroku.com"
+DEFAULT_VERIFY_TIMEOUT = 120.0
+DEFAULT_LOGS_READ_TIMEOUT = 600.0
+DEFAULT_BACKOFF = 1.0
+
+
+def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
+    return os.environ if env is None else env
+
+
+def _seconds(env: Mapping[str, str] | None, name: str, default: float) -> float:
+    try:
+        value = float(_env(env).get(name, default))
+    except ValueError:
+        return default
+    return value if math.isfinite(value) and value >= 0 else default
+
+
+def api_base_url(env: Mapping[str, str] | None = None) -> str:
+    """The Platform API root: ``HOMEDEPLOY_HEROKU_API_URL`` (tests, proxies) or Heroku's."""
+    return (_env(env).get(HEROKU_API_URL) or DEFAULT_API_URL).rstrip("/")
+
+
+def git_base_url(env: Mapping[str, str] | None = None) -> str | None:
+    """The ``HOMEDEPLOY_HEROKU_GIT_URL`` override (tests, proxies), or None for Heroku's own."""
+    return _env(env).get(HEROKU_GIT_URL, "").strip().rstrip("/") or None
+
+
+def api_backoff(env: Mapping[str, str] | None = None) -> float:
+    """Base seconds between Platform API retries (``HOMEDEPLOY_HEROKU_BACKOFF``, default 1)."""
+    return _seconds(env, HEROKU_BACKOFF, DEFAULT_BACKOFF)
+
+
+def verify_timeout(env: Mapping[str, str] | None = None) -> float:
+    """Seconds push waits for a new release to answer (``HOMEDEPLOY_VERIFY_TIMEOUT``)."""
+    return _seconds(env, VERIFY_TIMEOUT, DEFAULT_VERIFY_TIMEOUT)
+
+
+def logs_read_timeout(env: Mapping[str, str] | None = None) -> float:
+    """Seconds of silence before ``logs --tail`` opens a fresh session."""
+    return _seconds(env, LOGS_READ_TIMEOUT, DEFAULT_LOGS_READ_TIMEOUT)
+
+
+def keychain_disabled(env: Mapping[str, str] | None = None) -> bool:
+    """``HOMEDEPLOY_NO_KEYCHAIN`` set: never ask the OS keychain for the API key."""
+    return bool(_env(env).get(NO_KEYCHAIN))
+
+
+def cache_dir_override(env: Mapping[str, str] | None = None) -> Path | None:
+    """``HOMEDEPLOY_CACHE_DIR``: where check-reqs caches index pages instead of the user cache."""
+    value = _env(env).get(CACHE_DIR)
+    return Path(value) if value else None
+
+
+def load_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; a syntax error becomes a :class:`ProjectError` at its line."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as error:
+        match = re.search(r"line (\d+)", str(error))
+        raise ProjectError(
+            f"{path.name} is not valid TOML: {error}",
+            path=path,
+            line=int(match.group(1)) if match else None,
+            fix="fix the TOML syntax at that line.",
+        ) from None
+
+
+def tool_table(project: Path) -> dict[str, Any]:
+    """``[tool.homedeploy]`` of the project's pyproject.toml ({} when absent)."""
+    path = project / "pyproject.toml"
+    if not path.is_file():
+        return {}
+    tool = load_toml(path).get("tool", {})
+    table = tool.get("homedeploy", {}) if isinstance(tool, dict) else {}
+    if not isinstance(table, dict):
+        raise ProjectError(
+            "[tool.homedeploy] in pyproject.toml is not a table",
+            path=path,
+            fix='write it as a table: [tool.homedeploy] then app = "my-app-name".',
+        )
+    return table
+
+
+def pyproject_app(project: Path) -> str | None:
+    """``[tool.homedeploy] app`` from the project's pyproject.toml, if set."""
+    value = tool_table(project).get("app")
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ProjectError(
+            "[tool.homedeploy] app must be a string",
+            path=project / "pyproject.toml",
+            fix='write it as app = "my-app-name".',
+        )
+    return value
