@@ -76,3 +76,17 @@ def wait_for(url: str, proc: subprocess.Popen[bytes], timeout: float) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError(f"{url} did not answer within {timeout}s")
+
+
+def shared_homedata() -> Path:
+    """The real exports in ``../shared/homedata``; the calling test skips when they are absent.
+
+    ``HOMEDATA_TEST_SHARED`` points elsewhere (a git worktree whose ``../shared`` is not the
+    repository's).
+    """
+    import pytest
+
+    folder = Path(os.environ.get("HOMEDATA_TEST_SHARED") or ROOT.parent / "shared" / "homedata")
+    if not (folder / "room.json").is_file():
+        pytest.skip("../shared/homedata is absent")
+    return folder

@@ -27,7 +27,7 @@ from .analysis.doors import WEEKDAYS, door_activity
 from .analysis.health import sensor_health
 from .analysis.outdoor import indoor_vs_outdoor
 from .analysis.series import display_series, window
-from .analysis.workouts import DAILY_TOTAL_TYPE, workout_summary
+from .analysis.workouts import DAILY_TOTAL_TYPE, is_exercise, label, type_name, workout_summary
 from .params import (
     END,
     FORMAT,
@@ -273,6 +273,7 @@ def rooms(s: Store) -> Result:
             {
                 "room_id": room,
                 "name": s.data.room_names.get(room, f"Room {room}"),
+                "color": s.color(room),
                 "location": s.data.room_locations.get(room, ""),
                 "measures": [m for m in ("temperature", "humidity") if (room, m) in s.series],
                 "readings": len(readings.time),
@@ -327,6 +328,7 @@ def series(
             {
                 "room_id": room_id,
                 "room": s.data.room_names.get(room_id, f"Room {room_id}"),
+                "color": s.color(room_id),
                 "resolution": shown.resolution,
                 "raw_points": shown.raw_points,
                 "points": len(shown.time),
@@ -388,6 +390,7 @@ def daily(
     data: dict[str, Any] = {
         "room_id": room_id,
         "room": s.data.room_names.get(room_id, f"Room {room_id}"),
+        "color": s.color(room_id),
         "measure": measure,
         "unit": UNITS[measure],
         "days": iso_days(stats.day[sel]),
@@ -438,6 +441,7 @@ def indoor_outdoor(
     data: dict[str, Any] = {
         "room_id": room_id,
         "room": s.data.room_names.get(room_id, f"Room {room_id}"),
+        "color": s.color(room_id),
         "unit": "°F",
         "days": iso_days(joined.day),
         "indoor": nums(joined.indoor, 2),
@@ -613,6 +617,7 @@ def health(s: Store, room: list[int] | None = None, measure: str = "temperature"
             {
                 "room_id": room_id,
                 "room": s.data.room_names.get(room_id, f"Room {room_id}"),
+                "color": s.color(room_id),
                 "readings": h.readings,
                 "expected": h.expected,
                 "coverage": round(h.coverage, 4),
@@ -706,6 +711,7 @@ def cleaning(
             {
                 "room_id": room_id,
                 "room": s.data.room_names.get(room_id, f"Room {room_id}"),
+                "color": s.color(room_id),
                 "readings": int(len(values) - result.counts.get("missing", 0)),
                 "removed": result.removed,
                 "counts": {k: result.counts.get(k, 0) for k in REMOVAL_REASONS},
@@ -743,12 +749,14 @@ def cleaning(
 @endpoint(
     "/api/workouts",
     "Steps per day, and active minutes and steps per day by activity type (Google Fit), for one "
-    "person.",
+    "person. Types are named from the workout_type table; segments that are not exercise (still, "
+    "in vehicle, unknown) are listed apart and not counted as active.",
     user=Param("one user id; default: the first user with workouts", int_list),
     start=START,
     end=END,
     exclude=Param(
-        "activity type ids to leave out, comma-separated; default 3 (STILL); 'none' keeps all",
+        "activity type ids to leave out of the active minutes, comma-separated; default: every "
+        "non-exercise type (still, in vehicle, unknown, ...); 'none' counts every type",
         lambda v: [] if v == "none" else int_list(v),
     ),
 )
@@ -771,7 +779,12 @@ def workouts(
                 f"user ids: {', '.join(map(str, users))}",
             )
         user_id = user[0]
-    excluded = [3] if exclude is None else exclude
+    table = s.data.workout_types
+    present = sorted(int(t) for t in np.unique(w.type_id).tolist() if t != DAILY_TOTAL_TYPE)
+    if exclude is None:
+        excluded = [t for t in present if not is_exercise(t, table)]
+    else:
+        excluded = sorted(set(exclude))
     sel = w.user == user_id
     if start is not None:
         sel &= w.start >= start
@@ -780,7 +793,18 @@ def workouts(
     summary = workout_summary(
         w.start[sel], w.duration_s[sel], w.steps[sel], w.type_id[sel], tuple(excluded)
     )
-    type_name = s.data.workout_types.get
+    left_out = workout_summary(
+        w.start[sel],
+        w.duration_s[sel],
+        w.steps[sel],
+        w.type_id[sel],
+        tuple(t for t in present if t not in excluded),
+    )
+
+    def describe(k: int) -> dict[str, Any]:
+        name = type_name(k, table)
+        return {"type_id": k, "type": name, "label": label(name), "exercise": is_exercise(k, table)}
+
     data: dict[str, Any] = {
         "user_id": user_id,
         "user": s.data.users.get(user_id, f"user {user_id}"),
@@ -791,18 +815,21 @@ def workouts(
         "steps_from_daily_total": summary.steps_source.tolist(),
         "types": [
             {
-                "type_id": k,
-                "type": type_name(k, f"type {k}"),
+                **describe(k),
                 "minutes": nums(summary.minutes[i], 1),
                 "steps": summary.type_steps[i].tolist(),
                 "total_minutes": round(summary.type_totals[k], 1),
             }
             for i, k in enumerate(summary.type_ids)
         ],
+        "not_counted": [
+            {**describe(k), "total_minutes": round(left_out.type_totals[k], 1)}
+            for k in left_out.type_ids
+        ],
         "daily_total_type": DAILY_TOTAL_TYPE,
     }
 
-    def table() -> Table:
+    def csv_table() -> Table:
         header = ["day", "steps", *(f"{t['type']}_minutes" for t in data["types"])]
         rows = [
             [day, steps, *(t["minutes"][i] for t in data["types"])]
@@ -810,7 +837,7 @@ def workouts(
         ]
         return Table(f"workouts-user{user_id}", header, rows)
 
-    return Result(data, table)
+    return Result(data, csv_table)
 
 
 @endpoint(

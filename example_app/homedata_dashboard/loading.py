@@ -454,8 +454,9 @@ def load_dataset(data_dir: Path | None = None, sample_dir: Path = SAMPLE_DIR) ->
         lambda w: len(w.day),
         sources,
     )
-    for room_id in rooms:
-        room_names.setdefault(room_id, f"Room {room_id}")
+    room_names, room_locations = _reading_room_names(
+        sources, room_names, room_locations, rooms, sample_dir
+    )
     return Dataset(
         rooms=rooms,
         room_names=room_names,
@@ -469,6 +470,36 @@ def load_dataset(data_dir: Path | None = None, sample_dir: Path = SAMPLE_DIR) ->
         weather=weather,
         sources=sources,
     )
+
+
+def _reading_room_names(
+    sources: list[TableSource],
+    names: dict[int, str],
+    locations: dict[int, str],
+    rooms: dict[int, RoomReadings],
+    sample_dir: Path,
+) -> tuple[dict[int, str], dict[int, str]]:
+    """Room names for the readings: sample readings never carry the real house's room names.
+
+    When ``room_temp`` is the sample but ``room`` is real, the rooms are named from the
+    sample's own ``room`` table and marked "(sample)", so a synthetic series is never shown as
+    the real bedroom's.
+    """
+    origin = {s.table: s.origin for s in sources}
+    if origin.get("room_temp") == "sample" and origin.get("room") == "real":
+        path = find_table("room", None, sample_dir)[0]
+        try:
+            sample_names = _lookup(path, "name")
+            sample_locations = _lookup(path, "location")
+        except DataFormatError:
+            sample_names, sample_locations = {}, {}
+        names = {r: f"{sample_names.get(r, f'Room {r}')} (sample)" for r in rooms}
+        locations = {r: sample_locations.get(r, "") for r in rooms}
+    else:
+        names = dict(names)
+        for room_id in rooms:
+            names.setdefault(room_id, f"Room {room_id}")
+    return names, locations
 
 
 def read_text_records(text: str) -> list[dict[str, Any]]:

@@ -15,6 +15,25 @@ from .analysis.cleaning import DEFAULT_RULES, CleanResult, MeasureRules, clean
 from .analysis.daily import DailyStats, daily_stats
 from .tables import MEASURES, Dataset
 
+# One colour per room on every chart (rooms in id order). Doors and activity types draw from
+# other palettes (see dashboard.js) so that a colour always means the same room.
+ROOM_COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+
+# The tables each chart is drawn from: a chart whose table is sample data says so in its title.
+CHART_TABLES: dict[str, tuple[str, ...]] = {
+    "temperature": ("room_temp",),
+    "humidity": ("room_temp",),
+    "daily": ("room_temp",),
+    "outdoor": ("room_temp", "weather"),
+    "doors-heatmap": ("door_status",),
+    "doors-longest": ("door_status",),
+    "air-profile": ("air_quality",),
+    "air-daily": ("air_quality",),
+    "health": ("room_temp",),
+    "cleaning": ("room_temp",),
+    "workouts": ("workout",),
+}
+
 
 @dataclass(frozen=True)
 class CleanSeries:
@@ -38,6 +57,17 @@ class Store:
         return sorted(
             r for r, readings in self.data.rooms.items() if measure is None or readings.has(measure)
         )
+
+    def color(self, room_id: int) -> str:
+        """The room's colour, the same in every chart and every response."""
+        known = sorted(self.data.rooms)
+        index = known.index(room_id) if room_id in known else room_id
+        return ROOM_COLORS[index % len(ROOM_COLORS)]
+
+    def sample_tables_of(self, chart: str) -> list[str]:
+        """Which of the chart's tables are the bundled sample (empty: all real)."""
+        sample = set(self.data.sample_tables())
+        return [t for t in CHART_TABLES[chart] if t in sample]
 
     def span(self) -> tuple[int, int] | None:
         """First and last reading over all rooms, in seconds."""

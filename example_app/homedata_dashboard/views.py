@@ -26,7 +26,7 @@ from flask import (
     url_for,
 )
 
-from .store import Store
+from .store import CHART_TABLES, Store
 
 views = Blueprint("views", __name__)
 _gzip_lock = threading.Lock()
@@ -81,6 +81,7 @@ def dashboard() -> str:
         "dashboard.html",
         sources=s.data.sources,
         sample_tables=s.data.sample_tables(),
+        chart_samples={chart: s.sample_tables_of(chart) for chart in CHART_TABLES},
         uses_sample=s.data.uses_sample,
         plotly_url=url_for("views.plotly", version=located[1]) if located else None,
         maplibre_style_id=maplibre_style_id(),

@@ -2,6 +2,12 @@
 
 Type -2 rows carry a person's step total for the day (at 00:01, zero duration), not an
 activity; a day's steps come from that total when there is one, else from the activity rows.
+
+Type names come from the export's ``workout_type`` table. Google Fit's activity segments also
+cover time that is not exercise (sitting still, riding in a car, an unrecognised motion); those
+are named but never counted as active minutes. The real export's table lacks a few ids its
+segments use (40, 87), so :data:`GOOGLE_FIT_TYPES` names the ones seen, from Google Fit's
+published list of activity-type constants (developers.google.com/fit, "Activity types").
 """
 
 from __future__ import annotations
@@ -14,6 +20,55 @@ from numpy.typing import NDArray
 from . import DAY
 
 DAILY_TOTAL_TYPE = -2
+
+# Google Fit activity-type constants for ids a ``workout_type`` table may lack.
+GOOGLE_FIT_TYPES: dict[int, str] = {
+    0: "IN_VEHICLE",
+    1: "BIKING",
+    2: "ON_FOOT",
+    3: "STILL",
+    4: "UNKNOWN",
+    5: "TILTING",
+    7: "WALKING",
+    8: "RUNNING",
+    9: "AEROBICS",
+    31: "GARDENING",
+    32: "GOLF",
+    35: "HIKING",
+    40: "KAYAKING",
+    72: "SLEEPING",
+    82: "SWIMMING",
+    87: "TENNIS",
+    117: "ELEVATOR",
+    118: "ESCALATOR",
+}
+# Segments that are not exercise, by normalised name (the real table spells UNKNOWN "UNKOWN").
+NOT_EXERCISE = frozenset(
+    {"IN_VEHICLE", "STILL", "UNKNOWN", "UNKOWN", "TILTING", "ELEVATOR", "ESCALATOR"}
+)
+
+
+def normalise_type(name: str) -> str:
+    """``"In vehicle"``, ``"in-vehicle"`` and ``"IN_VEHICLE"`` all become ``IN_VEHICLE``."""
+    return "_".join("".join(c if c.isalnum() else " " for c in name.upper()).split())
+
+
+def type_name(type_id: int, table: dict[int, str]) -> str:
+    """The ``workout_type`` table's name, else Google Fit's, else ``type N``."""
+    return table.get(type_id) or GOOGLE_FIT_TYPES.get(type_id) or f"type {type_id}"
+
+
+def is_exercise(type_id: int, table: dict[int, str]) -> bool:
+    """False for the daily step total and for non-exercise segments (vehicle, still, ...)."""
+    if type_id == DAILY_TOTAL_TYPE:
+        return False
+    name = normalise_type(type_name(type_id, table))
+    return name not in NOT_EXERCISE and not name.startswith("SLEEP") and "SLEEP" not in name
+
+
+def label(name: str) -> str:
+    """``IN_VEHICLE`` -> ``in vehicle`` for charts; a name already in words is kept."""
+    return name.replace("_", " ").lower() if name.isupper() or "_" in name else name
 
 
 @dataclass(frozen=True)

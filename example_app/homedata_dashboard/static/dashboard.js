@@ -2,17 +2,24 @@
 "use strict";
 
 (function () {
-  const COLORS = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#17becf", "#7f7f7f"];
-  const CONFIG = {
+  /* Rooms get their colour from the API (one per room, everywhere); doors and activity types
+     use palettes that share no colour with the rooms'. */
+  const DOOR_COLORS = ["#ff7f0e", "#7f7f7f", "#bcbd22", "#393b79"];
+  const ACTIVITY_COLORS = ["#ff7f0e", "#bcbd22", "#7f7f7f", "#ffbb78", "#c49c94", "#dbdb8d", "#9edae5", "#393b79"];
+  const compact = () => window.matchMedia("(max-width: 700px)").matches;
+  /* On a phone the toolbar would sit on the legend: drop it (pinch and drag still zoom). */
+  const config = () => ({
     responsive: true,
     displaylogo: false,
+    displayModeBar: compact() ? false : "hover",
     modeBarButtonsToRemove: ["lasso2d", "select2d", "autoScale2d"],
-  };
-  const compact = () => window.matchMedia("(max-width: 700px)").matches;
+  });
+  const sampleFor = (chart) => document.querySelector('[data-sample-for="' + chart + '"]') !== null;
 
   function layout(extra) {
     const base = {
-      margin: { l: 52, r: 16, t: 36, b: 40 },
+      /* On a laptop the legend sits below the (hover) toolbar's row, never under it. */
+      margin: { l: 52, r: 16, t: compact() ? 36 : 60, b: 40 },
       font: { family: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", size: compact() ? 11 : 12 },
       legend: { orientation: "h", y: 1.02, yanchor: "bottom", x: 0 },
       paper_bgcolor: "#fff",
@@ -44,7 +51,7 @@
     return Plotly.react(id, [], layout({
       xaxis: { visible: false }, yaxis: { visible: false },
       annotations: [{ text: text, showarrow: false, xref: "paper", yref: "paper", x: 0.5, y: 0.5 }],
-    }), CONFIG);
+    }), config());
   }
 
   function setText(id, text) {
@@ -59,13 +66,24 @@
     return td;
   }
 
+  /* A cell is text, or {text, color} for a room name with its colour swatch. */
   function fillTable(id, rows) {
     const body = document.querySelector("#" + id + " tbody");
     if (!body) return;
     body.replaceChildren();
     for (const values of rows) {
       const tr = document.createElement("tr");
-      values.forEach((v) => cell(tr, v));
+      values.forEach((v) => {
+        if (v !== null && typeof v === "object") {
+          const td = cell(tr, "");
+          const swatch = document.createElement("span");
+          swatch.className = "swatch";
+          swatch.style.backgroundColor = v.color;
+          td.append(swatch, v.text);
+        } else {
+          cell(tr, v);
+        }
+      });
       body.appendChild(tr);
     }
   }
@@ -91,20 +109,20 @@
   async function drawSeries(measure, range) {
     const id = "chart-" + measure;
     const data = await getJSON(seriesURL(measure, range));
-    const traces = data.series.map((s, i) => ({
+    const traces = data.series.map((s) => ({
       type: "scatter",
       mode: "lines",
       name: s.room,
       x: s.x,
       y: s.y,
-      line: { width: 1.2, color: COLORS[i % COLORS.length] },
+      line: { width: 1.2, color: s.color },
       hovertemplate: "%{y:.1f} " + data.unit + "<extra>" + s.room + "</extra>",
       connectgaps: false,
     }));
     const xaxis = { type: "date" };
     if (range) xaxis.range = range;
     const lay = layout({ xaxis: xaxis, yaxis: { title: { text: data.unit } }, hovermode: "x unified", uirevision: measure });
-    await Plotly.react(id, traces, lay, CONFIG);
+    await Plotly.react(id, traces, lay, config());
     const full = data.series.every((s) => s.resolution === "full");
     const shown = data.series.reduce((a, s) => a + s.points, 0);
     const raw = data.series.reduce((a, s) => a + s.raw_points, 0);
@@ -143,11 +161,11 @@
     document.getElementById("daily-csv").href = "/api/daily?room=" + encodeURIComponent(room) + "&format=csv";
     if (!data.days.length) return drawEmpty("chart-daily", "No readings");
     const traces = [
-      { x: data.days, y: data.high, name: "high", mode: "lines", line: { width: 0.5, color: "#d62728" }, hovertemplate: "high %{y:.1f}<extra></extra>" },
-      { x: data.days, y: data.low, name: "low", mode: "lines", fill: "tonexty", fillcolor: "rgba(31,119,180,0.15)", line: { width: 0.5, color: "#1f77b4" }, hovertemplate: "low %{y:.1f}<extra></extra>" },
-      { x: data.days, y: data.mean, name: "mean", mode: "lines", line: { width: 1.5, color: "#333" }, hovertemplate: "mean %{y:.1f}<extra></extra>" },
+      { x: data.days, y: data.high, name: "high", mode: "lines", line: { width: 0.5, color: data.color, dash: "dot" }, hovertemplate: "high %{y:.1f}<extra></extra>" },
+      { x: data.days, y: data.low, name: "low", mode: "lines", fill: "tonexty", fillcolor: data.color + "26", line: { width: 0.5, color: data.color, dash: "dot" }, hovertemplate: "low %{y:.1f}<extra></extra>" },
+      { x: data.days, y: data.mean, name: data.room + " mean", mode: "lines", line: { width: 1.5, color: data.color }, hovertemplate: "mean %{y:.1f}<extra></extra>" },
     ];
-    await Plotly.react("chart-daily", traces, layout({ xaxis: { type: "date" }, yaxis: { title: { text: data.unit } }, hovermode: "x unified" }), CONFIG);
+    await Plotly.react("chart-daily", traces, layout({ xaxis: { type: "date" }, yaxis: { title: { text: data.unit } }, hovermode: "x unified" }), config());
   }
 
   /* --- indoor vs outdoor --- */
@@ -160,22 +178,23 @@
     const traces = [
       {
         x: data.outdoor, y: data.indoor, text: data.days, mode: "markers", type: "scatter", name: "days",
-        marker: { size: 5, color: "rgba(31,119,180,0.55)" },
+        marker: { size: 5, color: data.color, opacity: 0.55 },
         hovertemplate: "%{text}<br>outdoor %{x:.0f} °F<br>indoor %{y:.1f} °F<extra></extra>",
       },
     ];
     if (data.slope !== null && data.outdoor.length) {
       const xs = [Math.min(...data.outdoor), Math.max(...data.outdoor)];
-      traces.push({ x: xs, y: xs.map((x) => data.slope * x + data.intercept), mode: "lines", name: "least squares", line: { color: "#d62728" }, hoverinfo: "skip" });
+      traces.push({ x: xs, y: xs.map((x) => data.slope * x + data.intercept), mode: "lines", name: "least squares", line: { color: "#111", dash: "dash" }, hoverinfo: "skip" });
     }
     await Plotly.react("chart-outdoor", traces, layout({
       xaxis: { title: { text: "outdoor daily average (NOAA TAVG, °F)" } },
       yaxis: { title: { text: "indoor daily mean °F" } },
       showlegend: false,
-    }), CONFIG);
+    }), config());
     setText("note-outdoor", data.r === null
       ? "Not enough overlapping days for a correlation."
-      : data.room + ": r = " + data.r.toFixed(2) + " over " + fmt(data.n) + " days; indoor moves " + data.slope.toFixed(2) + " °F per outdoor °F.");
+      : (sampleFor("outdoor") ? "Sample data, not the real house: " : "") +
+        data.room + ": r = " + data.r.toFixed(2) + " over " + fmt(data.n) + " days; indoor moves " + data.slope.toFixed(2) + " °F per outdoor °F.");
   }
 
   /* --- doors --- */
@@ -186,15 +205,18 @@
       type: "heatmap", z: data.heatmap.openings, x: data.heatmap.hours, y: data.heatmap.weekdays,
       colorscale: "YlOrRd", reversescale: true, hovertemplate: "%{y} %{x}:00<br>%{z} openings<extra></extra>",
       colorbar: { thickness: 10 },
-    }], layout({ xaxis: { title: { text: "hour of day" }, dtick: 3 }, yaxis: { autorange: "reversed" } }), CONFIG);
+    }], layout({ xaxis: { title: { text: "hour of day" }, dtick: 3 }, yaxis: { autorange: "reversed" } }), config());
     const longest = data.longest.slice().reverse();
     await Plotly.react("chart-doors-longest", [{
       type: "bar", orientation: "h",
       x: longest.map((d) => d.seconds / 60),
-      y: longest.map((d) => d.door + " " + d.opened.replace("T", " ").slice(0, 16)),
-      marker: { color: longest.map((d) => COLORS[d.door_id % COLORS.length]) },
+      /* On a phone: "Front 05-12 19:55" (no year, first word of the name) so labels fit. */
+      y: longest.map((d) => compact()
+        ? d.door.split(" ")[0] + " " + d.opened.replace("T", " ").slice(5, 16)
+        : d.door + " " + d.opened.replace("T", " ").slice(0, 16)),
+      marker: { color: longest.map((d) => DOOR_COLORS[d.door_id % DOOR_COLORS.length]) },
       hovertemplate: "%{y}<br>open %{x:.1f} min<extra></extra>",
-    }], layout({ margin: { l: compact() ? 150 : 190, r: 16, t: 8, b: 40 }, xaxis: { title: { text: "minutes open" } } }), CONFIG);
+    }], layout({ margin: { l: 8, r: 16, t: compact() ? 8 : 30, b: 40 }, yaxis: { automargin: true }, xaxis: { title: { text: "minutes open" } } }), config());
     fillTable("doors-table", data.doors.map((d) => [d.name, fmt(d.openings), fmt(d.per_day, 1), d.median_seconds === null ? "—" : duration(d.median_seconds), fmt(d.unclosed)]));
   }
 
@@ -206,7 +228,7 @@
     await Plotly.react("chart-air-profile", [
       { x: p.hours, y: p.p90, name: "90th percentile", type: "bar", marker: { color: "rgba(255,127,14,0.35)" }, hovertemplate: "%{x}:00 p90 %{y:.0f} ppb<extra></extra>" },
       { x: p.hours, y: p.median, name: "median", type: "scatter", mode: "lines+markers", line: { color: "#ff7f0e" }, hovertemplate: "%{x}:00 median %{y:.0f} ppb<extra></extra>" },
-    ], layout({ barmode: "overlay", xaxis: { title: { text: "hour of day" }, dtick: 3 }, yaxis: { title: { text: "ppb" } } }), CONFIG);
+    ], layout({ barmode: "overlay", xaxis: { title: { text: "hour of day" }, dtick: 3 }, yaxis: { title: { text: "ppb" } } }), config());
     const shapes = data.elevations.map((e) => ({
       type: "rect", xref: "x", yref: "paper", x0: e.first_day, x1: e.last_day + "T23:59:59", y0: 0, y1: 1,
       fillcolor: "rgba(214,39,40,0.15)", line: { width: 0 },
@@ -214,7 +236,7 @@
     await Plotly.react("chart-air-daily", [
       { x: data.daily.days, y: data.daily.median, name: "daily median", mode: "lines", line: { color: "#ff7f0e" }, hovertemplate: "%{x}<br>median %{y:.0f} ppb<extra></extra>" },
       { x: [data.daily.days[0], data.daily.days[data.daily.days.length - 1]], y: [data.threshold, data.threshold], name: "threshold", mode: "lines", line: { dash: "dot", color: "#d62728", width: 1 }, hoverinfo: "skip" },
-    ], layout({ shapes: shapes, xaxis: { type: "date" }, yaxis: { title: { text: "ppb" } } }), CONFIG);
+    ], layout({ shapes: shapes, xaxis: { type: "date" }, yaxis: { title: { text: "ppb" } } }), config());
     const events = data.elevations.map((e) => e.first_day + (e.days > 1 ? " to " + e.last_day : "") + " (" + e.days + " days, median up to " + fmt(e.peak_median) + " ppb)");
     setText("note-air", (events.length ? "Multi-day elevations: " + events.join("; ") + ". " : "No multi-day elevation. ") +
       fmt(data.warm_up_dropped) + " warm-up readings ignored; threshold " + fmt(data.threshold) + " ppb.");
@@ -250,9 +272,9 @@
       colorscale: "YlOrRd", reversescale: true, zmin: 0, zmax: 3, xgap: 1, ygap: 2,
       hovertemplate: "%{y}, week of %{x}<br>%{customdata}<extra></extra>",
       colorbar: { thickness: 10, tickvals: [0, 1, 2, 3], ticktext: ["0", "10", "100", "1000+"], title: { text: "flagged" } },
-    }], layout({ xaxis: { type: "date" }, margin: { l: compact() ? 90 : 120, r: 16, t: 10, b: 40 } }), CONFIG);
+    }], layout({ xaxis: { type: "date" }, yaxis: { automargin: true }, margin: { l: 8, r: 16, t: compact() ? 10 : 30, b: 40 } }), config());
     fillTable("health-table", data.rooms.map((r) => [
-      r.room, (r.coverage * 100).toFixed(1) + " %", fmt(r.issues.zero_dropout), fmt(r.issues.out_of_range), fmt(r.issues.spike),
+      { text: r.room, color: r.color }, (r.coverage * 100).toFixed(1) + " %", fmt(r.issues.zero_dropout), fmt(r.issues.out_of_range), fmt(r.issues.spike),
       r.oscillating_days.length ? fmt(r.issues.oscillation) + " (" + r.oscillating_days.length + " days from " + r.oscillating_days[0] + ")" : "0",
       fmt(r.gaps), r.longest_gaps.length ? r.longest_gaps[0].hours + " h from " + r.longest_gaps[0].from.replace("T", " ").slice(0, 16) : "—",
     ]));
@@ -264,7 +286,7 @@
     for (const data of [temp, humid]) {
       for (const r of data.rooms) {
         const example = ISSUES.map(([k]) => r.examples[k][0] && k.replace("_", " ") + " " + r.examples[k][0].value + " at " + r.examples[k][0].time.replace("T", " ")).filter(Boolean)[0] || "—";
-        rows.push([r.room, data.measure, fmt(r.readings), fmt(r.removed) + " (" + (100 * r.removed / Math.max(r.readings, 1)).toFixed(2) + " %)",
+        rows.push([{ text: r.room, color: r.color }, data.measure, fmt(r.readings), fmt(r.removed) + " (" + (100 * r.removed / Math.max(r.readings, 1)).toFixed(2) + " %)",
           fmt(r.counts.zero_dropout), fmt(r.counts.out_of_range), fmt(r.counts.oscillation), fmt(r.counts.spike), example]);
       }
     }
@@ -293,8 +315,8 @@
       { type: "scatter", mode: "lines", x: data.days, y: week, name: "steps, 7-day mean", line: { color: "#111", width: 1.5 }, hovertemplate: "7-day mean %{y:,.0f}<extra></extra>" },
     ];
     data.types.forEach((t, i) => traces.push({
-      type: "bar", x: data.days, y: t.minutes, name: t.type.toLowerCase().replace("_", " ") + " (min)", xaxis: "x", yaxis: "y2",
-      marker: { color: COLORS[(i + 1) % COLORS.length] }, hovertemplate: "%{x}<br>" + t.type + " %{y:.0f} min<extra></extra>",
+      type: "bar", x: data.days, y: t.minutes, name: t.label + " (min)", xaxis: "x", yaxis: "y2",
+      marker: { color: ACTIVITY_COLORS[i % ACTIVITY_COLORS.length] }, hovertemplate: "%{x}<br>" + t.label + " %{y:.0f} min<extra></extra>",
     }));
     await Plotly.react("chart-workouts", traces, layout({
       barmode: "stack", bargap: 0.1,
@@ -302,8 +324,11 @@
       yaxis: { title: { text: "steps" }, domain: [0.56, 1] },
       yaxis2: { title: { text: "minutes" }, domain: [0, 0.46] },
       legend: { orientation: "h", y: 1.02, yanchor: "bottom", x: 0 },
-      margin: { l: 56, r: 16, t: 40, b: 36 },
-    }), CONFIG);
+      margin: { l: 56, r: 16, t: compact() ? 40 : 60, b: 36 },
+    }), config());
+    setText("note-workouts", data.not_counted.length
+      ? "Not counted as active: " + data.not_counted.map((t) => t.label + " " + fmt(t.total_minutes / 60, 1) + " h").join(", ") + "."
+      : "Every activity type counts as active.");
   }
 
   /* --- wiring --- */
