@@ -103,7 +103,8 @@ return out;
 # Layout checks: nothing wider than the screen, the toolbar on no legend, tick labels inside.
 LAYOUT_JS = """
 const problems = [];
-if (document.documentElement.scrollWidth > window.innerWidth) problems.push('page wider than screen');
+if (document.documentElement.scrollWidth > window.innerWidth)
+  problems.push('page wider than screen');
 for (const gd of document.querySelectorAll('.js-plotly-plot')) {
   const box = gd.getBoundingClientRect();
   const bar = gd.querySelector('.modebar');
@@ -111,7 +112,8 @@ for (const gd of document.querySelectorAll('.js-plotly-plot')) {
   if (bar && legend && getComputedStyle(bar).display !== 'none' && bar.offsetParent !== null) {
     const a = bar.getBoundingClientRect(), b = legend.getBoundingClientRect();
     const o = 2;  // px of touching edges that cover nothing
-    if (a.width && a.left + o < b.right && b.left + o < a.right && a.top + o < b.bottom && b.top + o < a.bottom)
+    const across = a.left + o < b.right && b.left + o < a.right;
+    if (a.width && across && a.top + o < b.bottom && b.top + o < a.bottom)
       problems.push(gd.id + ': toolbar over legend');
   }
   for (const tick of gd.querySelectorAll('.ytick text, .xtick text')) {
