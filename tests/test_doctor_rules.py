@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from homedeploy.doctor.codes import CODES
 from homedeploy.doctor.engine import run_doctor
 from homedeploy.doctor.findings import SEVERITIES, STAGES
 from tests.doctor_apps import GOOD_APP, fake_venv, git, make_app
@@ -571,6 +572,9 @@ def test_doctor_case(case: Case, tmp_path: Path) -> None:
         assert first.line == case.line, summary
     for finding in report.findings:
         assert finding.stage in STAGES and finding.severity in SEVERITIES
+        info = CODES[finding.code]
+        assert finding.stage == info.stage, finding
+        assert finding.severity == info.severity or info.severity_varies, finding
         assert finding.message and finding.fix, finding
 
 

@@ -13,27 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from homedeploy.doctor.codes import EXPLAINS_IMPORT_FAILURE, OFFLINE_GUESSES
 from homedeploy.doctor.findings import Finding, sort_key
 from homedeploy.doctor.fixes import FixApplied, apply_fixes
 from homedeploy.doctor.snapshot import ProjectSnapshot
 from homedeploy.errors import UsageError
-
-TARGET_CODES = frozenset(
-    {
-        "procfile-no-target",
-        "procfile-target-file",
-        "procfile-module-missing",
-        "procfile-attr-missing",
-        "procfile-target-invalid",
-        "procfile-factory-not-called",
-        "procfile-object-called",
-        "procfile-factory-arguments",
-        "app-syntax-error",
-        "gunicorn-not-installed",
-        "flask-not-installed",
-    }
-)
-"""Boot findings that already explain why importing the app would fail."""
 
 
 @dataclass
@@ -108,7 +92,7 @@ def _import_findings(
         return [], [f"The app was not loaded in {result.venv}/: {result.skipped}."]
     if result.ok:
         return [], [f"The app loads in {result.venv}/ (gunicorn --check-config passed)."]
-    if any(f.code in TARGET_CODES for f in static):
+    if any(f.code in EXPLAINS_IMPORT_FAILURE for f in static):
         return [], []  # the static finding already says why
     web_line = project.procfile.web.line if project.procfile and project.procfile.web else None
     return [
@@ -126,15 +110,6 @@ def _import_findings(
     ], []
 
 
-UNINSTALLABLE_MARKERS = (
-    "is not on the package index",
-    "is only for Windows or macOS",
-    "is yanked",
-    "installs on",  # "no release of X installs on CPython 3.14 ..."
-)
-"""check-reqs' reasons for a line pip cannot install on Heroku at all (the build stops there)."""
-
-
 def _check_reqs_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]] | None:
     """check-reqs' per-line verdicts as build findings (only when the network may be used).
 
@@ -144,7 +119,7 @@ def _check_reqs_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[
         return [], []
     from homedeploy.errors import HomedeployError
     from homedeploy.requirements.check import check_requirements
-    from homedeploy.requirements.report import ADD, DROP, ERROR, REPIN
+    from homedeploy.requirements.report import ADD, DROP, ERROR, REPIN, UNINSTALLABLE
 
     try:
         report = check_requirements(project.root / "requirements.txt", project.root)
@@ -196,7 +171,7 @@ def _check_reqs_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[
                     fix=f"add {verdict.replacement or verdict.name} to requirements.txt.",
                 )
             )
-        elif verdict.verdict == DROP and any(m in verdict.reason for m in UNINSTALLABLE_MARKERS):
+        elif verdict.verdict == DROP and verdict.cause in UNINSTALLABLE:
             findings.append(
                 Finding(
                     "requirement-uninstallable",
@@ -259,12 +234,7 @@ def collect_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]
         else:
             online, online_notes = checked
             if online_notes:  # check-reqs' verdicts supersede the offline guesses
-                superseded = {
-                    "import-not-installed",
-                    "requirements-freeze",
-                    "requirement-never-installs",
-                }
-                findings = [f for f in findings if f.code not in superseded]
+                findings = [f for f in findings if f.code not in OFFLINE_GUESSES]
             findings.extend(online)
             notes.extend(online_notes)
     if check is not None:

@@ -10,23 +10,23 @@ Its fields are exactly the documented ``doctor --json`` shape.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import get_args
 
-STAGES = ("build", "boot", "repository")
-"""``build``: the buildpack would fail or warn; ``boot``: the dyno would not serve;
-``repository``: what git would (not) deploy."""
+from homedeploy.doctor.codes import FindingCode, Severity, Stage
 
-SEVERITIES = ("error", "warning")
-"""``error``: the build or the boot will fail (or the dyno would be unsafe to expose);
-``warning``: it works, but something is wrong or about to break."""
+STAGES: tuple[Stage, ...] = get_args(Stage)
+"""In the order the build meets them (see :data:`homedeploy.doctor.codes.Stage`)."""
+
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
 
 
 @dataclass(frozen=True)
 class Finding:
     """One problem found in a project: what, where (file:line), the Heroku outcome, and the fix."""
 
-    code: str
-    stage: str
-    severity: str
+    code: FindingCode
+    stage: Stage
+    severity: Severity
     message: str
     path: str | None = None
     line: int | None = None

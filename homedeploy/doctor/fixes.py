@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from homedeploy.doctor.codes import CODES, FindingCode, FixerName
 from homedeploy.doctor.findings import Finding
 from homedeploy.doctor.snapshot import ProjectSnapshot
 from homedeploy.fileio import atomic_write_text, make_backup
@@ -24,7 +25,7 @@ from homedeploy.fileio import atomic_write_text, make_backup
 class FixApplied:
     """One change ``--fix`` made: which finding, which file, what changed, where the backup is."""
 
-    code: str
+    code: FindingCode
     path: str
     change: str
     backup: str | None = None
@@ -34,7 +35,7 @@ def _backup(project: ProjectSnapshot, path: Path) -> str | None:
     return project.relative(make_backup(path)) if path.exists() else None
 
 
-def _rename(project: ProjectSnapshot, code: str, old: str, new: str) -> FixApplied | None:
+def _rename(project: ProjectSnapshot, code: FindingCode, old: str, new: str) -> FixApplied | None:
     source, target = project.root / old, project.root / new
     if target.exists() or not source.is_file():
         return None
@@ -153,7 +154,10 @@ def _create_procfile(project: ProjectSnapshot, finding: Finding) -> FixApplied |
     return FixApplied(finding.code, "Procfile", f"created with `web: gunicorn {target}`")
 
 
-def _add_requirement(name: str) -> Callable[[ProjectSnapshot, Finding], FixApplied | None]:
+Fixer = Callable[[ProjectSnapshot, Finding], FixApplied | None]
+
+
+def _add_requirement(name: str) -> Fixer:
     def add(project: ProjectSnapshot, finding: Finding) -> FixApplied | None:
         if project.package_manager != "pip":
             return None
@@ -167,25 +171,20 @@ def _add_requirement(name: str) -> Callable[[ProjectSnapshot, Finding], FixAppli
     return add
 
 
-FIXERS: dict[str, Callable[[ProjectSnapshot, Finding], FixApplied | None]] = {
-    "venv-in-source": _ignore_folder,
-    "venv-committed": _ignore_folder,
-    "venv-not-ignored": _ignore_folder,
-    "runtime-txt-deprecated": _runtime_txt,
-    "python-version-misspelt": _misspelt_version,
-    "python-version-encoding": _reencode_version,
-    "requirements-misspelt": lambda p, f: _rename(p, f.code, f.path or "", "requirements.txt"),
-    "procfile-misnamed": lambda p, f: _rename(p, f.code, f.path or "", "Procfile"),
-    "procfile-bom": _strip_procfile_bom,
-    "procfile-missing": _create_procfile,
-    "procfile-target-file": _retarget_procfile,
-    "procfile-attr-missing": _retarget_procfile,
-    "procfile-module-missing": _retarget_procfile,
-    "procfile-no-target": _retarget_procfile,
-    "procfile-factory-not-called": _retarget_procfile,
-    "gunicorn-not-installed": _add_requirement("gunicorn"),
-    "flask-not-installed": _add_requirement("Flask"),
+FIXERS: dict[FixerName, Fixer] = {
+    "ignore-folder": _ignore_folder,
+    "runtime-txt-to-python-version": _runtime_txt,
+    "rename-version-file": _misspelt_version,
+    "reencode-version-file": _reencode_version,
+    "rename-requirements": lambda p, f: _rename(p, f.code, f.path or "", "requirements.txt"),
+    "rename-procfile": lambda p, f: _rename(p, f.code, f.path or "", "Procfile"),
+    "strip-procfile-bom": _strip_procfile_bom,
+    "create-procfile": _create_procfile,
+    "retarget-procfile": _retarget_procfile,
+    "add-gunicorn": _add_requirement("gunicorn"),
+    "add-flask": _add_requirement("Flask"),
 }
+"""Each fixer named in :data:`homedeploy.doctor.codes.CODES`, by name."""
 
 
 def apply_fixes(project: ProjectSnapshot, findings: list[Finding]) -> list[FixApplied]:
@@ -193,7 +192,8 @@ def apply_fixes(project: ProjectSnapshot, findings: list[Finding]) -> list[FixAp
     applied: list[FixApplied] = []
     done: set[tuple[str, str | None]] = set()
     for finding in findings:
-        fixer = FIXERS.get(finding.code)
+        name = CODES[finding.code].fixer
+        fixer = FIXERS[name] if name is not None else None
         key = (finding.code, finding.path)
         if fixer is None or key in done:
             continue

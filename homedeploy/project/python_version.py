@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 DEFAULT_MAJOR = "3.14"
 """Heroku's default Python for new apps (buildpack v323 and later)."""
@@ -54,12 +55,31 @@ MISSPELT_VERSION_FILES = (
 )
 
 
+VersionCode = Literal[
+    "python-eol",
+    "python-unknown",
+    "python-deprecated",
+    "python-unknown-patch",
+    "python-patch-outdated",
+    "runtime-txt-deprecated",
+    "runtime-txt-invalid",
+    "python-version-encoding",
+    "python-version-invalid",
+    "python-version-empty",
+    "python-version-multiple",
+    "python-version-misspelt",
+    "python-version-missing",
+]
+"""The problems the buildpack has with the version files (doctor reports them as build findings,
+see ``homedeploy.doctor.codes``)."""
+
+
 @dataclass(frozen=True)
 class VersionProblem:
     """Something the buildpack would reject or warn about in the version files."""
 
-    code: str
-    severity: str  # "error" or "warning"
+    code: VersionCode
+    severity: Literal["error", "warning"]
     message: str
     headline: str  # the buildpack's own headline, verbatim
     path: str | None = None

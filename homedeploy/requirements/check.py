@@ -15,6 +15,7 @@ import re
 import threading
 from functools import cached_property
 from pathlib import Path
+from typing import NamedTuple
 
 from homedeploy.errors import UsageError
 from homedeploy.requirements.app_needs import AppNeed, app_needs
@@ -50,12 +51,21 @@ from homedeploy.requirements.report import (
     KEEP,
     REPIN,
     CheckReport,
+    LineCause,
     LineVerdict,
     TopLevel,
     Verdict,
 )
 from homedeploy.requirements.resolution import REQUESTED, Resolution, resolve
 from homedeploy.requirements.writer import write_requirements
+
+
+class _Why(NamedTuple):
+    """A reason for a verdict: the typed cause decisions use, and the text users read."""
+
+    cause: LineCause
+    text: str
+
 
 _OS_TAG_RE = re.compile(r"(^|\.)(win|macosx|ios|android)")
 # Source-only packages with a binary twin on the index.
@@ -167,50 +177,62 @@ def _is_stale(version: str, assessment: Assessment) -> bool:
     return pinned is not None and latest is not None and pinned < latest
 
 
-def _pin_problem(line: RequirementLine, assessment: Assessment, target: TargetPlatform) -> str:
-    """Why an exact pin cannot stay, or "" when it installs on the target as it is."""
+def _pin_problem(
+    line: RequirementLine, assessment: Assessment, target: TargetPlatform
+) -> _Why | None:
+    """Why an exact pin cannot stay, or None when it installs on the target as it is."""
     version = line.pinned_version
     if version is None:
-        return ""
+        return None
     name = line.name or ""
     versions = assessment.project.versions()
     if not assessment.project.files_for(version):
         newest = versions[-1] if versions else "none"
         conda = " (a conda-only release)" if assessment.conda_only else ""
-        return f"{name} {version} is not on the package index{conda}; newest there: {newest}"
+        return _Why(
+            "version-not-on-index",
+            f"{name} {version} is not on the package index{conda}; newest there: {newest}",
+        )
     if assessment.is_usable(version):
         if _is_stale(version, assessment):
-            return (
+            return _Why(
+                "stale-major",
                 f"{name} {version} is a major release behind {assessment.newest}, the newest "
-                f"with a wheel for the target (releases that old predate Python {target.python})"
+                f"with a wheel for the target (releases that old predate Python {target.python})",
             )
-        return ""
+        return None
     files = assessment.project.files_for(version)
     if all(not target.python_fits(f.requires_python) for f in files):
-        return f"{name} {version} does not support Python {target.python} (Requires-Python)"
+        return _Why(
+            "requires-python",
+            f"{name} {version} does not support Python {target.python} (Requires-Python)",
+        )
     nearest = assessment.nearest(version)
     hint = f"; nearest with one: {nearest}" if nearest else ""
-    return (
+    return _Why(
+        "no-wheel",
         f"{name} {version} has no wheel for {target.description} "
-        f"(pip would build it from source){hint}"
+        f"(pip would build it from source){hint}",
     )
 
 
-def _unusable_reason(name: str, assessment: Assessment | None, target: TargetPlatform) -> str:
-    """Why nothing of ``name`` can be installed on the target, or "" when something can."""
+def _unusable_reason(
+    name: str, assessment: Assessment | None, target: TargetPlatform
+) -> _Why | None:
+    """Why nothing of ``name`` can be installed on the target, or None when something can."""
     if assessment is None or not assessment.found:
         conda = " (a conda-only package)" if assessment and assessment.conda_only else ""
         if assessment is None or CONDA_ONLY_RE.match(_canonical(name)):
             conda = " (a conda-only package)"
-        return f"{name} is not on the package index at all{conda}"
+        return _Why("not-on-index", f"{name} is not on the package index at all{conda}")
     if assessment.os_only:
-        return f"{name} is only for Windows or macOS; Heroku runs Linux"
+        return _Why("os-only", f"{name} is only for Windows or macOS; Heroku runs Linux")
     if all(item.yanked for item in assessment.project.files):
         conda = " (a conda-only package)" if assessment.conda_only else ""
-        return f"every release of {name} on the package index is yanked{conda}"
+        return _Why("all-yanked", f"every release of {name} on the package index is yanked{conda}")
     if assessment.newest is None and assessment.newest_sdist is None:
-        return f"no release of {name} installs on {target.description}"
-    return ""
+        return _Why("no-release-installs", f"no release of {name} installs on {target.description}")
+    return None
 
 
 def _need_key(need: AppNeed, names_in_file: set[str]) -> str:
@@ -406,7 +428,7 @@ def _top_level_set(
         problem = _unusable_reason(need.dist, assessment, target)
         if problem:
             if not need.optional:
-                need_errors[key] = f"{problem}, but the app needs it ({need.why})"
+                need_errors[key] = f"{problem.text}, but the app needs it ({need.why})"
             continue
         if assessment is not None and assessment.newest is None:
             twin = BINARY_TWIN.get(key)
@@ -462,7 +484,7 @@ def _missing_lines(
     """Rows for needs no line of the file covers: errors, and packages to add."""
     covered = {_canonical(v.name) for v in lines if v.name}
     rows = [
-        LineVerdict(None, "", key, ERROR, message, None, "")
+        LineVerdict(None, "", key, ERROR, message, None, "", cause="needed-uninstallable")
         for key, message in need_errors.items()
         if key not in covered
     ]
@@ -472,7 +494,14 @@ def _missing_lines(
             replacement = f"{entry.name}=={pin}" if pin else entry.name
             rows.append(
                 LineVerdict(
-                    None, "", entry.name, ADD, f"not in the file, but {entry.why}", replacement, ""
+                    None,
+                    "",
+                    entry.name,
+                    ADD,
+                    f"not in the file, but {entry.why}",
+                    replacement,
+                    "",
+                    cause="missing",
                 )
             )
     return rows
@@ -553,95 +582,113 @@ def _judge(
 ) -> LineVerdict:
     """The verdict for one line of the user's file."""
     where = _relative(line.path, report.requirements_path.parent)
-    verdict = LineVerdict(line.line, line.text, line.name, KEEP, "", None, where)
+    verdict = LineVerdict(line.line, line.text, line.name, KEEP, "", None, where, cause="needed")
 
-    def decide(kind: Verdict, reason: str, replacement: str | None = None) -> LineVerdict:
-        verdict.verdict, verdict.reason, verdict.replacement = kind, reason, replacement
+    def decide(
+        kind: Verdict, cause: LineCause, reason: str, replacement: str | None = None
+    ) -> LineVerdict:
+        verdict.verdict, verdict.cause, verdict.reason = kind, cause, reason
+        verdict.replacement = replacement
         return verdict
 
     if line.kind == INVALID:
-        return decide(ERROR, f"pip rejects line {line.line}: {line.reason}")
+        return decide(ERROR, "pip-rejects", f"pip rejects line {line.line}: {line.reason}")
     if line.kind == INCLUDE:
-        return decide(KEEP, f"includes {line.value}; its lines are judged one by one")
+        return decide(KEEP, "include", f"includes {line.value}; its lines are judged one by one")
     if line.kind == OPTION:
         if _remote_option(line) or line.option in ("--require-hashes", "--only-binary"):
-            return decide(KEEP, f"pip option {line.option}, valid on Heroku too")
+            return decide(KEEP, "pip-option", f"pip option {line.option}, valid on Heroku too")
         if line.option in ("--find-links", "--extra-index-url", "--index-url"):
             return decide(
                 DROP,
+                "local-index",
                 f"{line.option} {redact(line.value or '')} is a folder on this machine; "
                 "Heroku's build cannot see it",
             )
-        return decide(KEEP, f"pip option {line.option}")
+        return decide(KEEP, "pip-option", f"pip option {line.option}")
     key = _canonical(line.name) if line.name else None
     if key is None:
         if line.is_local and _inside(line.url or "", line.path.parent, report.app_dir):
-            return decide(KEEP, "a path inside the app folder, which Heroku has too")
-        return decide(DROP, f"a local path ({line.url}); Heroku's build cannot see it")
+            return decide(
+                KEEP, "app-folder-path", "a path inside the app folder, which Heroku has too"
+            )
+        return decide(
+            DROP, "local-path", f"a local path ({line.url}); Heroku's build cannot see it"
+        )
     assessment = assessments.get(key)
     used = key in resolved or key in top
     pin = resolved.get(key)
     replacement = f"{line.name}=={pin}" if pin else None
     if key in need_errors:
-        return decide(ERROR, need_errors[key])
+        return decide(ERROR, "needed-uninstallable", need_errors[key])
     twin_of = {entry.replaces: entry for entry in top.values() if entry.replaces}
     if key in twin_of and line.kind == REQUIREMENT:
         twin = twin_of[key]
         twin_pin = resolved.get(_canonical(twin.name))
         return decide(
             REPIN,
+            "binary-twin",
             f"{line.name} has no wheel for {target.description} (a source build that needs "
             f"build tools); {twin.name} is the same package with wheels; {twin.why}",
             f"{twin.name}=={twin_pin}" if twin_pin else twin.name,
         )
     if line.constraint and not used:
-        return decide(DROP, "a constraint on a package the app does not use")
+        return decide(DROP, "unused-constraint", "a constraint on a package the app does not use")
     if line.kind in (LOCAL_PATH, EDITABLE, URL):
         if line.is_local and not _inside(line.url or "", line.path.parent, report.app_dir):
             if used:
                 return decide(
                     REPIN,
+                    "local-path",
                     f"a local path ({line.url}), which Heroku's build cannot see; the index has it",
                     replacement,
                 )
+            unused = _why_unused(line, assessment, target)
             return decide(
                 DROP,
-                f"a local path ({line.url}), e.g. from a conda build folder; "
-                f"{_why_unused(line, assessment, target)}",
+                unused.cause,
+                f"a local path ({line.url}), e.g. from a conda build folder; {unused.text}",
             )
         if used:
-            return decide(KEEP, "installed from its URL on Heroku too")
-        return decide(DROP, _why_unused(line, assessment, target))
+            return decide(KEEP, "url", "installed from its URL on Heroku too")
+        return decide(DROP, *_why_unused(line, assessment, target))
     if not target.marker_holds(line.markers, line.extras):
         if key in report.needed_names:
             return decide(
-                KEEP, f"its marker ({line.markers}) excludes Heroku, so pip skips it there"
+                KEEP,
+                "marker-excludes-target",
+                f"its marker ({line.markers}) excludes Heroku, so pip skips it there",
             )
         return decide(
-            DROP, f"its marker ({line.markers}) excludes {target.description}; not needed there"
+            DROP,
+            "marker-excludes-target",
+            f"its marker ({line.markers}) excludes {target.description}; not needed there",
         )
     if not used:
-        return decide(DROP, _why_unused(line, assessment, target))
+        return decide(DROP, *_why_unused(line, assessment, target))
     why = _why_used(key, top, resolution)
     if assessment is not None and key in top and top[key].source_only:
         return decide(
             KEEP,
+            "source-only",
             f"{why}; no wheel for {target.description} in any release, so Heroku builds "
             f"{top[key].source_only} from source",
             replacement if line.pinned_version != top[key].source_only else None,
         )
-    problem = _pin_problem(line, assessment, target) if assessment is not None else ""
+    problem = _pin_problem(line, assessment, target) if assessment is not None else None
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
 
     try:
         satisfied = pin is None or SpecifierSet(line.specifier).contains(pin, prereleases=True)
     except InvalidSpecifier:
         satisfied = False
-    if satisfied and not problem:
-        return decide(KEEP, why)
-    if not problem:
-        problem = f"{line.name} {line.specifier} conflicts with the set that installs"
-    return decide(REPIN, f"{problem}; {why}", replacement)
+    if satisfied and problem is None:
+        return decide(KEEP, "needed", why)
+    if problem is None:
+        problem = _Why(
+            "conflict", f"{line.name} {line.specifier} conflicts with the set that installs"
+        )
+    return decide(REPIN, problem.cause, f"{problem.text}; {why}", replacement)
 
 
 def _why_used(key: str, top: dict[str, TopLevel], resolution: Resolution | None) -> str:
@@ -658,18 +705,20 @@ def _why_used(key: str, top: dict[str, TopLevel], resolution: Resolution | None)
 
 def _why_unused(
     line: RequirementLine, assessment: Assessment | None, target: TargetPlatform
-) -> str:
+) -> _Why:
     """The most useful reason to drop a line the app does not need."""
     name = line.name or ""
     if assessment is not None and assessment.found and line.kind == REQUIREMENT:
         problem = _pin_problem(line, assessment, target)
-        if problem and "not on the package index" in problem:
-            return f"{problem}; the app does not use it"
+        if problem is not None and problem.cause == "version-not-on-index":
+            return _Why(problem.cause, f"{problem.text}; the app does not use it")
     unusable = _unusable_reason(name, assessment, target)
-    if unusable:
-        return f"{unusable}; the app does not use it"
+    if unusable is not None:
+        return _Why(unusable.cause, f"{unusable.text}; the app does not use it")
     if assessment is not None and line.kind == REQUIREMENT:
         problem = _pin_problem(line, assessment, target)
-        if problem and "no wheel" in problem:
-            return f"{problem}; the app does not use it anyway"
-    return "not used by the app (nothing imports it, and no needed package depends on it)"
+        if problem is not None and problem.cause == "no-wheel":
+            return _Why(problem.cause, f"{problem.text}; the app does not use it anyway")
+    return _Why(
+        "unused", "not used by the app (nothing imports it, and no needed package depends on it)"
+    )

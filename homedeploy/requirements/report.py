@@ -16,6 +16,45 @@ REPIN: Verdict = "repin"
 ERROR: Verdict = "error"
 ADD: Verdict = "add"
 
+LineCause = Literal[
+    # keep
+    "needed",  # the app, or a package it needs, installs it
+    "source-only",  # needed; no release has a wheel, Heroku builds it from source
+    "include",  # -r/-c: the included file's lines are judged one by one
+    "pip-option",  # a pip option that works on Heroku too
+    "app-folder-path",  # a local path inside the app folder
+    "url",  # installed from its URL on Heroku too
+    # the package itself
+    "not-on-index",  # no project of that name on the configured indexes
+    "os-only",  # Windows or macOS only
+    "all-yanked",  # every release is yanked
+    "no-release-installs",  # nothing installs on the target Python and platform
+    "needed-uninstallable",  # the app needs it, and one of the four above holds
+    # the pinned version
+    "version-not-on-index",
+    "no-wheel",  # pip would build it from source on the dyno
+    "requires-python",
+    "stale-major",  # a major release behind the newest that installs
+    "conflict",  # the pin conflicts with the set that installs
+    "binary-twin",  # a source-only package whose twin has wheels (psycopg2 -> -binary)
+    # where it comes from
+    "local-path",  # a path on this machine, which Heroku's build cannot see
+    "local-index",  # --find-links/--index-url pointing at a folder on this machine
+    "marker-excludes-target",  # its environment marker is false on Heroku
+    # not needed
+    "unused",  # nothing imports it and no needed package depends on it
+    "unused-constraint",
+    "pip-rejects",  # pip cannot parse the line
+    "missing",  # needed, but no line of the file names it (verdict ``add``)
+]
+"""Why a line got its verdict: the fact the verdict was decided on, for code to decide on in
+turn; ``reason`` is the same fact written for people. Not part of ``check-reqs --json``."""
+
+UNINSTALLABLE: frozenset[LineCause] = frozenset(
+    {"not-on-index", "os-only", "all-yanked", "no-release-installs", "version-not-on-index"}
+)
+"""Causes of a line pip cannot install on Heroku at all (the build stops there)."""
+
 
 @dataclass
 class LineVerdict:
@@ -28,6 +67,7 @@ class LineVerdict:
     reason: str
     replacement: str | None = None
     file: str = ""
+    cause: LineCause = field(kw_only=True)
 
 
 @dataclass

@@ -13,20 +13,37 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
+from homedeploy.doctor.codes import BootCode, Severity, Stage
 from homedeploy.doctor.findings import Finding
 from homedeploy.doctor.rules import Rule, source_state
 from homedeploy.doctor.snapshot import ProjectSnapshot
 from homedeploy.project.procfile import GunicornCommand, ProcessLine, command_words, parse_gunicorn
 
-STAGE = "boot"
+STAGE: Stage = "boot"
 ENV_ASSIGNMENT_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 TRUTHY = frozenset({"1", "true", "yes", "on"})
 PORT_RE = re.compile(r"\$\{?PORT\}?")
 
 
-def _boot(code: str, severity: str, message: str, **where: object) -> Finding:
-    return Finding(code, STAGE, severity, message, **where)  # type: ignore[arg-type]
+def _boot(
+    code: BootCode,
+    severity: Severity,
+    message: str,
+    *,
+    path: str | None = None,
+    line: int | None = None,
+    heroku: str | None = None,
+    fix: str | None = None,
+) -> Finding:
+    return Finding(code, STAGE, severity, message, path, line, heroku, fix)
+
+
+class _Where(TypedDict):
+    path: str
+    line: int
+    heroku: str
 
 
 @dataclass(frozen=True)
@@ -325,7 +342,7 @@ def gunicorn_target(project: ProjectSnapshot) -> list[Finding]:
         return []
     command = web.gunicorn
     line = web.process.line
-    where = {"path": "Procfile", "line": line, "heroku": "H10 (App crashed)"}
+    where = _Where(path="Procfile", line=line, heroku="H10 (App crashed)")
     target = command.target
     if not target:
         if command.config or project.is_file("gunicorn.conf.py"):
@@ -434,7 +451,8 @@ def gunicorn_target(project: ProjectSnapshot) -> list[Finding]:
                 "and every request would fail with a TypeError (HTTP 500).",
                 fix=f"call it: `web: gunicorn {shell_word(f'{module}:{name}()')}` (doctor --fix "
                 "does it).",
-                **{**where, "heroku": None},
+                path="Procfile",
+                line=line,
             )
         ]
     if candidate is not None and candidate.kind == "object" and called:

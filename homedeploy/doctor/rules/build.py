@@ -9,17 +9,27 @@ from __future__ import annotations
 
 import json
 
+from homedeploy.doctor.codes import BuildCode, Severity, Stage
 from homedeploy.doctor.findings import Finding
 from homedeploy.doctor.rules import Rule, in_build, source_state
 from homedeploy.doctor.snapshot import DETECT_NAMES, MISSPELT_REQUIREMENTS, ProjectSnapshot
 
 NO_PACKAGE_MANAGER = "Error: Couldn't find any supported Python package manager files."
 PIP_INSTALL_FAILED = "Error: Unable to install dependencies using pip."
-STAGE = "build"
+STAGE: Stage = "build"
 
 
-def _build(code: str, severity: str, message: str, **where: object) -> Finding:
-    return Finding(code, STAGE, severity, message, **where)  # type: ignore[arg-type]
+def _build(
+    code: BuildCode,
+    severity: Severity,
+    message: str,
+    *,
+    path: str | None = None,
+    line: int | None = None,
+    heroku: str | None = None,
+    fix: str | None = None,
+) -> Finding:
+    return Finding(code, STAGE, severity, message, path, line, heroku, fix)
 
 
 def detection(project: ProjectSnapshot) -> list[Finding]:
@@ -179,6 +189,8 @@ def python_version(project: ProjectSnapshot) -> list[Finding]:
     if tool == "pipenv" and requested.origin == "default":
         return _pipfile_lock_version(project)
     for problem in requested.problems:
+        code: BuildCode
+        severity: Severity
         code, severity, heroku, message = (
             problem.code,
             problem.severity,

@@ -12,12 +12,13 @@ import fnmatch
 import os
 from pathlib import Path
 
+from homedeploy.doctor.codes import RepositoryCode, Severity, Stage
 from homedeploy.doctor.findings import Finding
 from homedeploy.doctor.rules import Rule
 from homedeploy.doctor.rules.boot import web_command
 from homedeploy.doctor.snapshot import ProjectSnapshot
 
-STAGE = "repository"
+STAGE: Stage = "repository"
 SLUG_LIMIT = 500 * 1024 * 1024
 SLUG_SOFT_LIMIT = 300 * 1024 * 1024
 SECRET_PATTERNS = (
@@ -38,8 +39,17 @@ SECRET_PATTERNS = (
 NOT_SECRET = ("*.example", "*.sample", "*.template", "*.dist", "*.pub")
 
 
-def _repo(code: str, severity: str, message: str, **where: object) -> Finding:
-    return Finding(code, STAGE, severity, message, **where)  # type: ignore[arg-type]
+def _repo(
+    code: RepositoryCode,
+    severity: Severity,
+    message: str,
+    *,
+    path: str | None = None,
+    line: int | None = None,
+    heroku: str | None = None,
+    fix: str | None = None,
+) -> Finding:
+    return Finding(code, STAGE, severity, message, path, line, heroku, fix)
 
 
 def needed_files(project: ProjectSnapshot) -> list[tuple[str, str]]:
