@@ -50,6 +50,12 @@ class ConfigChange:
     old: str | None = field(default=None, repr=False)
     new: str = field(default="", repr=False)
 
+    def shown(self, *, reveal: bool) -> str:
+        """The change for display: ``old -> new`` when revealed, else the new value masked."""
+        if not reveal:
+            return mask(self.new)
+        return f"{self.old!r} -> {self.new!r}" if self.old else repr(self.new)
+
 
 @dataclass
 class ConfigPlan:

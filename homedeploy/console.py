@@ -1,0 +1,519 @@
+"""Rendering: the typed result objects of every command, shown with rich (plain text in a pipe).
+
+``cli.py`` wires options to use cases and hands what they return to a ``render_*`` function here;
+``--json`` goes through :mod:`homedeploy.jsonout` instead. rich is imported on first use and the
+result classes only for the type checker, so importing this module costs nothing at start-up.
+Nothing here decides anything: it writes text from facts the results carry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from homedeploy.commands.apps import AppsReport
+    from homedeploy.commands.config import ConfigPlan, ConfigPushResult, ConfigReport
+    from homedeploy.commands.init import InitResult
+    from homedeploy.commands.push import PushEvent, PushReport
+    from homedeploy.commands.releases import ReleasesReport
+    from homedeploy.commands.rollback import RollbackReport
+    from homedeploy.commands.scale import ScaleReport
+    from homedeploy.commands.serve import ServePlan
+    from homedeploy.doctor.engine import DoctorReport
+    from homedeploy.errors import HomedeployError
+    from homedeploy.requirements.report import CheckReport
+    from homedeploy.runtime.rehearsal import RehearsalReport
+    from homedeploy.runtime.serving import ServeReport
+
+_consoles: dict[bool, Console] = {}
+
+
+def console(stderr: bool = False) -> Console:
+    """A shared rich Console (stdout, or stderr for progress and errors), created on first use."""
+    if stderr not in _consoles:
+        from rich.console import Console
+
+        _consoles[stderr] = Console(stderr=stderr, highlight=False, soft_wrap=True)
+    return _consoles[stderr]
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def _short(line: str, width: int = 90) -> str:
+    line = line.strip()
+    return _escape(line if len(line) <= width else line[: width - 1] + "…")
+
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+# --- errors and progress ---
+
+
+def render_error(error: HomedeployError) -> None:
+    """what, where (file:line) and the fix, on stderr."""
+    err = console(stderr=True)
+    where = f"{_escape(error.location)}: " if error.location else ""
+    err.print(f"[bold red]error:[/] {where}{_escape(error.message)}")
+    if error.fix:
+        err.print(f"  [bold]fix:[/] {_escape(error.fix)}")
+
+
+def render_interrupted() -> None:
+    console(stderr=True).print("[yellow]interrupted[/]")
+
+
+@contextmanager
+def status(title: str) -> Iterator[Callable[[str], None]]:
+    """A transient status line on stderr; yields a function that shows a line of detail in it."""
+    with console(stderr=True).status(title) as shown:
+
+        def detail(line: str) -> None:
+            shown.update(f"[dim]{_short(line)}[/]")
+
+        yield detail
+
+
+@contextmanager
+def steps_status(title: str) -> Iterator[tuple[Callable[[str], None], Callable[[str], None]]]:
+    """Like :func:`status`, and also yields ``step``, which keeps a line printed above it."""
+    err = console(stderr=True)
+    with err.status(title) as shown:
+
+        def step(line: str) -> None:
+            err.print(f"[dim]  {_escape(line)}[/]")
+            shown.update(_escape(line))
+
+        def detail(line: str) -> None:
+            shown.update(f"[dim]{_short(line)}[/]")
+
+        yield step, detail
+
+
+# --- init ---
+
+_INIT_TITLES = {
+    "scaffold": "Scaffolded a new Flask app",
+    "adopt": "Adopted the existing Flask app",
+    "example": "Copied the homedata dashboard example",
+}
+_ACTION_STYLES = {"created": "green", "replaced": "yellow", "kept": "dim"}
+
+
+def render_init(result: InitResult) -> None:
+    out = console()
+    out.print(f"[bold green]{_INIT_TITLES[result.mode]}[/] in {_escape(result.project)}")
+    if result.app_target:
+        out.print(f"  app: [bold]{_escape(result.app_target)}[/]")
+    if result.procfile_command:
+        out.print(f"  web: {_escape(result.procfile_command)}")
+    for action in result.files:
+        if result.mode == "example" and action.action == "created" and "/" in action.path:
+            continue
+        extra = f" (backup: {action.backup})" if action.backup else ""
+        extra += f" - {action.note}" if action.note else ""
+        style = _ACTION_STYLES.get(action.action, "")
+        out.print(f"  [{style}]{action.action:>8}[/] {_escape(action.path)}{_escape(extra)}")
+    if result.mode == "example":
+        nested = sum(1 for a in result.files if a.action == "created" and "/" in a.path)
+        out.print(f"  [green] created[/] {nested} more files in subfolders")
+    for problem in result.source_problems:
+        where = f"{problem.path}:{problem.line}" if problem.line else problem.path
+        out.print(f"  [yellow]skipped[/] {_escape(where)}: {_escape(problem.message)}")
+    git = result.git
+    if git is not None and git.committed:
+        out.print(f"  git: initialized on branch {git.branch}, first commit {git.commit}")
+    if result.venv is not None:
+        interp = result.venv.interpreter
+        match = "matches" if interp.matches else f"not {interp.requested}: none is installed"
+        out.print(
+            f"  .venv: Python {interp.version} ({_escape(interp.path)}; {match}), "
+            f"built in {result.venv.seconds:.1f} s"
+        )
+    for note in result.notes:
+        out.print(f"  [yellow]note:[/] {_escape(note)}")
+    out.print(f"\nNext: [bold]homedeploy serve {_escape(result.project)} --check[/]")
+
+
+# --- serve ---
+
+
+def warm_serve_report() -> None:
+    """Import the report's rendering modules while the app boots (they cost ~40 ms)."""
+    import rich.markup
+    import rich.table  # noqa: F401
+
+    console()
+
+
+def render_serve_start(plan: ServePlan) -> None:
+    """What ``serve`` runs, in which environment, with which .env keys (never values)."""
+    err = console(stderr=True)
+    err.print(f"[bold]web:[/] {_escape(plan.command)}  [dim]({_escape(plan.source)})[/]")
+    err.print(f"[dim]using {_escape(plan.environment)}; PORT={plan.port}[/]")
+    if plan.dotenv_keys:
+        err.print(f"[dim].env loaded: {_escape(', '.join(plan.dotenv_keys))}[/]")
+
+
+def render_serving(port: int, seconds: float) -> None:
+    console(stderr=True).print(
+        f"[bold green]Serving on http://127.0.0.1:{port}/[/] "
+        f"(bound in {seconds:.2f} s). Press Ctrl-C to stop."
+    )
+
+
+def render_stopped() -> None:
+    console(stderr=True).print("[dim]stopped[/]")
+
+
+def render_serve_report(plan: ServePlan, report: ServeReport) -> None:
+    from rich.table import Table
+
+    out = console()
+    out.print(f"[bold]web:[/] {_escape(plan.command)}  [dim]({_escape(plan.source)})[/]")
+    out.print(f"[dim]using {_escape(report.environment)}; PORT={report.port}[/]")
+    if report.boot_seconds is not None:
+        out.print(f"booted (port bound) in [bold]{report.boot_seconds:.2f} s[/]")
+    if report.probes:
+        table = Table(box=None, pad_edge=False)
+        table.add_column("path")
+        table.add_column("status", justify="right")
+        table.add_column("ms", justify="right")
+        for probe in report.probes:
+            status = str(probe.status) if probe.status is not None else _escape(probe.error or "-")
+            style = "green" if probe.ok else "red"
+            millis = f"{probe.seconds * 1000:.1f}"
+            table.add_row(_escape(probe.path), f"[{style}]{status}[/]", millis)
+        out.print(table)
+    if report.stop is not None:
+        how = "cleanly" if report.stop.clean else "only after SIGKILL"
+        out.print(f"stopped {how} in {report.stop.seconds:.2f} s after SIGTERM")
+    if report.problems:
+        for problem in report.problems:
+            out.print(f"[bold red]problem:[/] {_escape(problem)}")
+        out.print("[bold]last log lines:[/]")
+        for line in report.log_tail:
+            out.print(f"  [dim]{_escape(line)}[/]")
+        out.print("[bold red]serve --check failed[/]")
+    else:
+        out.print("[bold green]ok[/]: the app answers the way a Heroku dyno would serve it")
+
+
+# --- check-reqs ---
+
+_VERDICT_STYLE = {
+    "keep": "green",
+    "drop": "yellow",
+    "repin": "cyan",
+    "error": "bold red",
+    "add": "magenta",
+}
+
+
+def render_check_reqs(report: CheckReport) -> None:
+    from rich.table import Table
+
+    out = console()
+    origin = report.python_origin if report.python_origin != "default" else "its default"
+    out.print(
+        f"[bold]{_escape(str(report.requirements_path))}[/] ({_escape(report.encoding)}) for "
+        f"[bold]CPython {report.python}[/] on Heroku ({report.platform}; Python from "
+        f"{_escape(origin)})"
+    )
+    table = Table(show_edge=False, pad_edge=False, expand=False)
+    table.add_column("line", justify="right", style="dim")
+    table.add_column("requirement", overflow="fold", max_width=40)
+    table.add_column("verdict")
+    table.add_column("reason", overflow="fold")
+    table.add_column("→", overflow="fold")
+    files = {v.file for v in report.lines if v.file}
+    for verdict in report.lines:
+        where = "" if verdict.line is None else str(verdict.line)
+        if len(files) > 1 and verdict.file:
+            where = f"{verdict.file}:{where}"
+        style = _VERDICT_STYLE.get(verdict.verdict, "")
+        table.add_row(
+            where,
+            _escape(verdict.text or verdict.name or ""),
+            f"[{style}]{verdict.verdict}[/]",
+            _escape(verdict.reason),
+            _escape(verdict.replacement or ""),
+        )
+    out.print(table)
+    counts = report.counts()
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
+    out.print(f"\n[bold]{len(report.lines)} lines:[/] {summary or 'none'}")
+    if report.requirements_in:
+        out.print(
+            "[bold]The app needs:[/] "
+            + ", ".join(
+                f"{_escape(r)} [dim]({_escape(report.top_level_reasons.get(r, ''))})[/]"
+                for r in report.requirements_in
+            )
+        )
+    if report.method:
+        out.print(f"[bold]Pins:[/] {len(report.pins)} packages, {_escape(report.method)}")
+    for note in report.notes:
+        out.print(f"[yellow]note:[/] {_escape(note)}")
+    if report.blocked:
+        out.print(f"[bold red]Nothing written:[/] {_escape(report.blocked)}")
+    for written in report.written:
+        backup = f" (old file kept as {_escape(written.backup)})" if written.backup else ""
+        out.print(f"[green]wrote[/] {_escape(written.path)}{backup}: {_escape(written.how)}")
+    if not report.written and not report.blocked:
+        if report.problems:
+            out.print(
+                "Run with [bold]--write[/] to write requirements.in and a requirements.txt "
+                "that installs on Heroku."
+            )
+        else:
+            out.print("[green]Every line installs on Heroku as it is.[/]")
+
+
+# --- doctor ---
+
+_STAGE_TITLES = {
+    "build": "Build (Heroku's Python buildpack)",
+    "boot": "Boot (the web dyno)",
+    "repository": "Repository (what git push delivers)",
+}
+
+
+def render_doctor(report: DoctorReport) -> None:
+    out = console()
+    out.print(f"[bold]homedeploy doctor[/] {_escape(report.project)}")
+    for change in report.fixes_applied:
+        backup = f" (backup: {_escape(change.backup)})" if change.backup else ""
+        out.print(f"  [green]fixed[/] {_escape(change.path)}: {_escape(change.change)}{backup}")
+    for stage, title in _STAGE_TITLES.items():
+        findings = [f for f in report.findings if f.stage == stage]
+        if not findings:
+            continue
+        out.print(f"\n[bold underline]{title}[/]")
+        for finding in findings:
+            colour = "red" if finding.is_error else "yellow"
+            where = f" [cyan]{_escape(finding.location)}[/]" if finding.location else ""
+            out.print(
+                f"  [bold {colour}]{finding.severity:<7}[/]{where} {_escape(finding.message)} "
+                f"[dim]({finding.code})[/]"
+            )
+            if finding.heroku:
+                out.print(f"           [dim]Heroku:[/] {_escape(finding.heroku)}")
+            if finding.fix:
+                out.print(f"           [bold]fix:[/] {_escape(finding.fix)}")
+    for note in report.notes:
+        out.print(f"\n[dim]note: {_escape(note)}[/]")
+    errors, warnings = len(report.errors), len(report.warnings)
+    if report.ok:
+        tail = f" ({_plural(warnings, 'warning')})" if warnings else ""
+        out.print(f"\n[bold green]pass[/]: nothing would stop the build or the boot{tail}.")
+    else:
+        out.print(
+            f"\n[bold red]fail[/]: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}: "
+            "this deploy would fail."
+        )
+
+
+# --- push --local (the rehearsal) and push ---
+
+
+def render_rehearsal(report: RehearsalReport) -> None:
+    out = console()
+    out.print(
+        f"[bold]homedeploy push --local[/] {_escape(report.project)} (commit {report.commit})"
+    )
+    if report.build_seconds is not None:
+        python = f"Python {report.python}"
+        if report.python_requested and not (report.python or "").startswith(
+            report.python_requested
+        ):
+            python += f" (Heroku: {report.python_requested})"
+        out.print(f"  build  {report.build_seconds:6.1f} s   clean venv, {python}")
+    if report.boot_seconds is not None:
+        out.print(f"  boot   {report.boot_seconds:6.2f} s   bound $PORT (R10 limit 60 s)")
+    for probe in report.probes:
+        status = probe.status if probe.status is not None else probe.error
+        out.print(f"  GET {_escape(probe.path)} -> {_escape(str(status))} in {probe.seconds:.3f} s")
+    if report.rss_bytes:
+        used = report.rss_bytes / 1024 / 1024
+        out.print(f"  memory {used:6.0f} MB of 512 MB (eco/basic dyno, WEB_CONCURRENCY=2)")
+    if report.stop_seconds is not None:
+        out.print(f"  stop   {report.stop_seconds:6.2f} s   after SIGTERM (R12 limit 30 s)")
+    for note in report.notes:
+        out.print(f"  [dim]note: {_escape(note)}[/]")
+    if report.ok and report.url:
+        out.print(f"\n[bold green]serving[/] at {report.url} (pid {report.pid})")
+        out.print(f"  log: {_escape(report.log_file or '')}")
+        workdir = _escape(report.workdir or "")
+        out.print(f"  stop it with: kill -TERM -{report.pid}; then rm -r {workdir}")
+        return
+    if report.ok:
+        out.print(
+            "\n[bold green]pass[/]: the committed app builds from scratch and boots like a dyno."
+        )
+        return
+    err = console(stderr=True)
+    if report.log_tail:
+        err.print("[dim]--- web process log (last lines) ---[/]")
+        for line in report.log_tail[-25:]:
+            err.print(f"[dim]{_escape(line)}[/]")
+    heroku = f" [dim](on Heroku: {_escape(report.heroku)})[/]" if report.heroku else ""
+    reason, message = _escape(f"[{report.reason}]"), _escape(report.message or "")
+    err.print(f"[bold red]fail[/] {reason}: {message}{heroku}")
+    if report.fix:
+        err.print(f"  [bold]fix:[/] {_escape(report.fix)}")
+
+
+def render_push_event(event: PushEvent) -> None:
+    """Live progress on stderr: steps, build phases, remote lines (dim), problems."""
+    text = _escape(event.text)
+    styles = {
+        "step": f"[bold cyan]==>[/] [bold]{text}[/]",
+        "done": f"    [green]✓[/] {text}",
+        "note": f"    [yellow]note:[/] {text}",
+        "warning": f"    [yellow]![/] {text}",
+        "phase": f"    [bold magenta]»[/] [magenta]{text}[/]",
+        "build-error": f"    [bold red]✗ {text}[/]",
+        "error": f"    [bold red]✗[/] {text}",
+        "remote": f"      [dim]{text}[/]",
+    }
+    console(stderr=True).print(styles.get(event.kind, text))
+
+
+def render_push(report: PushReport) -> None:
+    if report.ok:
+        version = f" v{report.release_version}" if report.release_version else ""
+        console().print(
+            f"[bold green]deployed[/] {_escape(report.app or '')}{version}: "
+            f"{_escape(report.web_url or '')} answered HTTP {report.http_status}"
+        )
+        return
+    err = console(stderr=True)
+    err.print(
+        f"[bold red]push failed[/] ({_escape(report.failed_step or '?')}): "
+        f"{_escape(report.failure or '')}"
+    )
+    if report.build is not None and report.build.cause:
+        err.print(f"  [bold]cause:[/] {_escape(report.build.cause)}")
+    if report.explanation:
+        err.print(f"  [bold]why:[/] {_escape(report.explanation)}")
+    if report.fix:
+        err.print(f"  [bold]fix:[/] {_escape(report.fix)}")
+    if report.rolled_back_to:
+        err.print(f"  [yellow]rolled back to v{report.rolled_back_to}[/]")
+    if report.log_tail:
+        err.print("  [bold]last log lines:[/]")
+        for line in report.log_tail:
+            err.print(f"    [dim]{_escape(line)}[/]")
+
+
+# --- Heroku management ---
+
+
+def render_apps(report: AppsReport) -> None:
+    from rich.table import Table
+
+    out = console()
+    if not report.apps:
+        out.print(f"{_escape(report.account)} has no apps yet: homedeploy push --create")
+        return
+    table = Table(title=f"Apps of {_escape(report.account)}", title_justify="left")
+    for column in ("name", "region", "web URL", "released"):
+        table.add_column(column, overflow="fold")
+    for app in report.apps:
+        table.add_row(
+            _escape(app.name), app.region or "", _escape(app.web_url or ""), app.released_at or "-"
+        )
+    out.print(table)
+
+
+def render_config(report: ConfigReport) -> None:
+    out = console()
+    out.print(f"[bold]{_escape(report.app)} config vars[/]")
+    if not report.vars:
+        out.print("  (none)")
+    for key, value in report.vars.items():
+        out.print(f"  {_escape(key)}: {_escape(value)}")
+    if not report.revealed and report.vars:
+        out.print("[dim](values hidden; --reveal shows them)[/]")
+
+
+def render_config_plan(plan: ConfigPlan, *, reveal: bool) -> None:
+    """What ``config push`` would change (values masked unless ``reveal``)."""
+    out = console()
+    for note in plan.skipped:
+        out.print(f"[yellow]skipped[/] {_escape(note)}")
+    if not plan.changes:
+        out.print(f"{_escape(plan.app)} already has every value in {_escape(str(plan.env_file))}")
+        return
+    out.print(f"[bold]Changes to {_escape(plan.app)}[/] from {_escape(str(plan.env_file))}:")
+    for change in plan.changes:
+        where = f"line {change.line}" if change.line else ""
+        sign = "[green]+[/]" if change.action == "add" else "[yellow]~[/]"
+        detail = change.shown(reveal=reveal)
+        out.print(f"  {sign} {_escape(change.key)} = {_escape(detail)} [dim]{where}[/]")
+    if plan.unchanged:
+        out.print(f"  [dim]unchanged: {_escape(', '.join(plan.unchanged))}[/]")
+
+
+def render_nothing_changed() -> None:
+    console().print("nothing changed")
+
+
+def render_config_push(result: ConfigPushResult) -> None:
+    version = f", v{result.release}" if result.release else ""
+    console().print(
+        f"Setting {_escape(', '.join(result.applied))} and restarting "
+        f"{_escape(result.app)}... done{version}"
+    )
+
+
+def render_scale(report: ScaleReport) -> None:
+    out = console()
+    if not report.formation:
+        out.print(
+            f"No process types on {report.app}.\nAdd a Procfile with a web: line and "
+            "`homedeploy push`."
+        )
+        return
+    text = " ".join(f"{f.type}={f.quantity}:{f.size or '?'}" for f in report.formation)
+    if report.changed:
+        out.print(f"Scaling dynos... done, now running {text}")
+    else:
+        out.print(text)
+
+
+def render_releases(report: ReleasesReport) -> None:
+    from rich.table import Table
+
+    table = Table(title=f"{_escape(report.app)} releases", title_justify="left")
+    for column in ("version", "status", "description", "by", "created"):
+        table.add_column(column)
+    for release in report.releases:
+        status = release.status + (" (current)" if release.current else "")
+        style = "red" if release.status == "failed" else None
+        table.add_row(
+            f"v{release.version}",
+            status,
+            _escape(release.description),
+            _escape(release.user or ""),
+            release.created_at or "",
+            style=style,
+        )
+    console().print(table)
+
+
+def render_rollback(report: RollbackReport) -> None:
+    out = console()
+    out.print(f"Rolling back {report.app} to v{report.target}... done, v{report.new_version}")
+    out.print(f"[yellow]{report.warning}[/]")
+    out.print(f"To undo, run: {report.undo}")
