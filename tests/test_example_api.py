@@ -6,6 +6,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -295,22 +296,30 @@ def test_dashboard_page_shows_the_sample_banner(client: FlaskClient) -> None:
     assert "cdn" not in page.lower() and "http://" not in page.replace("http://www.w3.org", "")
     located = plotly_js()
     assert located is not None
-    assert f"/vendor/plotly-{located[1]}.min.js" in page
+    assert re.search(r'src="/static/plotly\.min\.[0-9a-f]{12}\.js"', page)
     for chart in ("chart-temperature", "chart-humidity", "chart-workouts"):
         assert f'id="{chart}"' in page
 
 
-def test_plotly_js_is_served_locally_gzipped_and_cacheable(client: FlaskClient) -> None:
+def test_plotly_js_is_served_locally_compressed_and_cached_for_a_year(
+    client: FlaskClient,
+) -> None:
     located = plotly_js()
     assert located is not None
-    url = f"/vendor/plotly-{located[1]}.min.js"
-    plain = client.get(url)
+    page = client.get("/").data.decode()
+    match = re.search(r'src="(/static/plotly\.min\.[0-9a-f]{12}\.js)"', page)
+    assert match, "the page names Plotly.js by a content-hashed URL"
+    plain = client.get(match.group(1), headers={"Accept-Encoding": "identity"})
     assert plain.status_code == 200 and plain.mimetype == "text/javascript"
     assert "immutable" in plain.headers["Cache-Control"]
+    assert "max-age=315360000" in plain.headers["Cache-Control"]
+    assert plain.headers["X-Content-Type-Options"] == "nosniff"
+    assert plain.data == located[0].read_bytes()
     plain.close()
-    zipped = client.get(url, headers={"Accept-Encoding": "gzip, deflate"})
+    zipped = client.get(match.group(1), headers={"Accept-Encoding": "gzip, deflate"})
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert gzip.decompress(zipped.data) == located[0].read_bytes()
+    zipped.close()
 
 
 def test_healthz(client: FlaskClient) -> None:

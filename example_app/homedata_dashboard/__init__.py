@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Flask
 
+from .assets import HASHED
 from .config import gap_seconds_from_env, rules_from_env
 
 __all__ = ["create_app"]
@@ -31,13 +32,15 @@ def create_app(
 
     ``sample_dir`` replaces the bundled sample folder (tests use an empty one).
     """
-    from .api import _Cache, bp
+    from .api import bp, cache_from_env
+    from .assets import ONE_YEAR, prepare
     from .loading import SAMPLE_DIR, load_dataset
-    from .security import install_security
+    from .security import install_security, static_headers
     from .store import build_store
-    from .views import views
+    from .views import plotly_js, views
 
-    app = Flask(__name__)
+    # Static files are WhiteNoise's (hashed names, pre-compressed), not Flask's.
+    app = Flask(__name__, static_folder=None)
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=16 * 1024)
     if config:
         app.config.update(config)
@@ -46,7 +49,10 @@ def create_app(
     started = time.perf_counter()
     dataset = load_dataset(Path(data_dir) if data_dir else None, sample_dir or SAMPLE_DIR)
     app.extensions["homedata"] = build_store(dataset, rules_from_env(), gap_seconds_from_env())
-    app.extensions["homedata_cache"] = _Cache(256)
+    app.extensions["homedata_cache"] = cache_from_env()
+    located = plotly_js()
+    assets = prepare(located[0] if located else None)
+    app.extensions["homedata_assets"] = assets
     # Under gunicorn, its error log is where a Heroku log drain sees boot messages.
     boot_log = logging.getLogger("gunicorn.error")
     (boot_log if boot_log.handlers else log).info(
@@ -58,4 +64,14 @@ def create_app(
     app.register_blueprint(bp)
     app.register_blueprint(views)
     install_security(app)
+    from whitenoise import WhiteNoise
+
+    app.wsgi_app = WhiteNoise(  # type: ignore[method-assign]
+        app.wsgi_app,
+        root=str(assets.root),
+        prefix="/static/",
+        max_age=ONE_YEAR,
+        immutable_file_test=lambda _path, url: bool(HASHED.search(url)),
+        add_headers_function=static_headers,
+    )
     return app

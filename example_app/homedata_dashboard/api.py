@@ -4,15 +4,28 @@ Endpoints are declared with :func:`endpoint`, which records the path, descriptio
 parameters that ``GET /api`` lists, validates the query string against them (unknown names
 and bad values get a 400 with a JSON error), and caches the rendered body: the data never
 changes while a worker runs, so the dashboard's default requests are answered from memory.
+
+Bodies are gzip-compressed once, when rendered, and cached compressed (a JSON series shrinks
+about fourfold), with an ETag so a revisit past ``max-age`` costs a 304. Flask-Compress would
+compress every response again on every request; compressing what the cache keeps is both less
+work and a smaller cache. The cache is bounded by bytes (``HOMEDATA_CACHE_MB``, default 16 per
+worker), not by entry count, and the cache key is the parsed, quantised parameters, so
+``points=1234`` and ``points=1299`` share one entry: no query mix can grow a worker past the
+budget. A CSV download of many readings is streamed in slices and never cached.
 """
 
 from __future__ import annotations
 
 import csv
+import gzip
+import hashlib
 import io
 import json
+import os
+import threading
+import zlib
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -45,8 +58,10 @@ from .store import Store
 from .tables import UNITS
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-CACHE_SIZE = 256
-CACHE_MAX_BODY = 1 << 20
+CACHE_BYTES = 16 << 20  # per worker; HOMEDATA_CACHE_MB overrides
+ENTRY_OVERHEAD = 512  # the key, tuple and header dict of one entry, roughly
+COMPRESS_MIN = 1024  # smaller bodies go out as they are
+STREAM_ROWS = 20_000  # a CSV with more rows is streamed, not cached
 
 
 @dataclass(frozen=True)
@@ -56,12 +71,28 @@ class Table:
     name: str
     header: Sequence[str]
     rows: Iterable[Sequence[Any]]
+    count: int | None = None  # rows, when ``rows`` is a generator that knows its length
 
 
 @dataclass(frozen=True)
 class Result:
     data: dict[str, Any]
     csv: Callable[[], Table]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A cached response body: gzip'd when ``gzipped``; ``etag`` names the uncompressed body."""
+
+    body: bytes
+    gzipped: bool
+    mimetype: str
+    headers: tuple[tuple[str, str], ...]
+    etag: str
+
+    @property
+    def cost(self) -> int:
+        return len(self.body) + ENTRY_OVERHEAD
 
 
 @dataclass(frozen=True)
@@ -91,24 +122,96 @@ def error_response(status: int, message: str, **extra: Any) -> Response:
 
 
 class _Cache:
-    """A small LRU of rendered responses, one per worker."""
+    """An LRU of rendered responses bounded by their total size in bytes, one per worker."""
 
-    def __init__(self, size: int) -> None:
-        self.size = size
-        self.items: OrderedDict[tuple[Any, ...], tuple[bytes, str, dict[str, str]]] = OrderedDict()
+    def __init__(self, max_bytes: int = CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self.max_entry = max(max_bytes // 8, 1)  # no single body may evict most of the rest
+        self.bytes = 0
+        self.items: OrderedDict[tuple[Any, ...], Rendered] = OrderedDict()
+        self.lock = threading.Lock()  # gthread workers share one cache between threads
 
-    def get(self, key: tuple[Any, ...]) -> tuple[bytes, str, dict[str, str]] | None:
-        hit = self.items.get(key)
-        if hit is not None:
-            self.items.move_to_end(key)
-        return hit
+    def get(self, key: tuple[Any, ...]) -> Rendered | None:
+        with self.lock:
+            hit = self.items.get(key)
+            if hit is not None:
+                self.items.move_to_end(key)
+            return hit
 
-    def put(self, key: tuple[Any, ...], value: tuple[bytes, str, dict[str, str]]) -> None:
-        if len(value[0]) > CACHE_MAX_BODY:
+    def put(self, key: tuple[Any, ...], value: Rendered) -> None:
+        if value.cost > self.max_entry:
             return
-        self.items[key] = value
-        while len(self.items) > self.size:
-            self.items.popitem(last=False)
+        with self.lock:
+            old = self.items.pop(key, None)
+            if old is not None:
+                self.bytes -= old.cost
+            self.items[key] = value
+            self.bytes += value.cost
+            while self.bytes > self.max_bytes and self.items:
+                _, dropped = self.items.popitem(last=False)
+                self.bytes -= dropped.cost
+
+
+def cache_from_env() -> _Cache:
+    """``HOMEDATA_CACHE_MB`` (0..1024, default 16): the response cache's budget per worker."""
+    from .config import ConfigError
+
+    raw = os.environ.get("HOMEDATA_CACHE_MB", "")
+    if not raw:
+        return _Cache(CACHE_BYTES)
+    try:
+        megabytes = float(raw)
+    except ValueError:
+        raise ConfigError(f"HOMEDATA_CACHE_MB={raw!r}: expected megabytes, e.g. 16") from None
+    if not 0 <= megabytes <= 1024:
+        raise ConfigError(f"HOMEDATA_CACHE_MB={raw!r}: expected 0..1024")
+    return _Cache(int(megabytes * (1 << 20)))
+
+
+def render(body: bytes, mimetype: str, headers: dict[str, str]) -> Rendered:
+    etag = hashlib.blake2b(body, digest_size=12).hexdigest()
+    if len(body) >= COMPRESS_MIN:
+        return Rendered(gzip.compress(body, 6, mtime=0), True, mimetype, (*headers.items(),), etag)
+    return Rendered(body, False, mimetype, (*headers.items(),), etag)
+
+
+def accepts_gzip() -> bool:
+    return "gzip" in request.headers.get("Accept-Encoding", "").lower()
+
+
+def send(hit: Rendered) -> Response:
+    """The cached body as the client can take it, or 304 when its ETag still matches."""
+    gzip_ok = hit.gzipped and accepts_gzip()
+    etag = hit.etag + ("-gz" if gzip_ok else "")
+    headers = {"Cache-Control": "public, max-age=300", "Vary": "Accept-Encoding"}
+    if etag in request.if_none_match:
+        response = Response(status=304, headers=headers)
+        response.set_etag(etag)
+        return response
+    body = hit.body if gzip_ok or not hit.gzipped else gzip.decompress(hit.body)
+    response = Response(body, mimetype=hit.mimetype, headers=dict(hit.headers))
+    response.headers.update(headers)
+    if gzip_ok:
+        response.headers["Content-Encoding"] = "gzip"
+    response.set_etag(etag)
+    return response
+
+
+def _stream_csv(table: Table, gzipped: bool) -> Iterator[bytes]:
+    """A CSV body in (gzip'd) slices of a few thousand rows: memory stays flat for any size."""
+    packer = zlib.compressobj(6, zlib.DEFLATED, 31) if gzipped else None
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(table.header)
+    for i, row in enumerate(table.rows, start=1):
+        writer.writerow(row)
+        if i % 5000 == 0:
+            chunk = buf.getvalue().encode()
+            buf.seek(0)
+            buf.truncate()
+            yield packer.compress(chunk) if packer else chunk
+    chunk = buf.getvalue().encode()
+    yield (packer.compress(chunk) + packer.flush()) if packer else chunk
 
 
 def _csv_body(table: Table) -> bytes:
@@ -119,36 +222,54 @@ def _csv_body(table: Table) -> bytes:
     return buf.getvalue().encode()
 
 
+def _hashable(value: Any) -> Any:
+    return tuple(value) if isinstance(value, list) else value
+
+
 def endpoint(
-    path: str, description: str, **params: Param
+    path: str,
+    description: str,
+    quantise: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    **params: Param,
 ) -> Callable[[Callable[..., Result]], Callable[..., Result]]:
-    """Register ``fn(store, **params) -> Result`` as ``GET path`` (JSON, or CSV with format=csv)."""
+    """Register ``fn(store, **params) -> Result`` as ``GET path`` (JSON, or CSV with format=csv).
+
+    ``quantise`` maps parsed parameters to the values actually computed (and cached under).
+    """
     params = {**params, "format": FORMAT}
 
     def register(fn: Callable[..., Result]) -> Callable[..., Result]:
         ENDPOINTS.append(Endpoint(path, description, params))
 
         def view() -> Response:
-            args = request.args.to_dict(flat=True)
+            values = read_params(request.args.to_dict(flat=True), params)
+            fmt = values.pop("format", "json")
+            if quantise is not None and fmt == "json":
+                values = quantise(values)
             cache: _Cache = current_app.extensions["homedata_cache"]
-            key = (path, tuple(sorted(args.items())))
+            key = (path, fmt, *sorted((k, _hashable(v)) for k, v in values.items()))
             hit = cache.get(key)
-            if hit is None:
-                values = read_params(args, params)
-                fmt = values.pop("format", "json")
-                result = fn(store(), **values)
-                if fmt == "csv":
-                    table = result.csv()
-                    headers = {"Content-Disposition": f'attachment; filename="{table.name}.csv"'}
-                    hit = (_csv_body(table), "text/csv", headers)
-                else:
-                    body = json.dumps(result.data, separators=(",", ":"), allow_nan=False).encode()
-                    hit = (body, "application/json", {})
-                cache.put(key, hit)
-            body, mimetype, headers = hit
-            response = Response(body, mimetype=mimetype, headers=headers)
-            response.headers["Cache-Control"] = "public, max-age=300"
-            return response
+            if hit is not None:
+                return send(hit)
+            result = fn(store(), **values)
+            if fmt == "csv":
+                table = result.csv()
+                headers = {"Content-Disposition": f'attachment; filename="{table.name}.csv"'}
+                if table.count is not None and table.count > STREAM_ROWS:
+                    gzipped = accepts_gzip()
+                    response = Response(
+                        _stream_csv(table, gzipped), mimetype="text/csv", headers=headers
+                    )
+                    if gzipped:
+                        response.headers["Content-Encoding"] = "gzip"
+                    response.headers["Vary"] = "Accept-Encoding"
+                    return response
+                hit = render(_csv_body(table), "text/csv", headers)
+            else:
+                body = json.dumps(result.data, separators=(",", ":"), allow_nan=False).encode()
+                hit = render(body, "application/json", {})
+            cache.put(key, hit)
+            return send(hit)
 
         bp.add_url_rule(path.removeprefix("/api"), endpoint=fn.__name__, view_func=view)
         return fn
@@ -231,6 +352,51 @@ def no_rooms(measure: str) -> Result:
     )
 
 
+def _pow2_grid(seconds: int) -> int:
+    """The largest of 60 s, 120 s, 240 s, ... that fits 200 times into ``seconds``."""
+    grid = 60
+    while grid * 2 * 200 <= seconds:
+        grid *= 2
+    return grid
+
+
+def quantise_series(values: dict[str, Any]) -> dict[str, Any]:
+    """``points`` up to a multiple of 100; a window widened by at most 1 % onto a coarse grid.
+
+    Zooming sends arbitrary millisecond ranges; this maps nearby ones onto one cache entry
+    while the chart still shows exactly the range the user chose (Plotly keeps its own range).
+    """
+    out = dict(values)
+    if "points" in out:
+        out["points"] = min(10_000, -(-out["points"] // 100) * 100)
+    start, end = out.get("start"), out.get("end")
+    grid = _pow2_grid(end - start) if start is not None and end is not None else 60
+    if start is not None:
+        out["start"] = start // grid * grid
+    if end is not None:
+        out["end"] = -(-end // grid) * grid
+    return out
+
+
+def quantise_days(values: dict[str, Any]) -> dict[str, Any]:
+    """Start and end to whole days: day-based endpoints give the same answer for both."""
+    out = dict(values)
+    if out.get("start") is not None:
+        out["start"] = out["start"] // DAY * DAY
+    if out.get("end") is not None:
+        out["end"] = -(-out["end"] // DAY) * DAY
+    return out
+
+
+def quantise_rules(values: dict[str, Any]) -> dict[str, Any]:
+    """Rule overrides to 0.1 (°F or %RH): finer than any sensor resolves."""
+    out = dict(values)
+    for name in ("low", "high", "spike"):
+        if out.get(name) is not None:
+            out[name] = max(0.1, round(out[name], 1)) if name == "spike" else round(out[name], 1)
+    return out
+
+
 ROOMS = Param("comma-separated room ids, e.g. 0,1; default: every room with the measure", int_list)
 ROOM = Param("one room id; default: the first room with data", int_list)
 
@@ -295,7 +461,9 @@ def rooms(s: Store) -> Result:
 @endpoint(
     "/api/series",
     "Temperature or humidity per room over time, cleaned, min/max-decimated to about `points` "
-    "points per room; a window with fewer readings comes back at full resolution.",
+    "points per room; a window with fewer readings comes back at full resolution. `points` is "
+    "rounded up to a multiple of 100 and the window widened by at most 1 % onto a grid.",
+    quantise=quantise_series,
     room=ROOMS,
     measure=MEASURE,
     start=START,
@@ -346,22 +514,32 @@ def series(
         "series": out,
     }
 
+    def columns(room_id: int) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        if cleaned:
+            return s.series[(room_id, measure)].time, s.series[(room_id, measure)].value
+        raw = s.data.rooms[room_id]
+        present = ~np.isnan(raw.measure(measure))
+        return raw.time[present], raw.measure(measure)[present]
+
     def table() -> Table:
-        # A download carries every reading in the window, not the decimated points.
-        rows: list[list[Any]] = []
+        # A download carries every reading in the window, not the decimated points, made slice
+        # by slice so that a download of every reading never exists as Python lists at once.
+        spans = []
         for item in out:
-            room_id = item["room_id"]
-            if cleaned:
-                time, value = s.series[(room_id, measure)].time, s.series[(room_id, measure)].value
-            else:
-                raw = s.data.rooms[room_id]
-                present = ~np.isnan(raw.measure(measure))
-                time, value = raw.time[present], raw.measure(measure)[present]
+            time, value = columns(item["room_id"])
             lo, hi = window(time, start, end)
-            values = np.round(value[lo:hi].astype(np.float64), 2).tolist()
-            stamps = iso_times(time[lo:hi])
-            rows.extend([room_id, t, v] for t, v in zip(stamps, values, strict=True))
-        return Table(f"series-{measure}", ["room_id", "time", measure], rows)
+            spans.append((item["room_id"], time, value, lo, hi))
+
+        def rows() -> Iterator[list[Any]]:
+            for room_id, time, value, lo, hi in spans:
+                for a in range(lo, hi, 5000):
+                    b = min(hi, a + 5000)
+                    values = np.round(value[a:b].astype(np.float64), 2).tolist()
+                    for t, v in zip(iso_times(time[a:b]), values, strict=True):
+                        yield [room_id, t, v]
+
+        count = sum(hi - lo for *_, lo, hi in spans)
+        return Table(f"series-{measure}", ["room_id", "time", measure], rows(), count)
 
     return Result(data, table)
 
@@ -369,6 +547,7 @@ def series(
 @endpoint(
     "/api/daily",
     "Daily low, mean and high of a measure in one room (cleaned readings).",
+    quantise=quantise_days,
     room=ROOM,
     measure=MEASURE,
     start=START,
@@ -423,6 +602,7 @@ def _day_window(days: NDArray[np.int64], start: int | None, end: int | None) -> 
     "A room's daily mean temperature against the outdoor daily average at MSP (NOAA TAVG), "
     "with the Pearson correlation and a least-squares line (days with at least half their "
     "readings).",
+    quantise=quantise_days,
     room=ROOM,
     start=START,
     end=END,
@@ -657,7 +837,8 @@ def health(s: Store, room: list[int] | None = None, measure: str = "temperature"
     "/api/cleaning",
     "What the cleaning rules removed and why, per room; override the rules to preview their "
     "effect. "
-    "The CSV lists every removed reading with its reason.",
+    "The CSV lists every removed reading with its reason. Overrides are rounded to 0.1.",
+    quantise=quantise_rules,
     room=ROOMS,
     measure=MEASURE,
     low=Param("lowest plausible value (°F or %RH); default: -40 °F / 0 %RH", float_in(-1000, 1000)),
@@ -844,6 +1025,7 @@ def workouts(
     "/api/weather",
     "Outdoor daily average, high and low (°F) and precipitation (in) at MSP from the NOAA "
     "daily CSV.",
+    quantise=quantise_days,
     start=START,
     end=END,
 )

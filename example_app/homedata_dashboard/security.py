@@ -15,6 +15,8 @@ only; no inline script runs. Two allowances exist for Plotly.js, both about styl
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
@@ -43,6 +45,12 @@ HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+def static_headers(headers: Any, _path: str, _url: str) -> None:
+    """WhiteNoise's hook: the same headers on static files as on every Flask response."""
+    for name, value in HEADERS.items():
+        headers.setdefault(name, value)
 
 
 def install_security(app: Flask) -> None:

@@ -1,9 +1,9 @@
-"""The dashboard page, a health check, and Plotly.js served from the installed plotly package.
+"""The dashboard page and a health check; Plotly.js comes from the installed plotly package.
 
 Plotly's Python package ships the matching ``plotly.min.js``; we locate it with
-``importlib.util.find_spec`` (which does not import plotly) and serve it ourselves, so the
-dashboard needs no CDN and works offline. Its URL carries the Plotly.js version, so browsers can
-cache it for a year.
+``importlib.util.find_spec`` (which does not import plotly), and :mod:`.assets` serves it with
+the app's own static files through WhiteNoise under a content-hashed name, so the dashboard
+needs no CDN, works offline, and browsers cache it for a year.
 """
 
 from __future__ import annotations
@@ -11,26 +11,15 @@ from __future__ import annotations
 import gzip
 import importlib.util
 import re
-import threading
 from functools import lru_cache
 from pathlib import Path
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    current_app,
-    render_template,
-    request,
-    send_file,
-    url_for,
-)
+from flask import Blueprint, Response, current_app, render_template, request
 
+from .assets import Assets
 from .store import CHART_TABLES, Store
 
 views = Blueprint("views", __name__)
-_gzip_lock = threading.Lock()
-_gzipped: dict[Path, bytes] = {}
 
 
 @lru_cache(maxsize=1)
@@ -70,26 +59,41 @@ def _store() -> Store:
     return current_app.extensions["homedata"]
 
 
+def _assets() -> Assets:
+    return current_app.extensions["homedata_assets"]
+
+
 @views.get("/")
-def dashboard() -> str:
+def dashboard() -> Response:
     s = _store()
+    assets = _assets()
     located = plotly_js()
     span = s.span()
     rooms = [(r, s.data.room_names.get(r, f"Room {r}")) for r in s.room_ids()]
     users = sorted(set(s.data.workouts.user.tolist()))
-    return render_template(
+    page = render_template(
         "dashboard.html",
+        asset=assets.url,
         sources=s.data.sources,
         sample_tables=s.data.sample_tables(),
         chart_samples={chart: s.sample_tables_of(chart) for chart in CHART_TABLES},
         uses_sample=s.data.uses_sample,
-        plotly_url=url_for("views.plotly", version=located[1]) if located else None,
+        plotly_url=assets.url("plotly.min.js") if located else None,
         maplibre_style_id=maplibre_style_id(),
         rooms=rooms,
         users=[(u, s.data.users.get(u, f"user {u}")) for u in users],
         first=str(span[0] // 86400) if span else "",
         span=span,
-    )
+    ).encode()
+    response = Response(page, mimetype="text/html")
+    response.headers["Cache-Control"] = "no-cache"  # always revalidated: it names the assets
+    response.headers["Vary"] = "Accept-Encoding"
+    if "gzip" in request.headers.get("Accept-Encoding", "").lower():
+        response.set_data(gzip.compress(page, 6, mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
+    response.add_etag()
+    response.make_conditional(request)
+    return response
 
 
 @views.get("/healthz")
@@ -99,23 +103,3 @@ def healthz() -> Response:
         '{"ok":true,"sample":%s}' % ("true" if s.data.uses_sample else "false"),
         mimetype="application/json",
     )
-
-
-@views.get("/vendor/plotly-<version>.min.js")
-def plotly(version: str) -> Response:
-    located = plotly_js()
-    if located is None or version != located[1]:
-        abort(404)
-    path = located[0]
-    if "gzip" in request.headers.get("Accept-Encoding", ""):
-        with _gzip_lock:
-            body = _gzipped.get(path)
-            if body is None:
-                body = _gzipped[path] = gzip.compress(path.read_bytes(), compresslevel=6)
-        response = Response(body, mimetype="text/javascript")
-        response.headers["Content-Encoding"] = "gzip"
-    else:
-        response = send_file(path, mimetype="text/javascript", conditional=True)
-    response.headers["Vary"] = "Accept-Encoding"
-    response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    return response
