@@ -24,6 +24,7 @@ VERIFY_TIMEOUT = "HOMEDEPLOY_VERIFY_TIMEOUT"
 LOGS_READ_TIMEOUT = "HOMEDEPLOY_LOGS_READ_TIMEOUT"
 NO_KEYCHAIN = "HOMEDEPLOY_NO_KEYCHAIN"
 CACHE_DIR = "HOMEDEPLOY_CACHE_DIR"
+TOOLS_DIR = "HOMEDEPLOY_TOOLS_DIR"
 GIT_KEY = "HOMEDEPLOY_GIT_KEY"
 """Not a user setting: the variable the git credential helper reads the key from (child only)."""
 
@@ -78,6 +79,13 @@ def keychain_disabled(env: Mapping[str, str] | None = None) -> bool:
 def cache_dir_override(env: Mapping[str, str] | None = None) -> Path | None:
     """``HOMEDEPLOY_CACHE_DIR``: where check-reqs caches index pages instead of the user cache."""
     value = _env(env).get(CACHE_DIR)
+    return Path(value) if value else None
+
+
+def tools_dir_override(env: Mapping[str, str] | None = None) -> Path | None:
+    """``HOMEDEPLOY_TOOLS_DIR``: where the buildpack's uv, Poetry and Pipenv are installed
+    (default: ``tools/`` in the cache folder)."""
+    value = _env(env).get(TOOLS_DIR)
     return Path(value) if value else None
 
 

@@ -159,6 +159,17 @@ class LocalIndex:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
+            def do_HEAD(self) -> None:  # uv asks before downloading a wheel
+                parts = [p for p in self.path.split("?")[0].split("/") if p]
+                if len(parts) == 2 and parts[0] == "files" and parts[1] in index.blobs:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/octet-stream")
+                    self.send_header("Content-Length", str(len(index.blobs[parts[1]])))
+                else:
+                    self.send_response(404)
+                    self.send_header("Content-Length", "0")
+                self.end_headers()
+
         return Handler
 
 

@@ -59,13 +59,20 @@ def _prepare(project_dir: Path, report: RehearsalReport) -> tuple[Path, str]:
 def _check_export(project_dir: Path, app_dir: Path, commit: str) -> None:
     """What the buildpack checks before installing anything, on the exported commit."""
     from homedeploy.doctor.engine import collect_build_errors
+    from homedeploy.project.package_manager import NONE_FOUND, choose_manager, found_managers
 
-    for name, outcome in (
-        ("requirements.txt", "Error: Couldn't find any supported Python package manager files."),
-        ("Procfile", "H14 (No web processes running)"),
-    ):
-        if (app_dir / name).is_file():
-            continue
+    if choose_manager(app_dir).tool is None and not found_managers(app_dir):
+        for name, _tool in found_managers(project_dir):
+            raise RehearsalFailed(
+                "not-committed",
+                f"{name} is in your folder but not in commit {commit}: Heroku would build "
+                "without it.",
+                f"git add {name} && git commit",
+                NONE_FOUND,
+            )
+    name = "Procfile"
+    if not (app_dir / name).is_file():
+        outcome = "H14 (No web processes running)"
         if (project_dir / name).is_file():
             raise RehearsalFailed(
                 "not-committed",
@@ -75,8 +82,8 @@ def _check_export(project_dir: Path, app_dir: Path, commit: str) -> None:
                 outcome,
             )
         raise RehearsalFailed(
-            f"no-{name.lower().split('.')[0]}",
-            f"the commit has no {name}; the rehearsal (like a pip build on Heroku) needs one.",
+            "no-procfile",
+            f"the commit has no {name}; the rehearsal (like a web dyno on Heroku) needs one.",
             "run `homedeploy doctor --fix`, or `homedeploy init` to create it.",
             outcome,
         )
@@ -130,7 +137,7 @@ def run_rehearsal(
         tell(f"exporting commit {report.commit} (git archive) to {workdir}")
         export_head(repo_root, prefix, app_dir)
         _check_export(project_dir, app_dir, report.commit or "HEAD")
-        tell("building a clean venv from requirements.txt")
+        tell("building a clean venv with the buildpack's package manager")
         build_venv(app_dir, venv_dir, report, tell, detail)
         boot_like_a_dyno(
             app_dir,

@@ -241,6 +241,11 @@ def collect_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]
         imported, import_notes = _import_findings(project, check, findings)
         findings.extend(imported)
         notes.extend(import_notes)
+    status = project.lock_status if project.package_manager in ("uv", "poetry", "pipenv") else None
+    if status is not None and status.state != "stale":
+        said = "matches its manifest" if status.state == "fresh" else "was not checked"
+        detail = f": {status.message}" if status.message and status.state != "fresh" else ""
+        notes.append(f"The lock file {said} ({status.how}){detail}.")
     for problem in project.discovery.problems:
         notes.append(f"{problem.path}:{problem.line or '?'}: {problem.message} (file skipped).")
     findings.sort(key=sort_key)

@@ -15,18 +15,16 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from homedeploy.project.discovery import Discovery
+    from homedeploy.project.lock_check import LockStatus
+    from homedeploy.project.locked import LockedSet
+    from homedeploy.project.package_manager import ManagerChoice
     from homedeploy.project.procfile import Procfile
+    from homedeploy.project.pyproject import RequiresPython
     from homedeploy.project.python_version import RequestedPython
     from homedeploy.project.worktree import Worktree
     from homedeploy.requirements.file import RequirementsFile
 
-PACKAGE_MANAGER_FILES = (
-    ("Pipfile.lock", "pipenv"),
-    ("requirements.txt", "pip"),
-    ("poetry.lock", "poetry"),
-    ("uv.lock", "uv"),
-)
-"""The buildpack's package-manager files, in the order it lists them."""
+from homedeploy.project.package_manager import MANAGER_FILES as PACKAGE_MANAGER_FILES
 
 DETECT_NAMES = frozenset(
     {
@@ -90,6 +88,13 @@ class ProjectSnapshot:
         return name in self.names and (self.root / name).is_file()
 
     @cached_property
+    def manager_choice(self) -> ManagerChoice:
+        """The buildpack's package-manager decision (``lib/package_manager.sh``)."""
+        from homedeploy.project.package_manager import choose_manager
+
+        return choose_manager(self.root, self.names)
+
+    @cached_property
     def package_managers(self) -> list[tuple[str, str]]:
         """(file, tool) for every package-manager file present, buildpack order."""
         return [(name, tool) for name, tool in PACKAGE_MANAGER_FILES if self.is_file(name)]
@@ -99,6 +104,39 @@ class ProjectSnapshot:
         """The tool the buildpack would use, when exactly one file names it."""
         found = self.package_managers
         return found[0][1] if len(found) == 1 else None
+
+    @cached_property
+    def locked(self) -> LockedSet | None:
+        """The lock's records for uv, Poetry or Pipenv (None for pip or no single manager)."""
+        tool = self.package_manager
+        if tool in (None, "pip"):
+            return None
+        from homedeploy.project.locked import read_locked
+
+        return read_locked(self.root, tool)
+
+    @cached_property
+    def requires_python(self) -> RequiresPython | None:
+        """The manifest's Python requirement (requires-python, Poetry's python, Pipfile)."""
+        from homedeploy.project.pyproject import requires_python
+
+        return requires_python(self.root, self.package_manager)
+
+    @cached_property
+    def lock_status(self) -> LockStatus | None:
+        """The lock's freshness, by the buildpack's tool at its pinned version (installed on
+        demand unless offline; a cached tool is used offline too)."""
+        tool = self.package_manager
+        if tool not in ("uv", "poetry", "pipenv"):
+            return None
+        from homedeploy.project.lock_check import check_lock
+
+        return check_lock(
+            self.root,
+            tool,  # type: ignore[arg-type]
+            major=self.requested_python.major,
+            offline=self.offline,
+        )
 
     @cached_property
     def requested_python(self) -> RequestedPython:

@@ -1,7 +1,8 @@
 """Which Python Heroku will build an app with, read exactly as the Python buildpack reads it.
 
 The buildpack (v351) looks at ``runtime.txt`` first (deprecated, but it wins), then a misspelt
-``.python-version``, then ``.python-version``, else its default major (3.14). It accepts ``N.N`` or
+``.python-version``, then ``.python-version``, then (Pipenv apps only) ``Pipfile.lock``'s
+``python_full_version``/``python_version``, else its default major (3.14). It accepts ``N.N`` or
 ``N.N.N`` only, trims whitespace, drops ``#`` comments and blank lines, and rejects anything that is
 not ASCII/UTF-8 text (a BOM or UTF-16 file is "Unable to read"). Reading it the same way here is
 what lets homedeploy predict a build failure instead of discovering it after the push.
@@ -93,7 +94,7 @@ class RequestedPython:
 
     major: str
     full: str | None
-    origin: str  # ".python-version", "runtime.txt" or "default"
+    origin: str  # ".python-version", "runtime.txt", "Pipfile.lock" or "default"
     path: str | None = None
     line: int | None = None
     problems: list[VersionProblem] = field(default_factory=list)
@@ -341,6 +342,72 @@ def _from_python_version(path: Path) -> RequestedPython:
     )
 
 
+def _from_pipfile_lock(path: Path) -> RequestedPython | None:
+    """Pipenv apps without a version file: ``_meta.requires.python_full_version``, else
+    ``python_version`` (read with jq by the buildpack, only when no version file exists)."""
+    import json
+
+    name = "Pipfile.lock"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as error:
+        return RequestedPython(
+            DEFAULT_MAJOR,
+            None,
+            name,
+            name,
+            None,
+            [
+                VersionProblem(
+                    "pipfile-lock-invalid",
+                    "error",
+                    f"Pipfile.lock is not valid JSON ({error}).",
+                    "Error: Can't parse Pipfile.lock.",
+                    name,
+                    None,
+                    "run `pipenv lock` again and commit the result.",
+                )
+            ],
+        )
+    meta = data.get("_meta", {}) if isinstance(data, dict) else {}
+    requires = meta.get("requires", {}) if isinstance(meta, dict) else {}
+    if not isinstance(requires, dict):
+        return None
+    version = requires.get("python_full_version") or requires.get("python_version")
+    if not version:
+        return None
+    field_name = "python_full_version" if requires.get("python_full_version") else "python_version"
+    if not isinstance(version, str) or not VERSION_RE.match(version):
+        return RequestedPython(
+            DEFAULT_MAJOR,
+            None,
+            name,
+            name,
+            None,
+            [
+                VersionProblem(
+                    "pipfile-lock-version-invalid",
+                    "error",
+                    f"Pipfile.lock asks for Python {version!r} ({field_name}); wildcards aren't "
+                    "supported.",
+                    "Error: Invalid Python version in Pipfile.lock.",
+                    name,
+                    None,
+                    f"set {field_name} in Pipfile's [requires] to X.Y and run `pipenv lock`.",
+                )
+            ],
+        )
+    parts = version.split(".")
+    return RequestedPython(
+        f"{parts[0]}.{parts[1]}",
+        version if len(parts) == 3 else None,
+        name,
+        name,
+        None,
+        _major_problems(version, name, name, None),
+    )
+
+
 def misspelt_version_file(project_dir: Path) -> str | None:
     """The first misspelt ``.python-version`` name present, as the buildpack checks them."""
     for candidate in MISSPELT_VERSION_FILES:
@@ -377,6 +444,13 @@ def requested_python(project_dir: Path) -> RequestedPython:
     version_file = project_dir / ".python-version"
     if version_file.is_file():
         return _from_python_version(version_file)
+    if (project_dir / "Pipfile.lock").is_file():
+        from homedeploy.project.package_manager import choose_manager
+
+        if choose_manager(project_dir).tool == "pipenv":
+            from_lock = _from_pipfile_lock(project_dir / "Pipfile.lock")
+            if from_lock is not None:
+                return from_lock
     return RequestedPython(
         DEFAULT_MAJOR,
         None,

@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from homedeploy.errors import CheckFailed, HomedeployError
+from homedeploy.project.package_manager import Manager
+from homedeploy.project.venv import Interpreter
 from homedeploy.runtime.serving import ProbeResult, WebProcess
 
 MEMORY_LIMIT = 512 * 1024 * 1024
@@ -46,6 +48,8 @@ class RehearsalReport:
     fix: str | None = None
     python: str | None = None
     python_requested: str | None = None
+    package_manager: str | None = None
+    build_command: str | None = None
     build_seconds: float | None = None
     boot_seconds: float | None = None
     rss_bytes: int | None = None
@@ -192,9 +196,16 @@ def build_venv(
     tell: Callable[[str], None],
     detail: Callable[[str], None] | None = None,
 ) -> None:
-    """Build the clean venv; pip's own lines go to ``detail`` (shown transiently), else ``tell``."""
+    """Build the clean venv with the package manager the buildpack picks, by its own command.
+
+    pip installs requirements.txt; uv, Poetry and Pipenv run at the buildpack's pinned version
+    (installed on demand into the tools cache) with the flags ``lib/<tool>.sh`` passes, so a
+    stale lock or an excluded Python fails here as it fails on Heroku. The tool's own lines go
+    to ``detail`` (shown transiently), else ``tell``.
+    """
+    from homedeploy.project.package_manager import choose_manager
     from homedeploy.project.python_version import requested_python
-    from homedeploy.project.venv import create_venv, find_interpreter
+    from homedeploy.project.venv import find_interpreter
 
     requested = requested_python(app_dir)
     interpreter = find_interpreter(requested.major)
@@ -204,7 +215,26 @@ def build_venv(
             f"Heroku would use Python {requested.major}; it is not installed here, so the "
             f"rehearsal used {interpreter.version}."
         )
+    tool = choose_manager(app_dir).tool or "pip"
+    report.package_manager = tool
     started = time.monotonic()
+    if tool == "pip":
+        _pip_build(app_dir, venv_dir, interpreter, tell, detail)
+    else:
+        _tool_build(tool, app_dir, venv_dir, interpreter, report, tell, detail)
+    report.build_seconds = round(time.monotonic() - started, 2)
+
+
+def _pip_build(
+    app_dir: Path,
+    venv_dir: Path,
+    interpreter: Interpreter,
+    tell: Callable[[str], None],
+    detail: Callable[[str], None] | None,
+) -> None:
+    from homedeploy.project.package_manager import INSTALL_FAILED
+    from homedeploy.project.venv import create_venv
+
     try:
         create_venv(
             venv_dir,
@@ -215,12 +245,104 @@ def build_venv(
         )
     except HomedeployError as error:
         raise RehearsalFailed(
-            "build-failed",
+            "build-failed", error.message, error.fix, INSTALL_FAILED["pip"]
+        ) from None
+
+
+BUILD_TIMEOUT = 900
+"""Total seconds for one dependency install (the Heroku build itself times out at 15 min)."""
+
+
+def tool_build_environment(tool: str, venv_dir: Path) -> dict[str, str]:
+    """The variables ``lib/<tool>.sh`` exports, pointed at the rehearsal's venv instead of
+    ``/app/.heroku/python`` (the buildpack installs into its Python; here it is a venv)."""
+    from homedeploy.project.tools import tool_environment
+
+    bin_dir = venv_dir / "bin"
+    common = {
+        "PATH": f"{bin_dir}:{tool_environment().get('PATH', '/usr/bin:/bin')}",
+        "VIRTUAL_ENV": str(venv_dir),
+    }
+    if tool == "uv":
+        return tool_environment(
+            {
+                "UV_PROJECT_ENVIRONMENT": str(venv_dir),
+                "UV_NO_MANAGED_PYTHON": "1",
+                "UV_PYTHON_DOWNLOADS": "never",
+                "UV_LINK_MODE": "copy",
+            }
+        )
+    if tool == "poetry":
+        return tool_environment({**common, "POETRY_VIRTUALENVS_CREATE": "false"})
+    return tool_environment(
+        {**common, "PIPENV_SYSTEM": "1", "PIPENV_VERBOSITY": "-1", "PIPENV_NOSPIN": "1"}
+    )
+
+
+def _tool_build(
+    tool: Manager,
+    app_dir: Path,
+    venv_dir: Path,
+    interpreter: Interpreter,
+    report: RehearsalReport,
+    tell: Callable[[str], None],
+    detail: Callable[[str], None] | None,
+) -> None:
+    from homedeploy.project.package_manager import (
+        BUILD_ARGS,
+        DISPLAY,
+        INSTALL_FAILED,
+        SHOWN_COMMAND,
+        TOOL_VERSIONS,
+    )
+    from homedeploy.project.tools import ToolUnavailable, cached_tool, ensure_tool, run_tool
+
+    version = TOOL_VERSIONS[tool]
+    if cached_tool(tool) is None:
+        tell(f"installing {DISPLAY[tool]} {version} (the buildpack's version) into the tools cache")
+    try:
+        installed = ensure_tool(tool)
+    except (ToolUnavailable, HomedeployError) as error:
+        raise RehearsalFailed(
+            "tool-unavailable",
             error.message,
             error.fix,
-            "Error: Unable to install dependencies using pip.",
+            f"Error: Unable to install {DISPLAY[tool]}.",
         ) from None
-    report.build_seconds = round(time.monotonic() - started, 2)
+    env = tool_build_environment(tool, venv_dir)
+    command = [str(installed.executable), *BUILD_ARGS[tool]]
+    if tool == "uv":
+        command += ["--python", interpreter.path]
+    else:
+        from homedeploy.project.venv import create_venv
+
+        try:
+            create_venv(venv_dir, interpreter, None, progress=detail or tell)
+        except HomedeployError as error:
+            raise RehearsalFailed("build-failed", error.message, error.fix) from None
+    report.build_command = f"{SHOWN_COMMAND[tool]} ({DISPLAY[tool]} {version})"
+    tell(f"Installing dependencies using '{SHOWN_COMMAND[tool]}' ({DISPLAY[tool]} {version})")
+    run = run_tool(command, app_dir, env=env, timeout=BUILD_TIMEOUT, progress=detail or tell)
+    if run.ok:
+        return
+    why = "timed out" if run.timed_out else f"exit code {run.returncode}"
+    raise RehearsalFailed(
+        "build-failed",
+        f"`{SHOWN_COMMAND[tool]}` failed ({why}):\n{run.tail(10)}",
+        _tool_fix(tool, run.output),
+        INSTALL_FAILED[tool],
+    )
+
+
+def _tool_fix(tool: str, output: str) -> str:
+    lock = {"uv": "uv lock", "poetry": "poetry lock", "pipenv": "pipenv lock"}[tool]
+    if "needs to be updated" in output or "changed significantly" in output:
+        return f"run `{lock}` and commit the lock file (`homedeploy check-reqs --write`)."
+    if "out of date" in output:
+        return f"run `{lock}` and commit Pipfile.lock (`homedeploy check-reqs --write`)."
+    if "incompatible with the project's Python requirement" in output:
+        return "make .python-version and requires-python agree (`uv python pin`), then lock."
+    return "read the tool's message above; `homedeploy doctor` explains most causes."
 
 
 def boot_like_a_dyno(

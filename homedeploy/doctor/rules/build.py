@@ -7,7 +7,7 @@ headlines, so a finding reads like the build log the user would otherwise meet a
 
 from __future__ import annotations
 
-import json
+import re
 
 from homedeploy.doctor.codes import BuildCode, Severity, Stage
 from homedeploy.doctor.findings import Finding
@@ -64,118 +64,45 @@ def package_manager(project: ProjectSnapshot) -> list[Finding]:
     """Exactly one of requirements.txt, Pipfile.lock, poetry.lock, uv.lock (package_manager.sh)."""
     if not project.names & DETECT_NAMES:
         return []  # detection already failed; the buildpack never gets this far
-    if project.is_file("Pipfile") and not project.is_file("Pipfile.lock"):
-        return [
-            _build(
-                "pipfile-without-lock",
-                "error",
-                "Pipfile has no Pipfile.lock; the buildpack installs only from the lock file.",
-                path="Pipfile",
-                heroku="Error: No 'Pipfile.lock' found!",
-                fix="run `pipenv lock` and commit Pipfile.lock (or delete Pipfile and use "
-                "requirements.txt).",
-            )
-        ]
-    found = project.package_managers
-    if len(found) > 1:
-        listed = ", ".join(f"{name} ({tool})" for name, tool in found)
-        return [
-            _build(
-                "multiple-package-managers",
-                "error",
-                f"Several package-manager files: {listed}; the buildpack needs exactly one.",
-                path=found[1][0],
-                heroku="Error: Multiple Python package manager files were found.",
-                fix="keep the one you use and delete the others (a requirements.txt generated "
-                "from a lock file must not be committed beside it).",
-            )
-        ]
-    if found:
+    choice = project.manager_choice
+    problem = choice.problem
+    if problem is None:
         return []
-    if project.is_file("setup.py"):
-        return [
-            _build(
-                "setup-py-only",
-                "error",
-                "Only setup.py: the buildpack no longer installs a project from setup.py alone.",
-                path="setup.py",
-                heroku="Error: Implicit setup.py file support has been sunset.",
-                fix="add a requirements.txt containing the line `--editable .`.",
-            )
-        ]
-    for name in MISSPELT_REQUIREMENTS:
-        if project.is_file(name):
+    if problem.code == "no-package-manager":
+        for name in MISSPELT_REQUIREMENTS:
+            if project.is_file(name):
+                return [
+                    _build(
+                        "requirements-misspelt",
+                        "error",
+                        f"{name!r} is not read by the buildpack; the file must be named "
+                        "requirements.txt (exact case).",
+                        path=name,
+                        heroku=NO_PACKAGE_MANAGER,
+                        fix=f"rename {name} to requirements.txt (doctor --fix does it).",
+                    )
+                ]
+        if project.is_file("pyproject.toml"):
             return [
                 _build(
-                    "requirements-misspelt",
+                    "pyproject-only",
                     "error",
-                    f"{name!r} is not read by the buildpack; the file must be named "
-                    "requirements.txt (exact case).",
-                    path=name,
+                    "pyproject.toml alone is not a package-manager file for the buildpack.",
+                    path="pyproject.toml",
                     heroku=NO_PACKAGE_MANAGER,
-                    fix=f"rename {name} to requirements.txt (doctor --fix does it).",
+                    fix="commit a lock file (`uv lock` or `poetry lock`), or a requirements.txt "
+                    "containing `--editable .`.",
                 )
             ]
-    if project.is_file("pyproject.toml"):
-        return [
-            _build(
-                "pyproject-only",
-                "error",
-                "pyproject.toml alone is not a package-manager file for the buildpack.",
-                path="pyproject.toml",
-                heroku=NO_PACKAGE_MANAGER,
-                fix="commit a lock file (`uv lock` or `poetry lock`), or a requirements.txt "
-                "containing `--editable .`.",
-            )
-        ]
     return [
         _build(
-            "no-package-manager",
+            problem.code,
             "error",
-            "No requirements.txt, Pipfile.lock, poetry.lock or uv.lock at the root.",
-            heroku=NO_PACKAGE_MANAGER,
-            fix="write a requirements.txt listing what the app imports "
-            "(`homedeploy check-reqs` turns a pip freeze into one).",
+            problem.message,
+            path=problem.path,
+            heroku=problem.headline,
+            fix=problem.fix,
         )
-    ]
-
-
-def _pipfile_lock_version(project: ProjectSnapshot) -> list[Finding]:
-    """Pipenv apps with no version file: the buildpack reads python_(full_)version from the lock."""
-    from homedeploy.project.python_version import VERSION_RE, version_problems
-
-    text = project.read_text("Pipfile.lock")
-    try:
-        data = json.loads(text or "")
-    except ValueError as error:
-        return [
-            _build(
-                "pipfile-lock-invalid",
-                "error",
-                f"Pipfile.lock is not valid JSON ({error}).",
-                path="Pipfile.lock",
-                heroku="Error: Can't parse Pipfile.lock.",
-                fix="run `pipenv lock` again and commit the result.",
-            )
-        ]
-    requires = data.get("_meta", {}).get("requires", {}) if isinstance(data, dict) else {}
-    version = requires.get("python_full_version") or requires.get("python_version")
-    if not version:
-        return []
-    if not isinstance(version, str) or not VERSION_RE.match(version):
-        return [
-            _build(
-                "pipfile-lock-version-invalid",
-                "error",
-                f"Pipfile.lock asks for Python {version!r}; wildcards aren't supported.",
-                path="Pipfile.lock",
-                heroku="Error: Invalid Python version in Pipfile.lock.",
-                fix="set python_version in Pipfile to X.Y and run `pipenv lock`.",
-            )
-        ]
-    return [
-        _build(p.code, p.severity, p.message, path="Pipfile.lock", heroku=p.headline, fix=p.fix)
-        for p in version_problems(version, "Pipfile.lock", "Pipfile.lock")
     ]
 
 
@@ -186,8 +113,6 @@ def python_version(project: ProjectSnapshot) -> list[Finding]:
     requested = project.requested_python
     tool = project.package_manager
     findings: list[Finding] = []
-    if tool == "pipenv" and requested.origin == "default":
-        return _pipfile_lock_version(project)
     for problem in requested.problems:
         code: BuildCode
         severity: Severity
@@ -216,6 +141,128 @@ def python_version(project: ProjectSnapshot) -> list[Finding]:
             )
         )
     return findings
+
+
+def requires_python(project: ProjectSnapshot) -> list[Finding]:
+    """The manifest's Python requirement against the Python the buildpack picks.
+
+    uv refuses (``uv sync`` errors: "...incompatible with the project's Python requirement");
+    Poetry should too (python-poetry/poetry#10226 makes it use another Python instead, which is
+    no better); Pipenv's ``--deploy`` warns about ``[requires] python_version``.
+    """
+    tool = project.package_manager
+    wanted = project.requires_python
+    if tool not in ("uv", "poetry", "pipenv") or wanted is None:
+        return []
+    requested = project.requested_python
+    if any(p.severity == "error" for p in requested.problems):
+        return []  # the version itself is rejected first
+    from homedeploy.project.package_manager import INSTALL_FAILED
+    from homedeploy.project.python_version import LATEST_PATCH
+
+    resolved = requested.full or LATEST_PATCH.get(requested.major)
+    if resolved is None or wanted.admits(resolved):
+        return []
+    origin = requested.origin if requested.origin != "default" else "Heroku's default"
+    where = dict(path=wanted.path, line=wanted.line)
+    if tool == "uv":
+        return [
+            _build(
+                "requires-python-mismatch",
+                "error",
+                f"The Python request from {origin} resolved to Python {resolved}, which is "
+                f"incompatible with the project's Python requirement: `{wanted.written}` (from "
+                f"`{wanted.field}`); uv stops the build.",
+                heroku=INSTALL_FAILED["uv"],
+                fix=f"write a version that {wanted.written} admits into .python-version (`uv "
+                "python pin`), or widen requires-python and run `uv lock`.",
+                **where,
+            )
+        ]
+    if tool == "poetry":
+        return [
+            _build(
+                "requires-python-mismatch",
+                "error",
+                f"Heroku builds with Python {resolved} ({origin}), which {wanted.field} "
+                f"`{wanted.written}` excludes; Poetry cannot install the project for it.",
+                heroku=INSTALL_FAILED["poetry"],
+                fix=f"write a version that {wanted.written} admits into .python-version, or "
+                "widen the requirement and run `poetry lock`.",
+                **where,
+            )
+        ]
+    return [
+        _build(
+            "requires-python-mismatch",
+            "warning",
+            f'Your Pipfile requires "python_version" {wanted.written}, but Heroku builds with '
+            f"Python {resolved} ({origin}); `pipenv install --deploy` warns and may abort.",
+            heroku=INSTALL_FAILED["pipenv"],
+            fix="make Pipfile's [requires] python_version match .python-version, then run "
+            "`pipenv lock`.",
+            **where,
+        )
+    ]
+
+
+def lock_file(project: ProjectSnapshot) -> list[Finding]:
+    """The lock must parse and match its manifest: the buildpack installs with ``--locked`` /
+    ``--deploy`` / ``poetry sync``, which abort otherwise. Decided by the real tool."""
+    tool = project.package_manager
+    if tool not in ("uv", "poetry", "pipenv"):
+        return []
+    from homedeploy.project.lock_check import STALE, UNKNOWN
+    from homedeploy.project.package_manager import INSTALL_FAILED, LOCK_FILE, MANIFEST
+
+    lock = LOCK_FILE[tool]  # type: ignore[index]
+    locked = project.locked
+    heroku = INSTALL_FAILED[tool]  # type: ignore[index]
+    if locked is not None and locked.error:
+        if tool == "pipenv" and project.requested_python.origin == "Pipfile.lock":
+            return []  # already reported as "Can't parse Pipfile.lock"
+        return [
+            _build(
+                "lock-invalid",
+                "error",
+                f"{locked.error}.",
+                path=lock,
+                heroku=heroku,
+                fix=f"regenerate it with `{_lock_command(tool)}` and commit it.",
+            )
+        ]
+    manifest = MANIFEST[tool]  # type: ignore[index]
+    if not project.is_file(manifest):
+        return [
+            _build(
+                "lock-without-manifest",
+                "error",
+                f"{lock} is committed without {manifest}; {tool} cannot install from it.",
+                path=lock,
+                heroku=heroku,
+                fix=f"commit {manifest} too.",
+            )
+        ]
+    status = project.lock_status
+    if status is None or status.state == UNKNOWN:
+        return []
+    if status.state == STALE:
+        return [
+            _build(
+                "lock-out-of-date",
+                "error",
+                f"{lock} is out of date with {manifest} ({status.how}): {status.message}",
+                path=lock,
+                heroku=heroku,
+                fix=f"run `{_lock_command(tool)}` and commit {lock} "
+                "(`homedeploy check-reqs --write` does it for Heroku's Python).",
+            )
+        ]
+    return []
+
+
+def _lock_command(tool: str) -> str:
+    return {"uv": "uv lock", "poetry": "poetry lock", "pipenv": "pipenv lock"}.get(tool, tool)
 
 
 def committed_virtualenvs(project: ProjectSnapshot) -> list[Finding]:
@@ -306,6 +353,10 @@ def requirement_lines(project: ProjectSnapshot) -> list[Finding]:
                     "the file).",
                 )
             )
+        elif line.url and is_vcs_url(line.url):
+            unpinned = vcs_unpinned(line.url)
+            if unpinned:
+                findings.append(_vcs_warning(project.relative(line.path), line.line, line.text))
         elif line.kind in (LOCAL_PATH, EDITABLE) and line.url:
             problem = project.local_reference_problem(line.url)  # pip resolves from the root
             if problem:
@@ -363,6 +414,68 @@ def requirement_lines(project: ProjectSnapshot) -> list[Finding]:
             )
         else:
             pins.setdefault(key, (version, line.line))
+    return findings
+
+
+_VCS_PREFIX_RE = re.compile(r"^(git|hg|svn|bzr)\+", re.IGNORECASE)
+_COMMIT_RE = re.compile(r"^[0-9a-f]{7,40}$")
+
+
+def is_vcs_url(url: str) -> bool:
+    """``git+https://...`` and friends: pip clones them (git is on Heroku's build image)."""
+    return bool(_VCS_PREFIX_RE.match(url.strip()))
+
+
+def vcs_unpinned(url: str) -> bool:
+    """Whether a VCS URL names no commit (``@<sha>``): a branch or tag can move under you."""
+    from urllib.parse import urlsplit
+
+    path = urlsplit(_VCS_PREFIX_RE.sub("", url.strip())).path
+    if "@" not in path:
+        return True
+    return not _COMMIT_RE.match(path.rsplit("@", 1)[1])
+
+
+def _vcs_warning(path: str, line: int | None, text: str) -> Finding:
+    return _build(
+        "requirement-vcs-unpinned",
+        "warning",
+        f"{text!r} installs from a VCS branch or tag, not a commit: each build may get "
+        "different code (pip clones it on Heroku; git is there).",
+        path=path,
+        line=line,
+        fix="pin the commit: `git+https://...@<full commit hash>#egg=<name>`.",
+    )
+
+
+def locked_sources(project: ProjectSnapshot) -> list[Finding]:
+    """VCS and local-path records of a uv/Poetry/Pipenv lock, judged as pip treats them."""
+    locked = project.locked
+    if locked is None or locked.error:
+        return []
+    from homedeploy.project.locked import PATH_SOURCE, VCS
+
+    findings: list[Finding] = []
+    for package in locked.packages:
+        where = project.relative(package.path)
+        if package.source == VCS and package.url and vcs_unpinned(package.url):
+            findings.append(_vcs_warning(where, package.line, package.requirement_text()))
+        elif package.source == PATH_SOURCE and package.url:
+            problem = project.local_reference_problem(package.url)
+            if problem:
+                findings.append(
+                    _build(
+                        "requirement-local-path",
+                        "error",
+                        f"{package.name} is locked from {package.url!r}, which Heroku's build "
+                        f"cannot see: {problem}.",
+                        path=where,
+                        line=package.line,
+                        heroku=f"Error: Unable to install dependencies using {locked.tool}.",
+                        fix="commit that folder inside the project, or depend on a released "
+                        "version from the package index.",
+                    )
+                )
     return findings
 
 
@@ -451,6 +564,9 @@ RULES: tuple[Rule, ...] = (
     heroku_python_dir,
     committed_virtualenvs,
     python_version,
+    requires_python,
+    lock_file,
+    locked_sources,
     requirement_lines,
     never_installs_on_heroku,
     whole_environment_freeze,
