@@ -16,6 +16,9 @@ from pathlib import Path
 from typing import Literal
 
 Manager = Literal["pip", "uv", "poetry", "pipenv"]
+ManagerCode = Literal[
+    "pipfile-without-lock", "multiple-package-managers", "setup-py-only", "no-package-manager"
+]
 MANAGERS: tuple[Manager, ...] = ("pip", "uv", "poetry", "pipenv")
 
 MANAGER_FILES: tuple[tuple[str, Manager], ...] = (
@@ -96,7 +99,7 @@ SETUP_PY_ONLY = "Error: Implicit setup.py file support has been sunset."
 class ManagerProblem:
     """Why the buildpack stops before installing anything (its headline, verbatim)."""
 
-    code: str
+    code: ManagerCode
     message: str
     headline: str
     path: str | None

@@ -70,6 +70,8 @@ VersionCode = Literal[
     "python-version-multiple",
     "python-version-misspelt",
     "python-version-missing",
+    "pipfile-lock-invalid",
+    "pipfile-lock-version-invalid",
 ]
 """The problems the buildpack has with the version files (doctor reports them as build findings,
 see ``homedeploy.doctor.codes``)."""

@@ -164,7 +164,6 @@ def requires_python(project: ProjectSnapshot) -> list[Finding]:
     if resolved is None or wanted.admits(resolved):
         return []
     origin = requested.origin if requested.origin != "default" else "Heroku's default"
-    where = dict(path=wanted.path, line=wanted.line)
     if tool == "uv":
         return [
             _build(
@@ -176,7 +175,8 @@ def requires_python(project: ProjectSnapshot) -> list[Finding]:
                 heroku=INSTALL_FAILED["uv"],
                 fix=f"write a version that {wanted.written} admits into .python-version (`uv "
                 "python pin`), or widen requires-python and run `uv lock`.",
-                **where,
+                path=wanted.path,
+                line=wanted.line,
             )
         ]
     if tool == "poetry":
@@ -189,7 +189,8 @@ def requires_python(project: ProjectSnapshot) -> list[Finding]:
                 heroku=INSTALL_FAILED["poetry"],
                 fix=f"write a version that {wanted.written} admits into .python-version, or "
                 "widen the requirement and run `poetry lock`.",
-                **where,
+                path=wanted.path,
+                line=wanted.line,
             )
         ]
     return [
@@ -201,7 +202,8 @@ def requires_python(project: ProjectSnapshot) -> list[Finding]:
             heroku=INSTALL_FAILED["pipenv"],
             fix="make Pipfile's [requires] python_version match .python-version, then run "
             "`pipenv lock`.",
-            **where,
+            path=wanted.path,
+            line=wanted.line,
         )
     ]
 
