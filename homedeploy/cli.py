@@ -97,15 +97,59 @@ def json_option(help: str = "Print the result as JSON.") -> Callable[[F], F]:
     return click.option("--json", "as_json", is_flag=True, help=help)
 
 
+def _complete_app(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from homedeploy.heroku.completion import app_names
+
+    return app_names(incomplete)
+
+
+def _complete_remote(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[str]:
+    from homedeploy.heroku.completion import remote_names
+
+    return remote_names(Path.cwd(), incomplete)
+
+
 def heroku_app_option() -> Callable[[F], F]:
-    """``-a/--app NAME``: the Heroku app a command acts on."""
-    return click.option(
-        "--app",
-        "-a",
-        "app",
-        metavar="NAME",
-        help="Heroku app (else HEROKU_APP, pyproject.toml, or this folder's heroku remote).",
-    )
+    """``-a/--app NAME`` and ``-r/--remote NAME`` (the app a git remote points at).
+
+    ``--remote`` is turned into the app's name before the command runs, so every command
+    that talks to Heroku gets it without knowing about remotes.
+    """
+
+    def decorate(function: F) -> F:
+        import functools
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, remote: str | None = None, **kwargs: Any) -> Any:
+            if remote is not None:
+                if kwargs.get("app"):
+                    raise click.UsageError("--app and --remote both name the app; give one.")
+                from homedeploy.heroku.app_choice import app_from_remote
+
+                project = kwargs.get("path") or Path.cwd()
+                with user_errors():
+                    kwargs["app"] = app_from_remote(Path(project), remote)
+            return function(*args, **kwargs)
+
+        wrapper = click.option(
+            "--remote",
+            "-r",
+            "remote",
+            metavar="NAME",
+            help="The app this git remote points at (e.g. staging).",
+            shell_complete=_complete_remote,
+        )(wrapper)
+        wrapper = click.option(
+            "--app",
+            "-a",
+            "app",
+            metavar="NAME",
+            help="Heroku app (else HEROKU_APP, pyproject.toml, or this folder's heroku remote).",
+            shell_complete=_complete_app,
+        )(wrapper)
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
 
 
 def flask_app_option(help: str) -> Callable[[F], F]:
@@ -129,7 +173,8 @@ def cli() -> None:
       homedeploy doctor          every build and boot problem, found locally, at once
       homedeploy push            deploy to Heroku and prove the release answers
 
-    Heroku management: apps, logs, config, scale, releases, rollback.
+    Heroku management: apps, logs, config, ps, restart, run, addons, scale, releases,
+    rollback, maintenance, open. Shell completion: homedeploy completion bash|zsh|fish.
     """
 
 
@@ -680,6 +725,283 @@ def rollback_command(version: str | None, app: str | None, as_json: bool) -> Non
         print_json(report)
         return
     console.render_rollback(report)
+
+
+# === heroku day-to-day: config set/unset/get, ps, restart, maintenance, run, addons, open ===
+
+
+def _group_app(ctx: click.Context, app: str | None) -> str | None:
+    """The subcommand's -a/--app, else the one given to the group (`config -a NAME set ...`)."""
+    return app or (ctx.obj or {}).get("app")
+
+
+@config_group.command("set", context_settings=CONTEXT_SETTINGS)
+@click.argument("assignments", nargs=-1, metavar="KEY=VALUE...")
+@heroku_app_option()
+@click.option("--reveal", is_flag=True, help="Show the values set (masked by default).")
+@click.pass_context
+def config_set_command(
+    ctx: click.Context, assignments: tuple[str, ...], app: str | None, reveal: bool
+) -> None:
+    """Set config vars: every KEY=VALUE in one change (one new release, one restart)."""
+    from homedeploy.commands.config import set_config
+
+    with user_errors():
+        result = set_config(Path.cwd(), _group_app(ctx, app), assignments, reveal=reveal)
+    console.render_config_set(result)
+
+
+@config_group.command("unset", context_settings=CONTEXT_SETTINGS)
+@click.argument("keys", nargs=-1, metavar="KEY...")
+@heroku_app_option()
+@click.pass_context
+def config_unset_command(ctx: click.Context, keys: tuple[str, ...], app: str | None) -> None:
+    """Remove config vars, all in one change (one new release, one restart)."""
+    from homedeploy.commands.config import unset_config
+
+    with user_errors():
+        result = unset_config(Path.cwd(), _group_app(ctx, app), keys)
+    console.render_config_unset(result)
+
+
+@config_group.command("get", context_settings=CONTEXT_SETTINGS)
+@click.argument("key")
+@heroku_app_option()
+@click.option("--reveal", is_flag=True, help="Print the value itself (masked by default).")
+@click.pass_context
+def config_get_command(ctx: click.Context, key: str, app: str | None, reveal: bool) -> None:
+    """Print one config var (masked unless --reveal); exit 1 when it is not set."""
+    from homedeploy.commands.config import get_config
+
+    with user_errors():
+        value = get_config(Path.cwd(), _group_app(ctx, app), key, reveal=reveal)
+    if value.value is None:
+        console.render_config_unset_value(value)
+        sys.exit(1)
+    click.echo(value.value)
+
+
+@cli.command("ps", context_settings=CONTEXT_SETTINGS, short_help="List the app's dynos.")
+@heroku_app_option()
+@json_option("Print the dynos as JSON.")
+def ps_command(app: str | None, as_json: bool) -> None:
+    """List the app's dynos: name, size, state, since when, and command."""
+    from homedeploy.commands.ps import list_dynos
+
+    with user_errors(as_json):
+        report = list_dynos(Path.cwd(), app)
+    if as_json:
+        print_json(report)
+        return
+    console.render_ps(report)
+
+
+@cli.command("restart", context_settings=CONTEXT_SETTINGS, short_help="Restart dynos.")
+@click.argument("which", required=False, metavar="[web|web.1]")
+@heroku_app_option()
+def restart_command(which: str | None, app: str | None) -> None:
+    """Restart every dyno, those of one process type (web), or one dyno (web.1)."""
+    from homedeploy.commands.ps import restart
+
+    with user_errors():
+        report = restart(Path.cwd(), app, which)
+    console.render_restart(report)
+
+
+@cli.command(
+    "maintenance", context_settings=CONTEXT_SETTINGS, short_help="Show or set maintenance mode."
+)
+@click.argument("switch", required=False, type=click.Choice(["on", "off"]))
+@heroku_app_option()
+def maintenance_command(switch: str | None, app: str | None) -> None:
+    """Show maintenance mode, or turn it on (visitors get Heroku's maintenance page) or off."""
+    from homedeploy.commands.ps import maintenance
+
+    with user_errors():
+        report = maintenance(Path.cwd(), app, switch)
+    console.render_maintenance(report, asked=switch is not None)
+
+
+@cli.command(
+    "run",
+    context_settings={**CONTEXT_SETTINGS, "ignore_unknown_options": True},
+    short_help="Run a command in a one-off dyno.",
+)
+@click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="CMD...")
+@heroku_app_option()
+@click.option("--detach", "-d", is_flag=True, help="Run in the background; output goes to logs.")
+@click.option("--size", "-s", metavar="SIZE", help="Dyno size (e.g. standard-2x).")
+@click.option("--env", "-e", "env", multiple=True, metavar="KEY=VALUE", help="Extra variables.")
+def run_command(
+    command: tuple[str, ...], app: str | None, detach: bool, size: str | None, env: tuple[str, ...]
+) -> None:
+    """Run CMD in a one-off dyno with the app's code and config vars, e.g. `run bash`.
+
+    Attached (the default), your terminal is the dyno's: stdin, stdout, and its exit code
+    is homedeploy's. Options go before CMD (or after `--`).
+    """
+    import os
+
+    from homedeploy.commands.run import attach_run, parse_env, start_run
+
+    with user_errors():
+        extra = parse_env(env)
+        size_now = os.get_terminal_size() if sys.stdout.isatty() else None
+        started = start_run(
+            Path.cwd(),
+            app,
+            command,
+            detach=detach,
+            size=size,
+            env=extra,
+            terminal_size=(size_now.columns, size_now.lines) if size_now else None,
+        )
+        console.render_run_starting(started)
+        if detach:
+            return
+
+        def write(data: bytes) -> None:
+            sys.stdout.buffer.write(data)
+            sys.stdout.buffer.flush()
+
+        code = _attach_terminal(started, attach_run, write, lambda: console.render_run_up(started))
+    sys.exit(1 if code is None else code)
+
+
+def _attach_terminal(
+    started: Any, attach_run: Callable[..., int | None], write: Any, attached: Any
+) -> int | None:
+    """Attach with stdin in raw mode when it is a terminal (keys go to the dyno as typed)."""
+    try:
+        fd: int | None = sys.stdin.fileno()
+    except (AttributeError, OSError, ValueError):
+        fd = None
+    if fd is None or not sys.stdin.isatty():
+        return attach_run(started, stdin_fd=fd, write=write, on_attached=attached)
+    import termios
+    import tty
+
+    saved = termios.tcgetattr(fd)
+    try:
+        tty.setraw(fd)
+        return attach_run(started, stdin_fd=fd, write=write, on_attached=attached)
+    finally:
+        termios.tcsetattr(fd, termios.TCSADRAIN, saved)
+
+
+@cli.group(
+    "addons",
+    context_settings=CONTEXT_SETTINGS,
+    invoke_without_command=True,
+    short_help="List, create and destroy add-ons.",
+)
+@heroku_app_option()
+@json_option("Print the add-ons as JSON.")
+@click.pass_context
+def addons_group(ctx: click.Context, app: str | None, as_json: bool) -> None:
+    """The app's add-ons with plan and state; `addons create PLAN`, `addons destroy NAME`."""
+    ctx.obj = {"app": app}
+    if ctx.invoked_subcommand is not None:
+        return
+    from homedeploy.commands.addons import list_addons
+
+    with user_errors(as_json):
+        report = list_addons(Path.cwd(), app)
+    if as_json:
+        print_json(report)
+        return
+    console.render_addons(report)
+
+
+@addons_group.command("create", context_settings=CONTEXT_SETTINGS)
+@click.argument("plan", metavar="SERVICE[:PLAN]")
+@click.option("--as", "attachment", metavar="NAME", help="Config var prefix (NAME_URL).")
+@heroku_app_option()
+@click.option("--no-wait", is_flag=True, help="Return while it is still provisioning.")
+@json_option("Print the add-on as JSON.")
+@click.pass_context
+def addons_create_command(
+    ctx: click.Context,
+    plan: str,
+    attachment: str | None,
+    app: str | None,
+    no_wait: bool,
+    as_json: bool,
+) -> None:
+    """Provision an add-on, e.g. heroku-postgresql:essential-0, and wait until it is ready."""
+    from homedeploy.commands.addons import create_addon
+
+    with user_errors(as_json):
+        if as_json:
+            result = create_addon(
+                Path.cwd(), _group_app(ctx, app), plan, attachment=attachment, wait=not no_wait
+            )
+        else:
+            with console.status(f"creating {plan}") as progress:
+                result = create_addon(
+                    Path.cwd(),
+                    _group_app(ctx, app),
+                    plan,
+                    attachment=attachment,
+                    wait=not no_wait,
+                    progress=progress,
+                )
+    if as_json:
+        print_json(result)
+    else:
+        console.render_addon_created(result, plan)
+    sys.exit(0 if result.provisioned or no_wait else 1)
+
+
+@addons_group.command("destroy", context_settings=CONTEXT_SETTINGS)
+@click.argument("name")
+@heroku_app_option()
+@click.option("--confirm", metavar="APP", help="The app's name, to confirm deleting the data.")
+@click.pass_context
+def addons_destroy_command(
+    ctx: click.Context, name: str, app: str | None, confirm: str | None
+) -> None:
+    """Destroy the add-on NAME and its data; --confirm APP (or typing it) is required."""
+    from homedeploy.commands.addons import destroy_addon
+
+    if confirm is None:
+        if not sys.stdin.isatty():
+            raise click.UsageError(f"destroying {name} deletes its data: pass --confirm APP.")
+        confirm = click.prompt(f"This deletes {name} and its data. Type the app's name to confirm")
+    with user_errors():
+        result = destroy_addon(Path.cwd(), _group_app(ctx, app), name, confirm or "")
+    console.render_addon_destroyed(result)
+
+
+@cli.command("open", context_settings=CONTEXT_SETTINGS, short_help="Open the app in a browser.")
+@click.argument("url_path", required=False, metavar="[PATH]")
+@heroku_app_option()
+def open_command(url_path: str | None, app: str | None) -> None:
+    """Open the app's web URL (plus PATH) in the browser; prints it when there is none."""
+    from homedeploy.commands.open_app import open_app
+
+    with user_errors():
+        report = open_app(Path.cwd(), app, url_path)
+    click.echo(f"Opening {report.url}" if report.opened else report.url)
+
+
+@cli.command(
+    "completion", context_settings=CONTEXT_SETTINGS, short_help="Print a shell completion script."
+)
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion_command(shell: str) -> None:
+    """Print the completion script for SHELL (commands, options, remotes, app names).
+
+    \b
+    bash:  eval "$(homedeploy completion bash)"   (in ~/.bashrc)
+    zsh:   eval "$(homedeploy completion zsh)"    (in ~/.zshrc)
+    fish:  homedeploy completion fish > ~/.config/fish/completions/homedeploy.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    completion_class = get_completion_class(shell)
+    assert completion_class is not None
+    click.echo(completion_class(cli, {}, "homedeploy", "_HOMEDEPLOY_COMPLETE").source())
 
 
 def main() -> None:

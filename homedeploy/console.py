@@ -10,17 +10,26 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from homedeploy.commands.addons import AddonCreated, AddonDestroyed, AddonsReport
     from homedeploy.commands.apps import AppsReport
-    from homedeploy.commands.config import ConfigPlan, ConfigPushResult, ConfigReport
+    from homedeploy.commands.config import (
+        ConfigPlan,
+        ConfigPushResult,
+        ConfigReport,
+        ConfigSetResult,
+        ConfigValue,
+    )
     from homedeploy.commands.init import InitResult
+    from homedeploy.commands.ps import MaintenanceReport, PsReport, RestartReport
     from homedeploy.commands.push import PushEvent, PushReport
     from homedeploy.commands.releases import ReleasesReport
     from homedeploy.commands.rollback import RollbackReport
+    from homedeploy.commands.run import RunStarted
     from homedeploy.commands.scale import ScaleReport
     from homedeploy.commands.serve import ServePlan
     from homedeploy.doctor.engine import DoctorReport
@@ -517,3 +526,146 @@ def render_rollback(report: RollbackReport) -> None:
     out.print(f"Rolling back {report.app} to v{report.target}... done, v{report.new_version}")
     out.print(f"[yellow]{report.warning}[/]")
     out.print(f"To undo, run: {report.undo}")
+
+
+# --- Heroku day-to-day: config set/unset/get, ps, restart, maintenance, run, addons ---
+
+
+def _plain() -> bool:
+    """Plain text (no box characters): not a terminal, or NO_COLOR set."""
+    import os
+
+    return bool(os.environ.get("NO_COLOR")) or not console().is_terminal
+
+
+def _table(*columns: str, title: str | None = None) -> Any:
+    """A table without box characters in plain mode; long cells fold between words."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(
+        title=title,
+        title_justify="left",
+        box=None if _plain() else box.SIMPLE_HEAD,
+        pad_edge=False,
+        show_edge=False,
+    )
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    return table
+
+
+def render_config_set(result: ConfigSetResult) -> None:
+    out = console()
+    version = f", v{result.release}" if result.release else ""
+    out.print(
+        f"Setting {_escape(', '.join(result.vars))} and restarting {_escape(result.app)}... "
+        f"done{version}"
+    )
+    for key, value in result.vars.items():
+        out.print(f"  {_escape(key)}: {_escape(value)}")
+
+
+def render_config_unset(result: ConfigSetResult) -> None:
+    if result.missing:
+        console(stderr=True).print(
+            f"[yellow]not set on {_escape(result.app)}:[/] {_escape(', '.join(result.missing))}"
+        )
+    if result.vars:
+        version = f", v{result.release}" if result.release else ""
+        console().print(
+            f"Unsetting {_escape(', '.join(result.vars))} and restarting "
+            f"{_escape(result.app)}... done{version}"
+        )
+
+
+def render_config_unset_value(value: ConfigValue) -> None:
+    console(stderr=True).print(f"{value.key} is not set on {value.app}", markup=False)
+
+
+_DYNO_STATE_STYLE = {"up": "green", "crashed": "red", "starting": "yellow"}
+
+
+def render_ps(report: PsReport) -> None:
+    out = console()
+    if not report.dynos:
+        out.print(f"{_escape(report.app)} has no dynos running (homedeploy scale web=1)")
+        return
+    table = _table("dyno", "size", "state", "since", "command", title=f"{report.app} dynos")
+    for dyno in report.dynos:
+        style = _DYNO_STATE_STYLE.get(dyno.state)
+        state = f"[{style}]{_escape(dyno.state)}[/]" if style else _escape(dyno.state)
+        table.add_row(
+            dyno.name, _escape(dyno.size or ""), state, dyno.age or "", _escape(dyno.command or "")
+        )
+    out.print(table)
+
+
+def render_restart(report: RestartReport) -> None:
+    console().print(f"Restarting {_escape(report.target)} of {_escape(report.app)}... done")
+
+
+def render_maintenance(report: MaintenanceReport, *, asked: bool) -> None:
+    state = "on" if report.maintenance else "off"
+    if not asked:
+        text = f"{report.app}: maintenance mode is {state}"
+    elif report.changed:
+        text = f"Turning maintenance mode {state} for {report.app}... done"
+    else:
+        text = f"{report.app}: maintenance mode was already {state}"
+    console().print(text, markup=False)
+
+
+def render_run_starting(started: RunStarted) -> None:
+    err = console(stderr=True)
+    head = f"Running {_escape(started.command)} on {_escape(started.app)}... "
+    if started.detached:
+        err.print(
+            f"{head}up, {_escape(started.dyno)}\nRun `homedeploy logs --dyno "
+            f"{_escape(started.dyno)}` to see its output."
+        )
+    else:
+        err.print(head, end="")
+
+
+def render_run_up(started: RunStarted) -> None:
+    console(stderr=True).print(f"up, {_escape(started.dyno)}")
+
+
+def render_addons(report: AddonsReport) -> None:
+    out = console()
+    if not report.addons:
+        out.print(
+            f"{_escape(report.app)} has no add-ons (homedeploy addons create heroku-postgresql)"
+        )
+        return
+    table = _table("add-on", "plan", "state", "config vars", title=f"{report.app} add-ons")
+    for addon in report.addons:
+        table.add_row(
+            _escape(addon.name),
+            _escape(addon.plan or ""),
+            _escape(addon.state),
+            _escape(", ".join(addon.config_vars)),
+        )
+    out.print(table)
+
+
+def render_addon_created(result: AddonCreated, plan: str) -> None:
+    out = console()
+    addon = result.addon
+    state = "done" if result.provisioned else f"still {addon.state}"
+    out.print(
+        f"Creating {_escape(addon.plan or plan)} on {_escape(result.app)}... {state}: "
+        f"{_escape(addon.name)}"
+    )
+    if result.config_vars:
+        out.print(f"  config vars set: {_escape(', '.join(result.config_vars))}")
+    if not result.provisioned:
+        out.print("  check on it with: homedeploy addons")
+
+
+def render_addon_destroyed(result: AddonDestroyed) -> None:
+    gone = f" (removed {', '.join(result.config_vars)})" if result.config_vars else ""
+    console().print(
+        f"Destroying {_escape(result.addon)} on {_escape(result.app)}... done{_escape(gone)}"
+    )

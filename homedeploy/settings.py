@@ -25,6 +25,8 @@ LOGS_READ_TIMEOUT = "HOMEDEPLOY_LOGS_READ_TIMEOUT"
 NO_KEYCHAIN = "HOMEDEPLOY_NO_KEYCHAIN"
 CACHE_DIR = "HOMEDEPLOY_CACHE_DIR"
 TOOLS_DIR = "HOMEDEPLOY_TOOLS_DIR"
+RENDEZVOUS_CA = "HOMEDEPLOY_RENDEZVOUS_CA"
+COMPLETION_TTL = "HOMEDEPLOY_COMPLETION_TTL"
 GIT_KEY = "HOMEDEPLOY_GIT_KEY"
 """Not a user setting: the variable the git credential helper reads the key from (child only)."""
 
@@ -87,6 +89,18 @@ def tools_dir_override(env: Mapping[str, str] | None = None) -> Path | None:
     (default: ``tools/`` in the cache folder)."""
     value = _env(env).get(TOOLS_DIR)
     return Path(value) if value else None
+
+
+def rendezvous_ca_file(env: Mapping[str, str] | None = None) -> Path | None:
+    """``HOMEDEPLOY_RENDEZVOUS_CA``: a PEM file of CA certificates that ``run`` trusts for the
+    rendezvous host instead of the system store (tests point it at the stand-in's own CA)."""
+    value = _env(env).get(RENDEZVOUS_CA, "").strip()
+    return Path(value) if value else None
+
+
+def completion_ttl(env: Mapping[str, str] | None = None) -> float:
+    """Seconds the shell completion's cached list of app names stays fresh (default 300)."""
+    return _seconds(env, COMPLETION_TTL, 300.0)
 
 
 def load_toml(path: Path) -> dict[str, Any]:

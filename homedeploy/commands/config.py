@@ -13,8 +13,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from homedeploy.errors import ProjectError
-from homedeploy.heroku.app_choice import connect_app
+from homedeploy.errors import ProjectError, UsageError
+from homedeploy.heroku.app_choice import AppTarget, connect_app
 
 KEY_RE = re.compile(r"^\w+$")
 NEVER_PUSHED = {"PORT": "Heroku sets PORT for every dyno; a config var would be ignored"}
@@ -146,3 +146,81 @@ def apply_config_push(project: Path, plan: ConfigPlan) -> ConfigPushResult:
     return ConfigPushResult(
         plan.app, [c.key for c in plan.changes], newest[0].version if newest else None
     )
+
+
+@dataclass
+class ConfigSetResult:
+    app: str
+    vars: dict[str, str]  # the keys set (or unset), values masked unless revealed
+    release: int | None
+    missing: list[str] = field(default_factory=list)  # unset: keys that were not set
+
+
+def parse_assignments(args: list[str] | tuple[str, ...]) -> dict[str, str]:
+    """``["K=V", "K2=a=b"]`` -> ``{"K": "V", "K2": "a=b"}``; a clear error otherwise."""
+    values: dict[str, str] = {}
+    if not args:
+        raise UsageError("no KEY=VALUE given", fix="e.g. `homedeploy config set SECRET_KEY=...`.")
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if not sep or not KEY_RE.match(key):
+            raise UsageError(
+                f"{arg!r} is not KEY=VALUE",
+                fix="e.g. `homedeploy config set DEBUG=0` (letters, digits and _ in the name).",
+            )
+        if key in NEVER_PUSHED:
+            raise UsageError(f"{key}: {NEVER_PUSHED[key]}", fix=f"leave {key} out.")
+        values[key] = value
+    return values
+
+
+def _latest_release(target: AppTarget) -> int | None:
+    newest = target.client.releases(target.app.name, limit=1)
+    return newest[0].version if newest else None
+
+
+def set_config(
+    project: Path, app: str | None, args: list[str] | tuple[str, ...], *, reveal: bool = False
+) -> ConfigSetResult:
+    """Set every ``KEY=VALUE`` in one PATCH (one new release, one restart)."""
+    values = parse_assignments(args)
+    target = connect_app(project, app)
+    target.client.update_config_vars(target.app.name, dict(values))
+    shown = values if reveal else {k: mask(v) for k, v in values.items()}
+    return ConfigSetResult(target.app.name, shown, _latest_release(target))
+
+
+def unset_config(
+    project: Path, app: str | None, keys: list[str] | tuple[str, ...]
+) -> ConfigSetResult:
+    """Remove ``keys`` in one PATCH (null values); keys that are not set are reported."""
+    if not keys:
+        raise UsageError("no KEY given", fix="e.g. `homedeploy config unset DEBUG`.")
+    for key in keys:
+        if not KEY_RE.match(key):
+            raise UsageError(f"{key!r} is not a config var name", fix="letters, digits and _.")
+    target = connect_app(project, app)
+    current = target.client.config_vars(target.app.name)
+    present = [k for k in dict.fromkeys(keys) if k in current]
+    missing = [k for k in dict.fromkeys(keys) if k not in current]
+    release = None
+    if present:
+        target.client.update_config_vars(target.app.name, dict.fromkeys(present))
+        release = _latest_release(target)
+    return ConfigSetResult(target.app.name, dict.fromkeys(present, ""), release, missing)
+
+
+@dataclass
+class ConfigValue:
+    app: str
+    key: str
+    value: str | None  # None: not set
+    revealed: bool
+
+
+def get_config(project: Path, app: str | None, key: str, *, reveal: bool = False) -> ConfigValue:
+    target = connect_app(project, app)
+    value = target.client.config_vars(target.app.name).get(key)
+    if value is not None and not reveal:
+        value = mask(value)
+    return ConfigValue(target.app.name, key, value, reveal)

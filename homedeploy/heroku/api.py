@@ -167,6 +167,7 @@ class App:
     owner: str | None = None
     created_at: str | None = None
     released_at: str | None = None
+    maintenance: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> App:
@@ -181,6 +182,7 @@ class App:
             owner=owner.get("email") if isinstance(owner, dict) else None,
             created_at=data.get("created_at"),
             released_at=data.get("released_at"),
+            maintenance=bool(data.get("maintenance", False)),
         )
 
 
@@ -241,6 +243,10 @@ class Dyno:
     type: str
     state: str
     release_version: int | None = None
+    size: str | None = None
+    command: str | None = None
+    updated_at: str | None = None
+    attach_url: str | None = field(default=None, repr=False)  # carries the session's secret
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Dyno:
@@ -251,6 +257,37 @@ class Dyno:
             type=str(data.get("type") or ""),
             state=str(data.get("state") or ""),
             release_version=int(version) if version is not None else None,
+            size=data.get("size"),
+            command=data.get("command"),
+            updated_at=data.get("updated_at") or data.get("created_at"),
+            attach_url=data.get("attach_url"),
+        )
+
+
+@dataclass(frozen=True)
+class Addon:
+    """An add-on of an app: ``state`` is provisioning, provisioned or deprovisioned."""
+
+    id: str
+    name: str
+    service: str | None
+    plan: str | None
+    state: str
+    config_vars: tuple[str, ...] = ()
+    web_url: str | None = None
+    provision_message: str | None = None
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Addon:
+        return cls(
+            id=str(data.get("id") or ""),
+            name=str(data.get("name") or ""),
+            service=_name(data.get("addon_service")),
+            plan=_name(data.get("plan")),
+            state=str(data.get("state") or ""),
+            config_vars=tuple(str(v) for v in data.get("config_vars") or ()),
+            web_url=data.get("web_url"),
+            provision_message=data.get("provision_message"),
         )
 
 
@@ -474,6 +511,66 @@ class HerokuClient:
 
     def dynos(self, app: str) -> list[Dyno]:
         return [Dyno.from_json(d) for d in self.get(f"/apps/{app}/dynos")]
+
+    def dyno(self, app: str, name: str) -> Dyno:
+        return Dyno.from_json(self.get(f"/apps/{app}/dynos/{name}"))
+
+    def restart(
+        self, app: str, *, dyno: str | None = None, process_type: str | None = None
+    ) -> None:
+        """Restart one dyno (``web.1``), every dyno of a process type (``web``), or all."""
+        if dyno:
+            self.request("DELETE", f"/apps/{app}/dynos/{dyno}")
+        elif process_type:
+            self.request("DELETE", f"/apps/{app}/formations/{process_type}")
+        else:
+            self.request("DELETE", f"/apps/{app}/dynos")
+
+    def create_dyno(
+        self,
+        app: str,
+        command: str,
+        *,
+        attach: bool,
+        env: Mapping[str, str] | None = None,
+        size: str | None = None,
+        process_type: str | None = None,
+        time_to_live: int | None = None,
+    ) -> Dyno:
+        """A one-off dyno; with ``attach`` its ``attach_url`` is a rendezvous session."""
+        body: dict[str, Any] = {"command": command, "attach": attach}
+        if env:
+            body["env"] = dict(env)
+        if size:
+            body["size"] = size
+        if process_type:
+            body["type"] = process_type
+        if time_to_live is not None:
+            body["time_to_live"] = time_to_live
+        return Dyno.from_json(self.request("POST", f"/apps/{app}/dynos", body=body).json())
+
+    def set_maintenance(self, app: str, on: bool) -> App:
+        return App.from_json(self.request("PATCH", f"/apps/{app}", body={"maintenance": on}).json())
+
+    def addons(self, app: str) -> list[Addon]:
+        return [Addon.from_json(a) for a in self.get(f"/apps/{app}/addons")]
+
+    def addon(self, app: str, name: str) -> Addon:
+        return Addon.from_json(self.get(f"/apps/{app}/addons/{name}"))
+
+    def create_addon(
+        self, app: str, plan: str, *, attachment: str | None = None, confirm: str | None = None
+    ) -> Addon:
+        """Provision ``plan`` (``service:plan`` or ``service``); ``attachment`` names its vars."""
+        body: dict[str, Any] = {"plan": plan}
+        if attachment:
+            body["attachment"] = {"name": attachment}
+        if confirm:
+            body["confirm"] = confirm
+        return Addon.from_json(self.request("POST", f"/apps/{app}/addons", body=body).json())
+
+    def delete_addon(self, app: str, name: str) -> Addon:
+        return Addon.from_json(self.request("DELETE", f"/apps/{app}/addons/{name}").json())
 
     def config_vars(self, app: str) -> dict[str, str]:
         data = self.get(f"/apps/{app}/config-vars")

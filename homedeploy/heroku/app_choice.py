@@ -75,6 +75,37 @@ def resolve_app(
     return None
 
 
+def app_from_remote(project: Path, remote: str, env: Mapping[str, str] | None = None) -> str:
+    """The app a git remote points at (``-r staging``, as the Heroku CLI reads it)."""
+    from git import InvalidGitRepositoryError, NoSuchPathError, Repo
+
+    from homedeploy.heroku.git import app_from_remote_url
+
+    try:
+        repo = Repo(project, search_parent_directories=True)
+    except (InvalidGitRepositoryError, NoSuchPathError):
+        raise UsageError(
+            f"--remote {remote}: {project} is not a git repository",
+            fix="run it inside the project, or name the app with --app NAME.",
+        ) from None
+    remotes = {r.name: r for r in repo.remotes}
+    if remote not in remotes:
+        known = ", ".join(sorted(remotes)) or "none"
+        raise UsageError(
+            f"--remote {remote}: this repository has no such git remote (remotes: {known})",
+            fix="`git remote -v` lists them; or name the app with --app NAME.",
+        )
+    url = remotes[remote].url
+    name = app_from_remote_url(url, env)
+    if name is None:
+        shown = re.sub(r"//[^/@]*@", "//", url)  # never show credentials in a URL
+        raise UsageError(
+            f"--remote {remote} points at {shown}, which is not a Heroku app's git URL",
+            fix="pick the remote of a Heroku app, or name the app with --app NAME.",
+        )
+    return name
+
+
 def require_app(project: Path, app_option: str | None) -> AppChoice:
     """Like :func:`resolve_app`, but a clear error when no app is named anywhere."""
     choice = resolve_app(project, app_option)

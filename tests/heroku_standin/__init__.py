@@ -17,6 +17,7 @@ from typing import Any
 
 from .api import ApiServer, init_bare_repo
 from .git_server import GitServer
+from .rendezvous import RendezvousServer
 from .schema import load_validator
 from .state import Injection, StandInApp, State
 from .web import WebProxy
@@ -56,6 +57,7 @@ class HerokuStandIn:
         self.api = ApiServer(self, self.validator)
         self.git = GitServer(self.state, self.repos)
         self.web = WebProxy(self.state)
+        self._rendezvous: RendezvousServer | None = None
         self._threads: list[threading.Thread] = []
 
     # ---- lifecycle
@@ -73,6 +75,8 @@ class HerokuStandIn:
         for app in self.state.apps.values():
             if app.dyno is not None:
                 app.dyno.stop()
+        if self._rendezvous is not None:
+            self._rendezvous.stop()
         for server in (self.api, self.git, self.web):
             server.shutdown()
             server.server_close()
@@ -96,6 +100,19 @@ class HerokuStandIn:
         return f"http://127.0.0.1:{self.git.server_port}"
 
     @property
+    def rendezvous_ca(self) -> Path:
+        """The CA certificate of the rendezvous service (made on first use)."""
+        return self.root / "rendezvous-ca.pem"
+
+    @property
+    def rendezvous(self) -> RendezvousServer:
+        """The TLS service attached one-off dynos connect to (started on first use)."""
+        with self.state.lock:
+            if self._rendezvous is None:
+                self._rendezvous = RendezvousServer(self.rendezvous_ca)
+            return self._rendezvous
+
+    @property
     def proxy_url(self) -> str:
         return f"http://127.0.0.1:{self.web.server_port}"
 
@@ -112,6 +129,7 @@ class HerokuStandIn:
             "no_proxy": "127.0.0.1,localhost",
             "HOMEDEPLOY_HEROKU_BACKOFF": "0.01",
             "HOMEDEPLOY_NO_KEYCHAIN": "1",
+            "HOMEDEPLOY_RENDEZVOUS_CA": str(self.rendezvous_ca),
         }
         if with_key:
             env["HEROKU_API_KEY"] = self.key

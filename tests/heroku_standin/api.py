@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
-from . import builds
-from .dynos import restart_web
+from . import addons, builds
+from .dynos import export_commit, restart_web, run_detached
 from .schema import SchemaValidator
 from .state import REGIONS, RequestRecord, StandInApp, State, new_id, now
 
@@ -234,6 +234,43 @@ class Handler(BaseHTTPRequestHandler):
     ) -> tuple[int, Any, dict[str, str]]:
         if rest == "" and method == "GET":
             return 200, app.to_json(), {}
+        if rest == "" and method == "PATCH":
+            if "maintenance" in body:
+                app.maintenance = bool(body["maintenance"])
+                verb = "Enable" if app.maintenance else "Disable"
+                app.log("app[api]", f"{verb} maintenance mode")
+            app.updated_at = now()
+            return 200, app.to_json(), {}
+        if rest.startswith("/addons"):
+            return self._addons_route(method, app, rest, body)
+        if rest == "/dynos" and method == "POST":
+            return 201, self._one_off(app, body), {}
+        if rest == "/dynos" and method == "DELETE":
+            app.restarts.append("all")
+            self._restart_web(app)
+            return 202, {}, {}
+        match = re.match(r"^/dynos/([^/]+)$", rest)
+        if match:
+            wanted = match.group(1)
+            dyno = next((d for d in self._dynos(app) if wanted in (d["name"], d["id"])), None)
+            if dyno is None:
+                raise ApiError(404, "not_found", f"Couldn't find that dyno: {wanted}.")
+            if method == "GET":
+                return 200, dyno, {}
+            if method == "DELETE":
+                app.restarts.append(dyno["name"])
+                if dyno["type"] == "web":
+                    self._restart_web(app)
+                return 202, {}, {}
+        match = re.match(r"^/formations/([^/]+)$", rest)
+        if match and method == "DELETE":
+            if match.group(1) not in app.formation:
+                kind = match.group(1)
+                raise ApiError(404, "not_found", f"Couldn't find that process type ({kind}).")
+            app.restarts.append(match.group(1))
+            if match.group(1) == "web":
+                self._restart_web(app)
+            return 202, {}, {}
         if rest == "/buildpack-installations":
             if method == "PUT":
                 app.buildpacks = []
@@ -284,9 +321,18 @@ class Handler(BaseHTTPRequestHandler):
                         app.config.pop(key, None)
                     else:
                         app.config[key] = value
+                set_keys = [k for k, v in body.items() if v is not None]
+                removed = [k for k, v in body.items() if v is None]
+                description = " and ".join(
+                    part
+                    for part in (
+                        f"Set {', '.join(set_keys)}" if set_keys else "",
+                        f"Remove {', '.join(removed)}" if removed else "",
+                    )
+                    if part
+                )
                 release = app.add_release(
-                    f"Set {', '.join(k for k, v in body.items() if v is not None)} config vars",
-                    slug=self._current_slug(app),
+                    f"{description} config vars", slug=self._current_slug(app)
                 )
                 if self.server.state.run_dynos:
                     restart_web(self.server.state.repos, app, app.commit_of(release))
@@ -332,7 +378,77 @@ class Handler(BaseHTTPRequestHandler):
                         "updated_at": now(),
                     }
                 )
+        dynos.extend(d for d in app.one_off if d["state"] != "complete")
         return dynos
+
+    def _restart_web(self, app: StandInApp) -> None:
+        app.log("heroku[web.1]", "Restarting")
+        current = app.current_release()
+        if self.server.state.run_dynos and current is not None:
+            restart_web(self.server.state.repos, app, app.commit_of(current))
+
+    def _one_off(self, app: StandInApp, body: dict[str, Any]) -> dict[str, Any]:
+        """``heroku run``: a one-off dyno, attached through rendezvous or detached to the logs."""
+        state = self.server.state
+        release = app.current_release()
+        if release is None or release["slug"] is None:
+            raise ApiError(
+                422, "invalid_params", "No slug is available for this app; deploy the app first."
+            )
+        number = len(app.one_off) + 1
+        kind = body.get("type") or "run"
+        name = f"{kind}.{number}"
+        sha = app.commit_of(release)
+        folder = export_commit(state.repos / f"{app.name}.git", sha) if sha else None
+        env = {**app.config, **(body.get("env") or {}), "DYNO": name}
+        dyno: dict[str, Any] = {
+            "attach_url": None,
+            "command": body["command"],
+            "created_at": now(),
+            "id": new_id(),
+            "name": name,
+            "release": {"id": release["id"], "version": release["version"]},
+            "app": {"name": app.name, "id": app.id},
+            "size": body.get("size") or "Basic",
+            "state": "starting",
+            "type": kind,
+            "updated_at": now(),
+        }
+        if body.get("attach"):
+            dyno["attach_url"] = self.server.standin.rendezvous.open_session(
+                app.name,
+                body["command"],
+                env,
+                folder,
+                on_exit=lambda _code: dyno.update(state="complete"),
+            )
+        else:
+            run_detached(app, name, body["command"], env, folder)
+        app.one_off.append(dyno)
+        return dict(dyno)
+
+    def _addons_route(
+        self, method: str, app: StandInApp, rest: str, body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        polls = self.server.state.addon_provision_polls
+        try:
+            if rest == "/addons" and method == "GET":
+                for addon in app.addons:
+                    addons.poll(app, addon)
+                return 200, [addons.addon_json(app, a) for a in app.addons], {}
+            if rest == "/addons" and method == "POST":
+                return 201, addons.addon_json(app, addons.create(app, body, polls)), {}
+            match = re.match(r"^/addons/([^/]+)$", rest)
+            if match and method == "GET":
+                addon = addons.find(app, match.group(1))
+                addons.poll(app, addon)
+                return 200, addons.addon_json(app, addon), {}
+            if match and method == "DELETE":
+                addon = addons.destroy(app, addons.find(app, match.group(1)))
+                return 200, addons.addon_json(app, addon), {}
+        except addons.AddonError as error:
+            raise ApiError(error.status, error.error_id, error.message) from None
+        raise ApiError(404, "not_found", "The requested API endpoint was not found.")
 
     def _current_slug(self, app: StandInApp) -> str | None:
         current = app.current_release()

@@ -81,14 +81,8 @@ class Dyno:
         self.log.unlink(missing_ok=True)
 
 
-def start_dyno(
-    repo: Path,
-    sha: str,
-    command: str,
-    config: dict[str, str],
-    git_env: dict[str, str] | None = None,
-) -> Dyno:
-    """Export ``sha`` from ``repo`` and start ``command`` there with $PORT set."""
+def export_commit(repo: Path, sha: str, git_env: dict[str, str] | None = None) -> Path:
+    """A fresh folder holding ``sha``'s files, as the slug would."""
     folder = Path(tempfile.mkdtemp(prefix="standin-dyno-"))
     archive = subprocess.run(
         ["git", "--git-dir", str(repo), "archive", "--format=tar", sha],
@@ -97,6 +91,18 @@ def start_dyno(
         env={**os.environ, **(git_env or {})},
     )
     subprocess.run(["tar", "-x", "-C", str(folder)], input=archive.stdout, check=True)
+    return folder
+
+
+def start_dyno(
+    repo: Path,
+    sha: str,
+    command: str,
+    config: dict[str, str],
+    git_env: dict[str, str] | None = None,
+) -> Dyno:
+    """Export ``sha`` from ``repo`` and start ``command`` there with $PORT set."""
+    folder = export_commit(repo, sha, git_env)
     port = _free_port()
     bin_dir = str(Path(sys.executable).parent)
     env = {
@@ -133,3 +139,32 @@ def restart_web(
         return
     app.dyno = start_dyno(repos / f"{app.name}.git", sha, web["command"], app.config, git_env)
     app.log("heroku[web.1]", f"Starting process with command `{web['command']}`")
+
+
+def run_detached(
+    app: StandInApp, name: str, command: str, env: dict[str, str], folder: Path | None
+) -> None:
+    """A detached one-off dyno: the command runs in the background, its output goes to the logs."""
+    import threading
+
+    def work() -> None:
+        where = folder or Path(tempfile.mkdtemp(prefix="standin-run-"))
+        done = subprocess.run(
+            ["bash", "-c", command],
+            cwd=where,
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(where), **env},
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        for line in (done.stdout + done.stderr).splitlines():
+            app.log(f"app[{name}]", line)
+        app.log(f"heroku[{name}]", f"Process exited with status {done.returncode}")
+        for dyno in app.one_off:
+            if dyno["name"] == name:
+                dyno["state"] = "complete"
+        shutil.rmtree(where, ignore_errors=True)
+
+    app.log(f"heroku[{name}]", f"Starting process with command `{command}`")
+    threading.Thread(target=work, daemon=True).start()

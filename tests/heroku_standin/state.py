@@ -42,6 +42,10 @@ class StandInApp:
     releases: list[dict[str, Any]] = field(default_factory=list)
     formation: dict[str, dict[str, Any]] = field(default_factory=dict)
     logs: list[str] = field(default_factory=list)
+    maintenance: bool = False
+    addons: list[dict[str, Any]] = field(default_factory=list)
+    restarts: list[str] = field(default_factory=list)  # "all", "web", "web.1" per restart call
+    one_off: list[dict[str, Any]] = field(default_factory=list)  # one-off dynos, oldest first
     # Test controls
     web_status: int | None = None  # force the web answer (e.g. 503)
     dyno_state: str | None = None  # force the state GET /dynos reports (e.g. "crashed")
@@ -75,7 +79,7 @@ class StandInApp:
             "git_url": self.git_url,
             "id": self.id,
             "internal_routing": None,
-            "maintenance": False,
+            "maintenance": self.maintenance,
             "name": self.name,
             "owner": {"email": self.owner, "id": ACCOUNT_ID},
             "organization": None,
@@ -201,6 +205,7 @@ class State:
     log_format: str = "sse"  # or "plain"
     tail_seconds: float = 0.5
     tail_seconds_queue: list[float] = field(default_factory=list)  # per session, first used first
+    addon_provision_polls: int = 2  # reads of a new Postgres/Redis add-on before it is provisioned
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def app_by_host(self, host: str) -> StandInApp | None:

@@ -76,7 +76,9 @@ class ProxyHandler(BaseHTTPRequestHandler):
             dyno = app.dyno
             forced = app.web_status
         code: str | None = None
-        if forced is not None:
+        if app.maintenance:
+            status, text, code = 503, ERROR_PAGE, "H80"
+        elif forced is not None:
             status, text = forced, ERROR_PAGE if forced >= 500 else "ok"
             code = "H10" if status >= 500 else None
         elif release is None or release["slug"] is None or not web or web["quantity"] < 1:
@@ -89,6 +91,7 @@ class ProxyHandler(BaseHTTPRequestHandler):
             "H10": "App crashed",
             "H14": "No web processes running",
             "H20": "App boot timeout",
+            "H80": "Maintenance mode",
         }
         with state.lock:
             for source, line in dyno.crash_lines() if dyno is not None else []:
