@@ -276,6 +276,9 @@ def render_check_reqs(report: CheckReport) -> None:
     if report.blocked:
         out.print(f"[bold red]Nothing written:[/] {_escape(report.blocked)}")
     for written in report.written:
+        if written.how == "unchanged":
+            out.print(f"[dim]unchanged[/] {_escape(written.path)}")
+            continue
         backup = f" (old file kept as {_escape(written.backup)})" if written.backup else ""
         out.print(f"[green]wrote[/] {_escape(written.path)}{backup}: {_escape(written.how)}")
     if not report.written and not report.blocked:

@@ -25,22 +25,26 @@ class FakeFile:
     requires: list[str] = field(default_factory=list)
     requires_python: str | None = None
     yanked: bool = False
+    uploaded: str | None = None  # ISO 8601, served as PEP 700 upload-time
+    top_level: tuple[str, ...] = ()  # import names the wheel ships (default: its own name)
 
 
-def _wheel_bytes(filename: str, requires: list[str]) -> bytes:
+def _wheel_bytes(filename: str, requires: list[str], top_level: tuple[str, ...] = ()) -> bytes:
     name, version = filename.split("-")[0], filename.split("-")[1]
     tag = "-".join(filename[:-4].split("-")[2:])
     dist_info = f"{name}-{version}.dist-info"
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
     metadata += "".join(f"Requires-Dist: {req}\n" for req in requires)
     wheel = f"Wheel-Version: 1.0\nGenerator: homedeploy-tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
-    module = f"{name.lower()}/__init__.py"
+    modules = [f"{top}/__init__.py" for top in (top_level or (name.lower(),))]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(module, f"__version__ = {version!r}\n")
+        for module in modules:
+            archive.writestr(module, f"__version__ = {version!r}\n")
         archive.writestr(f"{dist_info}/METADATA", metadata)
         archive.writestr(f"{dist_info}/WHEEL", wheel)
-        archive.writestr(f"{dist_info}/RECORD", f"{module},,\n{dist_info}/METADATA,,\n")
+        record = "".join(f"{module},,\n" for module in modules)
+        archive.writestr(f"{dist_info}/RECORD", f"{record}{dist_info}/METADATA,,\n")
     return buffer.getvalue()
 
 
@@ -71,7 +75,9 @@ class LocalIndex:
         for files in projects.values():
             for item in files:
                 if item.filename.endswith(".whl"):
-                    self.blobs[item.filename] = _wheel_bytes(item.filename, item.requires)
+                    self.blobs[item.filename] = _wheel_bytes(
+                        item.filename, item.requires, item.top_level
+                    )
                 else:
                     self.blobs[item.filename] = _sdist_bytes(item.filename)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -102,6 +108,7 @@ class LocalIndex:
                         "hashes": {"sha256": hashlib.sha256(self.blobs[f.filename]).hexdigest()},
                         "requires-python": f.requires_python,
                         "yanked": f.yanked,
+                        **({"upload-time": f.uploaded} if f.uploaded else {}),
                     }
                     for f in files
                 ],

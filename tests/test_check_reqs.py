@@ -77,7 +77,8 @@ def test_every_line_gets_a_distinguishable_verdict(tmp_path: Path) -> None:
     code, report = check(str(app / "requirements.txt"))
     assert code == 1
     assert report["target"] == {"python": "3.14", "platform": "manylinux_2_39_x86_64"}
-    assert set(report) == {"target", "lines", "requirements_in", "written"}
+    assert set(report) == {"target", "lines", "mode", "requirements_in", "written"}
+    assert report["mode"] == "freeze"
     lines = by_name(report)
     assert set(lines["flask"]) >= {"line", "text", "name", "verdict", "reason", "replacement"}
     assert lines["flask"]["verdict"] == "repin"
@@ -215,7 +216,8 @@ def test_markers_options_includes_and_local_paths(tmp_path: Path) -> None:
     assert verdicts["-r base.txt"] == "keep"
     assert verdicts["Flask>=3"] == "keep"
     assert verdicts["--find-links /opt/not-on-heroku"] == "drop"
-    assert verdicts['pywin32==306; sys_platform == "win32"'] == "drop"
+    # A curated file: a line whose marker excludes Linux is harmless there, so it stays.
+    assert verdicts['pywin32==306; sys_platform == "win32"'] == "keep"
     assert verdicts["-e ."] == "keep"
     added = [line for line in lines if line["verdict"] == "add"]
     assert [line["name"] for line in added] == ["gunicorn"]
@@ -293,15 +295,18 @@ def test_write_uses_pip_tools_when_the_interpreter_matches(tmp_path: Path) -> No
 
 
 @pytest.mark.usefixtures("env")
-def test_source_only_driver_is_repinned_to_its_binary_twin(tmp_path: Path) -> None:
+def test_source_only_driver_is_kept_and_its_binary_twin_named(tmp_path: Path) -> None:
+    # psycopg2 builds from source on Heroku (libpq is there): a curated pin stays, as a warning.
     app = make_app(tmp_path / "app", "Flask\ngunicorn\nnumpy\npyyaml\npsycopg2==2.9.10\n")
     (app / "db.py").write_text("import psycopg2\n")
     code, report = check("--app", str(app), "--write")
     assert code == 0
     line = by_name(report)["psycopg2"]
-    assert line["verdict"] == "repin"
-    assert line["replacement"] == "psycopg2-binary==2.9.10"
-    assert "psycopg2-binary==2.9.10" in (app / "requirements.txt").read_text()
+    assert line["verdict"] == "keep"
+    assert line["severity"] == "warning"
+    assert "builds it from source" in line["reason"]
+    assert "psycopg2-binary" in line["reason"]
+    assert "psycopg2==2.9.10" in (app / "requirements.txt").read_text()
 
 
 @pytest.mark.usefixtures("env")

@@ -51,6 +51,7 @@ BuildCode = Literal[
     "check-reqs-error",
     "check-reqs-repin",
     "check-reqs-unneeded",
+    "check-reqs-fragile",
     "requirement-uninstallable",
 ]
 
@@ -198,9 +199,11 @@ CODES: dict[FindingCode, CodeInfo] = {
     "requirement-never-installs": _build("error", offline_guess=True),
     "requirements-freeze": _build("warning", offline_guess=True),
     # build: check-reqs' verdicts against the package index
+    # check-reqs' codes carry the line's own severity (error: the build or boot fails as is)
     "check-reqs-error": _build("error"),
-    "check-reqs-repin": _build("warning"),
+    "check-reqs-repin": _build("warning", severity_varies=True),
     "check-reqs-unneeded": _build("warning"),
+    "check-reqs-fragile": _build("warning"),
     "requirement-uninstallable": _build("error"),
     # boot: the Procfile
     "procfile-misnamed": _boot("error", "rename-procfile"),
@@ -232,8 +235,8 @@ CODES: dict[FindingCode, CodeInfo] = {
     # boot: what the dyno installs
     "gunicorn-not-installed": _boot("error", "add-gunicorn", explains_import_failure=True),
     "flask-not-installed": _boot("error", "add-flask", explains_import_failure=True),
-    "import-not-installed": _boot("warning", offline_guess=True),
-    "check-reqs-add": _boot("error"),
+    "import-not-installed": _boot("warning", offline_guess=True, severity_varies=True),
+    "check-reqs-add": _boot("error", severity_varies=True),
     # boot: the app's code
     "app-run-at-import": _boot("error"),
     "flask-debug-config": _boot("warning"),

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from homedeploy.doctor.codes import EXPLAINS_IMPORT_FAILURE, OFFLINE_GUESSES
+from homedeploy.doctor.codes import EXPLAINS_IMPORT_FAILURE, OFFLINE_GUESSES, FindingCode, Severity
 from homedeploy.doctor.findings import Finding, sort_key
 from homedeploy.doctor.fixes import FixApplied, apply_fixes
 from homedeploy.doctor.snapshot import ProjectSnapshot
@@ -110,16 +110,29 @@ def _import_findings(
     ], []
 
 
+CHECK_REQS_CODES: dict[str, FindingCode] = {
+    "error": "check-reqs-error",
+    "repin": "check-reqs-repin",
+    "add": "check-reqs-add",
+    "drop": "requirement-uninstallable",
+    "keep": "check-reqs-fragile",
+}
+"""The finding code for each check-reqs verdict that matters on Heroku."""
+
+
 def _check_reqs_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]] | None:
     """check-reqs' per-line verdicts as build findings (only when the network may be used).
 
-    None when check-reqs could not run (the notes say why); then the offline heuristics stay.
+    The finding's severity is the line's own (``error``: the build or the boot fails as the
+    file stands; ``warning``: it works but is fragile), so a doctor ``pass`` means the build
+    installs; lines that do no harm (an unused line of a curated file) are no finding. None
+    when check-reqs could not run (the notes say why); then the offline heuristics stay.
     """
     if project.package_manager != "pip" or project.requirements is None:
         return [], []
     from homedeploy.errors import HomedeployError
     from homedeploy.requirements.check import check_requirements
-    from homedeploy.requirements.report import ADD, DROP, ERROR, REPIN, UNINSTALLABLE
+    from homedeploy.requirements.report import ADD, DROP, FAILS, FINE, REPIN
 
     try:
         report = check_requirements(project.root / "requirements.txt", project.root)
@@ -129,41 +142,20 @@ def _check_reqs_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[
     dropped = []
     heroku = "Error: Unable to install dependencies using pip."
     for verdict in report.lines:
+        if verdict.severity == FINE:
+            continue
+        if verdict.verdict == DROP and verdict.severity != FAILS:
+            dropped.append(verdict)
+            continue
         path = verdict.file or "requirements.txt"
-        if verdict.verdict == ERROR:
+        severity: Severity = "error" if verdict.severity == FAILS else "warning"
+        what = verdict.text or verdict.name or ""
+        if verdict.verdict == ADD:
             findings.append(
                 Finding(
-                    "check-reqs-error",
-                    "build",
-                    "error",
-                    f"{verdict.text!r}: {verdict.reason}.",
-                    path=path,
-                    line=verdict.line,
-                    heroku=heroku,
-                    fix=f"use {verdict.replacement}"
-                    if verdict.replacement
-                    else "`homedeploy check-reqs --write` rewrites requirements.txt.",
-                )
-            )
-        elif verdict.verdict == REPIN:
-            findings.append(
-                Finding(
-                    "check-reqs-repin",
-                    "build",
-                    "warning",
-                    f"{verdict.text!r}: {verdict.reason}.",
-                    path=path,
-                    line=verdict.line,
-                    heroku=heroku,
-                    fix=f"pin {verdict.replacement}" if verdict.replacement else None,
-                )
-            )
-        elif verdict.verdict == ADD:
-            findings.append(
-                Finding(
-                    "check-reqs-add",
+                    CHECK_REQS_CODES[ADD],
                     "boot",
-                    "error",
+                    severity,
                     f"{verdict.name or verdict.text} is needed but not installed: "
                     f"{verdict.reason}.",
                     path="requirements.txt",
@@ -171,21 +163,25 @@ def _check_reqs_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[
                     fix=f"add {verdict.replacement or verdict.name} to requirements.txt.",
                 )
             )
-        elif verdict.verdict == DROP and verdict.cause in UNINSTALLABLE:
-            findings.append(
-                Finding(
-                    "requirement-uninstallable",
-                    "build",
-                    "error",
-                    f"{verdict.text!r}: {verdict.reason}.",
-                    path=path,
-                    line=verdict.line,
-                    heroku=heroku,
-                    fix="delete the line (`homedeploy check-reqs --write` rewrites the file).",
-                )
-            )
+            continue
+        if verdict.replacement:
+            fix = f"{'pin' if verdict.verdict == REPIN else 'use'} {verdict.replacement}"
         elif verdict.verdict == DROP:
-            dropped.append(verdict)
+            fix = "delete the line (`homedeploy check-reqs --write` rewrites the file)."
+        else:
+            fix = "`homedeploy check-reqs --write` rewrites requirements.txt."
+        findings.append(
+            Finding(
+                CHECK_REQS_CODES[verdict.verdict],
+                "build",
+                severity,
+                f"{what!r}: {verdict.reason}.",
+                path=path,
+                line=verdict.line,
+                heroku=heroku if severity == "error" else None,
+                fix=fix,
+            )
+        )
     if dropped:
         sample = ", ".join(v.name or v.text for v in dropped[:8])
         more = f" and {len(dropped) - 8} more" if len(dropped) > 8 else ""

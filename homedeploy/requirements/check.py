@@ -48,11 +48,15 @@ from homedeploy.requirements.report import (
     ADD,
     DROP,
     ERROR,
+    FAILS,
+    FINE,
+    FRAGILE,
     KEEP,
     REPIN,
     CheckReport,
     LineCause,
     LineVerdict,
+    Severity,
     TopLevel,
     Verdict,
 )
@@ -104,11 +108,18 @@ class Assessment:
 
     @cached_property
     def newest(self) -> str | None:
-        """The newest version with a wheel for the target."""
+        """The newest final release with a wheel for the target (a pre-release only when the
+        project has nothing else that installs)."""
+        from packaging.version import Version
+
+        fallback = None
         for version in reversed(self.project.versions()):
             if self.is_usable(version):
-                return version
-        return None
+                parsed = Version(version)
+                if not (parsed.is_prerelease or parsed.is_devrelease):
+                    return version
+                fallback = fallback or version
+        return fallback
 
     @cached_property
     def newest_sdist(self) -> str | None:
@@ -132,6 +143,80 @@ class Assessment:
             _OS_TAG_RE.search(f.filename.rsplit("-", 1)[-1]) for f in wheels
         )
         return platform_only and self.newest_sdist is None
+
+    @cached_property
+    def compiled(self) -> bool:
+        """Whether the project ships platform wheels (C extensions), judged from its files."""
+        return any(f.is_wheel and not f.filename.endswith("-any.whl") for f in self.project.files)
+
+    def source_build_fails(self, version: str) -> bool:
+        """A heuristic, from the release's files: a compiled project's release with no wheel for
+        the target whose wheels (if any) stop at an older Python cannot be built from source
+        there either (its C code predates the target's C API: old numpy, scipy, greenlet)."""
+        if not self.compiled:
+            return False
+        files = self.project.files_for(version)
+        if not any(not f.is_wheel for f in files):
+            return True  # no sdist: pip has nothing to build
+        tags = {
+            f.filename[:-4].split("-")[-3]
+            for f in files
+            if f.is_wheel and not f.filename.endswith("-any.whl")
+        }
+        newest = max(
+            (int(tag[3:]) for part in tags for tag in part.split(".") if tag[3:].isdigit()),
+            default=0,
+        )
+        target = int(self.target.abi[3:])
+        return newest == 0 or newest < target
+
+    def minimal(self, version: str) -> str | None:
+        """The nearest installable release to ``version``: newer in the same major first, then
+        older in the same major, then the nearest newer; never a pre-release."""
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            return self.newest
+        candidates = []
+        for candidate in self.project.versions():
+            parsed = Version(candidate)
+            if parsed.is_prerelease or parsed.is_devrelease:
+                continue
+            candidates.append((parsed, candidate))
+        same = [(p, c) for p, c in candidates if p.release[:1] == wanted.release[:1]]
+        for parsed, candidate in same:
+            if parsed > wanted and self.is_usable(candidate):
+                return candidate
+        for parsed, candidate in reversed(same):
+            if parsed < wanted and self.is_usable(candidate):
+                return candidate
+        for parsed, candidate in candidates:
+            if parsed > wanted and self.is_usable(candidate):
+                return candidate
+        for _parsed, candidate in reversed(candidates):
+            if self.is_usable(candidate):
+                return candidate
+        return None
+
+    def first_upload(self, version: str) -> str | None:
+        times = [f.uploaded for f in self.project.files_for(version) if f.uploaded]
+        return min(times) if times else None
+
+    def released_after(self, moment: str) -> list[str]:
+        """Installable final releases uploaded at or after ``moment`` (ISO 8601), oldest first."""
+        from packaging.version import Version
+
+        found = []
+        for candidate in self.project.versions():
+            uploaded = self.first_upload(candidate)
+            parsed = Version(candidate)
+            if uploaded is None or uploaded < moment or parsed.is_prerelease:
+                continue
+            if self.is_usable(candidate):
+                found.append(candidate)
+        return found
 
     def nearest(self, version: str) -> str | None:
         """The closest version with a wheel for the target: the next newer one, else older."""
@@ -304,6 +389,24 @@ def check_requirements(
             fix="pass the folder holding the app's Python files with --app.",
         )
     req_path = requirements if requirements is not None else app_dir / "requirements.txt"
+    source_in = app_dir / "requirements.in"
+    preferences_from_txt: list[str] = []
+    from_in = (
+        write
+        and source_in.is_file()
+        and req_path.name == "requirements.txt"
+        and req_path.resolve().parent == app_dir.resolve()
+    )
+    if from_in:
+        # The user's source of truth: its pins and ranges are judged; the old requirements.txt
+        # only says which versions to prefer.
+        with contextlib.suppress(UsageError):
+            preferences_from_txt = [
+                f"{_canonical(line.name or '')}=={line.pinned_version}"
+                for line in read_requirements(req_path).lines
+                if line.name and line.pinned_version
+            ]
+        req_path = source_in
     parsed = read_requirements(req_path)
     target = target_for_app(app_dir, python)
     needs = app_needs(app_dir)
@@ -315,6 +418,12 @@ def check_requirements(
         app_dir,
         parsed.encoding,
     )
+    if from_in:
+        report.source_of_truth = "requirements.in"
+        report.notes.append(
+            "requirements.in is the source of truth: its lines were judged and requirements.txt "
+            "is compiled from it (edit requirements.in, then run check-reqs --write)."
+        )
     if python:
         heroku = target_for_app(app_dir)
         if heroku.python != target.python:
@@ -326,15 +435,7 @@ def check_requirements(
     sources = pip_index_sources(_file_options(parsed))
     report.sources = sources.describe()
     index = PackageIndex(sources, offline=offline)
-
-    named_lines = [
-        line
-        for line in parsed.lines
-        if line.name and line.kind in (REQUIREMENT, LOCAL_PATH, URL, EDITABLE)
-    ]
-    names_in_file = {_canonical(line.name or "") for line in named_lines}
-    procfile_web = _has_web_process(app_dir)
-    if not procfile_web and not any(_canonical(n.dist) == "gunicorn" for n in needs):
+    if not _has_web_process(app_dir) and not any(_canonical(n.dist) == "gunicorn" for n in needs):
         needs.append(
             AppNeed(
                 "gunicorn",
@@ -342,7 +443,46 @@ def check_requirements(
                 "Procfile",
             )
         )
-    need_keys = {_need_key(need, names_in_file): need for need in needs}
+    if not from_in and is_environment_freeze(parsed, needs):
+        report.mode = "freeze"
+        report.notes.append(
+            f"{req_path.name} looks like a freeze of a whole environment: it is pruned to what "
+            "the app's processes need and what those packages depend on."
+        )
+        return _check_freeze(parsed, report, needs, target, sources, index, write, offline)
+    top, resolution, resolved = _check_curated(
+        parsed, report, needs, target, sources, index, offline, preferences_from_txt, write
+    )
+    report.requirements_in = [entry.requirement for entry in top.values()]
+    report.top_level_reasons = {entry.requirement: entry.why for entry in top.values()}
+    report.pins = [f"{name}=={version}" for name, version in sorted(resolved.items())]
+    if write and not report.blocked:
+        write_requirements(report, top, resolution, resolved, target)
+    return report
+
+
+def _check_freeze(
+    parsed: RequirementsFile,
+    report: CheckReport,
+    needs: list[AppNeed],
+    target: TargetPlatform,
+    sources: IndexSources,
+    index: PackageIndex,
+    write: bool,
+    offline: bool,
+) -> CheckReport:
+    """A whole-environment freeze: keep the closure of what the app's processes need."""
+    named_lines = [
+        line
+        for line in parsed.lines
+        if line.name and line.kind in (REQUIREMENT, LOCAL_PATH, URL, EDITABLE)
+    ]
+    names_in_file = {_canonical(line.name or "") for line in named_lines}
+    candidates = sorted(names_in_file - {_canonical(n.dist) for n in needs})
+    need_keys: dict[str, AppNeed] = {}
+    for need in needs:
+        provider = _provider_key(need, names_in_file, index, candidates)
+        need_keys[provider or _need_key(need, names_in_file)] = need
     report.needed_names = set(need_keys)
     # What the app needs is looked up first, so the resolver can start while the (many) other
     # names of the file are looked up.
@@ -391,6 +531,8 @@ def check_requirements(
         report.lines.append(
             _judge(line, report, assessments, resolved, top, need_errors, target, resolution)
         )
+    for line, verdict in zip(parsed.lines, report.lines, strict=True):
+        verdict.severity = _freeze_severity(line, verdict, assessments, target, report.app_dir)
     report.lines.extend(_missing_lines(report.lines, need_errors, top, resolved))
     report.pins = [f"{name}=={version}" for name, version in sorted(resolved.items())]
     if need_errors:
@@ -475,6 +617,39 @@ def _preferences(
     return preferences
 
 
+def _freeze_severity(
+    line: RequirementLine,
+    verdict: LineVerdict,
+    assessments: dict[str, Assessment],
+    target: TargetPlatform,
+    app_dir: Path,
+) -> Severity:
+    """What the line does to a Heroku build as it stands (see :data:`report.Severity`)."""
+    if verdict.verdict == KEEP:
+        return FINE
+    if verdict.verdict == ERROR:
+        return FAILS
+    if line.kind == OPTION:
+        return FRAGILE
+    if line.kind in (LOCAL_PATH, EDITABLE, URL):
+        local_outside = line.is_local and not _inside(line.url or "", line.path.parent, app_dir)
+        return FAILS if local_outside else FRAGILE
+    key = _canonical(line.name or "")
+    assessment = assessments.get(key)
+    if not target.marker_holds(line.markers, line.extras):
+        return FINE
+    if _unusable_reason(line.name or key, assessment, target):
+        return FAILS
+    version = line.pinned_version
+    if version and assessment is not None:
+        return (
+            _pin_state(version, assessment, target)[1]
+            if not assessment.is_usable(version)
+            else FRAGILE
+        )
+    return FRAGILE
+
+
 def _missing_lines(
     lines: list[LineVerdict],
     need_errors: dict[str, str],
@@ -484,7 +659,7 @@ def _missing_lines(
     """Rows for needs no line of the file covers: errors, and packages to add."""
     covered = {_canonical(v.name) for v in lines if v.name}
     rows = [
-        LineVerdict(None, "", key, ERROR, message, None, "", cause="needed-uninstallable")
+        LineVerdict(None, "", key, ERROR, message, None, "", FAILS, cause="needed-uninstallable")
         for key, message in need_errors.items()
         if key not in covered
     ]
@@ -501,6 +676,7 @@ def _missing_lines(
                     f"not in the file, but {entry.why}",
                     replacement,
                     "",
+                    FAILS,
                     cause="missing",
                 )
             )
@@ -722,3 +898,568 @@ def _why_unused(
     return _Why(
         "unused", "not used by the app (nothing imports it, and no needed package depends on it)"
     )
+
+
+FREEZE_MIN_LINES = 40
+_CONDA_BUILD_PATH_RE = re.compile(r"/(croot|conda-bld|feedstock_root|opt/conda)/")
+
+
+def is_environment_freeze(requirements: RequirementsFile, needs: list[AppNeed]) -> bool:
+    """Whether a file is a freeze of a whole environment rather than a curated list.
+
+    A freeze: a conda build path (``pkg @ file:///croot/...``, never written by hand), or at
+    least 40 exact pins, not compiled (pip-tools' and uv's ``# via`` mark every pin as there
+    for a reason), and ten or more times as many pins as the app's processes and imports need.
+    A heuristic, so it errs towards "curated", where nothing that installs is dropped.
+    """
+    conda_paths = sum(
+        1
+        for line in requirements.lines
+        if line.url and line.kind in (LOCAL_PATH, URL) and _CONDA_BUILD_PATH_RE.search(line.url)
+    )
+    if conda_paths:
+        return True
+    pinned = [
+        line
+        for line in requirements.lines
+        if line.kind == REQUIREMENT and not line.constraint and line.pinned_version
+    ]
+    if len(pinned) < FREEZE_MIN_LINES:
+        return False
+    try:
+        text = requirements.path.read_bytes().decode("utf-8", errors="replace")
+    except OSError:
+        text = ""
+    if "# via" in text:
+        return False
+    wanted = {_canonical(need.dist) for need in needs if not need.optional}
+    return len(wanted) * 10 <= len(pinned)
+
+
+def _provider_key(
+    need: AppNeed,
+    names_in_file: set[str],
+    index: PackageIndex,
+    candidates: list[str],
+) -> str | None:
+    """The file's distribution that provides an imported module, by name, by the known
+    alternatives, then by the candidates' own wheel file lists (``linebot`` -> line-bot-sdk)."""
+    for name in (need.dist, *need.alternatives):
+        if _canonical(name) in names_in_file:
+            return _canonical(name)
+    if need.import_name is None:
+        return None
+    top = need.import_name.split(".")[0]
+    if _canonical(top) in names_in_file:
+        return _canonical(top)
+    squashed = re.sub(r"[^a-z0-9]", "", top.lower())
+    for candidate in candidates:
+        plain = re.sub(r"[^a-z0-9]", "", candidate)
+        if squashed[:4] not in plain and plain[:4] not in squashed:
+            continue  # only distributions whose name resembles the import are opened
+        with contextlib.suppress(Exception):
+            names = index.import_names(candidate)
+            if names and top in names:
+                return candidate
+    return None
+
+
+def _transitive_covers(key: str, resolution: Resolution | None) -> list[str]:
+    """The packages in the resolved set that require ``key`` (empty: only the app asks)."""
+    if resolution is None:
+        return []
+    for pin in resolution.pins:
+        if pin.name == key:
+            return [parent for parent in pin.required_by if parent != REQUESTED]
+    return []
+
+
+class _Plan:
+    """What the curated check intends for one line before the resolver speaks."""
+
+    def __init__(self, line: RequirementLine, key: str) -> None:
+        self.line = line
+        self.key = key
+        self.verdict: Verdict = KEEP
+        self.reason = ""
+        self.severity: Severity = FINE
+        self.resolve = True
+        self.constraint: str | None = None
+        self.moved_from: str | None = None
+        self.move_reason = ""
+        self.cause: LineCause | None = None  # None: decided by the resolution (needed/unused)
+
+    @property
+    def constraint_version(self) -> str | None:
+        return self.constraint.partition("==")[2] if self.constraint else None
+
+
+def _requirement_for_resolver(line: RequirementLine, pin: str | None = None) -> str:
+    text = line.name or ""
+    if line.extras:
+        text += "[" + ",".join(line.extras) + "]"
+    if pin:
+        text += f"=={pin}"
+    elif line.specifier and line.pinned_version is None:
+        text += line.specifier
+    if line.markers:
+        text += f"; {line.markers}"
+    return text
+
+
+def _pin_state(
+    version: str, assessment: Assessment, target: TargetPlatform
+) -> tuple[_Why | None, Severity]:
+    """Why a pin cannot stay and how bad that is on Heroku; (None, info) when it installs."""
+    name = assessment.project.name
+    files = assessment.project.files_for(version)
+    if not files:
+        newest = assessment.newest or "none"
+        conda = " (a conda-only release)" if assessment.conda_only else ""
+        return _Why(
+            "version-not-on-index",
+            f"{name} {version} is not on the package index{conda}; newest there: {newest}",
+        ), FAILS
+    if assessment.is_usable(version):
+        return None, FINE
+    if all(not target.python_fits(f.requires_python) for f in files):
+        return _Why(
+            "requires-python",
+            f"{name} {version} does not support Python {target.python} (Requires-Python)",
+        ), FAILS
+    if assessment.source_build_fails(version):
+        return _Why(
+            "no-wheel",
+            f"{name} {version} has no wheel for {target.description}, and its C extensions "
+            f"predate Python {target.python}, so building it from source fails there (judged "
+            "from the release's wheels)",
+        ), FAILS
+    return _Why(
+        "no-wheel",
+        f"{name} {version} has no wheel for {target.description}; Heroku builds it from source",
+    ), FRAGILE
+
+
+def _check_curated(
+    parsed: RequirementsFile,
+    report: CheckReport,
+    needs: list[AppNeed],
+    target: TargetPlatform,
+    sources: IndexSources,
+    index: PackageIndex,
+    offline: bool,
+    preferences: list[str],
+    use_pip_tools: bool = False,
+) -> tuple[dict[str, TopLevel], Resolution | None, dict[str, str]]:
+    """Judge a curated file: every line that installs on the target stays; a pin that cannot
+    install moves to the nearest release that can; the app's needs that nothing in the file
+    (or what it pulls in) installs are added. Returns the top-level set, the resolution and
+    the resolved versions for the writer."""
+    named = [
+        line
+        for line in parsed.lines
+        if line.name and line.kind in (REQUIREMENT, LOCAL_PATH, URL, EDITABLE)
+    ]
+    names_in_file = {_canonical(line.name or "") for line in named}
+    runtime_needs = [need for need in needs if not need.optional]
+    wanted = set(names_in_file) | {_canonical(need.dist) for need in runtime_needs}
+    projects = index.projects(sorted(wanted))
+    assessments = {name: assess(project, target) for name, project in projects.items()}
+    report.needed_names = {_canonical(need.dist) for need in runtime_needs}
+
+    needed = {_canonical(need.dist): need for need in runtime_needs}
+    for need in runtime_needs:
+        for alternative in need.alternatives:
+            needed.setdefault(_canonical(alternative), need)
+    need_errors: dict[str, str] = {}
+    plans: list[_Plan] = []
+    for line in named:
+        key = _canonical(line.name or "")
+        plan = _Plan(line, key)
+        plans.append(plan)
+        assessment = assessments.get(key)
+        if not target.marker_holds(line.markers, line.extras):
+            plan.reason = f"its marker ({line.markers}) excludes Heroku, so pip skips it there"
+            plan.cause = "marker-excludes-target"
+            plan.resolve = False
+            continue
+        if line.kind in (LOCAL_PATH, EDITABLE, URL):
+            plan.resolve = False
+            if line.is_local and not _inside(line.url or "", line.path.parent, report.app_dir):
+                plan.verdict, plan.severity = DROP, FAILS
+                plan.reason = f"a local path ({line.url}), which Heroku's build cannot see"
+                plan.cause = "local-path"
+                if assessment is not None and assessment.newest is not None:
+                    plan.verdict = REPIN
+                    plan.reason += "; the index has it"
+                    plan.resolve = True
+            else:
+                plan.reason = "installed from its URL or path on Heroku too"
+                plan.cause = "url" if not line.is_local else "app-folder-path"
+            continue
+        problem = _unusable_reason(line.name or key, assessment, target)
+        if problem:
+            plan.verdict, plan.severity, plan.resolve = DROP, FAILS, False
+            plan.reason = f"{problem.text}; pip stops the build at this line"
+            plan.cause = problem.cause
+            wanted_by = needed.get(key)
+            if wanted_by is not None:
+                plan.verdict = ERROR
+                plan.reason = f"{problem.text}, but the app needs it ({wanted_by.why})"
+                plan.cause = "needed-uninstallable"
+                need_errors[key] = plan.reason
+            continue
+        version = line.pinned_version
+        if version is None or assessment is None:
+            continue
+        state, severity = _pin_state(version, assessment, target)
+        if state is None:
+            plan.constraint = f"{key}=={version}"
+            if _is_stale(version, assessment):
+                plan.reason = (
+                    f"kept as pinned (it installs; {assessment.newest} is the newest, a major "
+                    "release newer)"
+                )
+            continue
+        why = state.text
+        plan.cause = state.cause
+        if severity == FRAGILE:
+            # A pure-Python source build works on Heroku: the pin stays. pip's target-aware
+            # resolution only takes wheels, so this line is left out of it.
+            twin = BINARY_TWIN.get(key)
+            if twin:
+                why += f" ({twin} is the same package with wheels)"
+            plan.severity, plan.reason, plan.resolve = FRAGILE, why, False
+            continue
+        moved = assessment.minimal(version)
+        if moved is None:
+            plan.verdict, plan.severity, plan.resolve = ERROR, FAILS, False
+            plan.reason = f"{why}, and no release of it installs there"
+            continue
+        plan.constraint = f"{key}=={moved}"
+        plan.moved_from, plan.move_reason, plan.severity = version, why, severity
+
+    # The app's needs the file does not name directly.
+    candidates = sorted(names_in_file - {_canonical(n.dist) for n in needs})
+    extra_requirements: dict[str, AppNeed] = {}
+    for need in runtime_needs:
+        if _provider_key(need, names_in_file, index, candidates) is not None:
+            continue
+        key = _canonical(need.dist)
+        assessment = assessments.get(key)
+        problem = _unusable_reason(need.dist, assessment, target)
+        if problem:
+            if need.certainty == "certain":
+                need_errors[key] = f"{problem.text}, but the app needs it ({need.why})"
+            continue
+        extra_requirements[key] = need
+
+    resolver_lines = [
+        line.text for line in parsed.lines if line.kind == OPTION and _remote_option(line)
+    ]
+    report.index_options = list(resolver_lines)
+    resolution: Resolution | None = None
+    if any(plan.resolve for plan in plans) or extra_requirements:
+        resolution = _resolve_minimal(
+            resolver_lines,
+            [need.dist for need in extra_requirements.values()],
+            plans,
+            assessments,
+            target,
+            sources,
+            index,
+            offline,
+            preferences,
+            use_pip_tools,
+            set(needed),
+        )
+        report.method = resolution.method
+    resolved = dict(resolution.versions) if resolution else {}
+
+    top: dict[str, TopLevel] = {}
+    for plan in plans:
+        line, key = plan.line, plan.key
+        if plan.verdict in (DROP, ERROR):
+            continue
+        if plan.resolve:
+            requirement = _requirement_for_resolver(line)
+            pin = resolved.get(key)
+            if line.pinned_version and pin:
+                requirement = f"{line.name}=={pin}" + (f"; {line.markers}" if line.markers else "")
+                if line.extras:
+                    requirement = f"{line.name}[{','.join(line.extras)}]=={pin}" + (
+                        f"; {line.markers}" if line.markers else ""
+                    )
+            top[key] = TopLevel(line.name or key, requirement, _curated_why(key, needs, resolution))
+        elif not plan.resolve:
+            top[key] = TopLevel(
+                line.name or key, line.text, plan.reason or "kept as written", verbatim=True
+            )
+    for key, need in extra_requirements.items():
+        if _transitive_covers(key, resolution):
+            continue
+        top[key] = TopLevel(need.dist, need.dist, need.why)
+
+    plan_of = {id(plan.line): plan for plan in plans}
+    for line in parsed.lines:
+        report.lines.append(
+            _curated_verdict(
+                line, plan_of.get(id(line)), report, resolved, needs, resolution, target
+            )
+        )
+    covered = {_canonical(v.name) for v in report.lines if v.name}
+    for key, message in need_errors.items():
+        if key not in covered:
+            report.lines.append(
+                LineVerdict(
+                    None, "", key, ERROR, message, None, "", FAILS, cause="needed-uninstallable"
+                )
+            )
+    for key, need in extra_requirements.items():
+        if key in covered:
+            continue
+        parents = _transitive_covers(key, resolution)
+        if parents:
+            report.notes.append(
+                f"{need.dist} ({need.why}) is not in the file, but {', '.join(parents)} "
+                "installs it."
+            )
+            continue
+        pin = resolved.get(key)
+        add_severity: Severity = FAILS if need.certainty == "certain" else FRAGILE
+        how = "" if need.certainty == "certain" else " (only when that code runs)"
+        report.lines.append(
+            LineVerdict(
+                None,
+                "",
+                need.dist,
+                ADD,
+                f"not in the file, but {need.why}{how}",
+                f"{need.dist}=={pin}" if pin else need.dist,
+                "",
+                add_severity,
+                cause="missing",
+            )
+        )
+    if need_errors:
+        report.blocked = "the app needs packages that nothing on the index installs: " + ", ".join(
+            sorted(need_errors)
+        )
+    return top, resolution, resolved
+
+
+def _curated_why(key: str, needs: list[AppNeed], resolution: Resolution | None) -> str:
+    for need in needs:
+        if _canonical(need.dist) == key or key in (_canonical(a) for a in need.alternatives):
+            return need.why
+    parents = _transitive_covers(key, resolution)
+    if parents:
+        return "needed by " + ", ".join(parents)
+    return "listed in the file (nothing the app runs imports it)"
+
+
+def _curated_verdict(
+    line: RequirementLine,
+    plan: _Plan | None,
+    report: CheckReport,
+    resolved: dict[str, str],
+    needs: list[AppNeed],
+    resolution: Resolution | None,
+    target: TargetPlatform,
+) -> LineVerdict:
+    where = _relative(line.path, report.requirements_path.parent)
+    verdict = LineVerdict(line.line, line.text, line.name, KEEP, "", None, where, cause="needed")
+    if plan is None:
+        if line.kind == INVALID:
+            verdict.verdict, verdict.severity, verdict.cause = ERROR, FAILS, "pip-rejects"
+            verdict.reason = f"pip rejects line {line.line}: {line.reason}"
+        elif line.kind == INCLUDE:
+            verdict.reason = f"includes {line.value}; its lines are judged one by one"
+            verdict.cause = "include"
+        elif line.kind == OPTION:
+            verdict.cause = "pip-option"
+            if _remote_option(line) or line.option in ("--require-hashes", "--only-binary"):
+                verdict.reason = f"pip option {line.option}, valid on Heroku too"
+            elif line.option in ("--find-links", "--extra-index-url", "--index-url"):
+                verdict.verdict, verdict.severity, verdict.cause = DROP, FRAGILE, "local-index"
+                verdict.reason = (
+                    f"{line.option} {redact(line.value or '')} is a folder on this machine; "
+                    "Heroku's build cannot see it"
+                )
+            else:
+                verdict.reason = f"pip option {line.option}"
+        elif line.is_local and not _inside(line.url or "", line.path.parent, report.app_dir):
+            verdict.verdict, verdict.severity = DROP, FAILS
+            verdict.reason = f"a local path ({line.url}); Heroku's build cannot see it"
+            verdict.cause = "local-path"
+        else:
+            verdict.reason = "a path inside the app folder, which Heroku has too"
+            verdict.cause = "app-folder-path"
+        return verdict
+    key = plan.key
+    pin = resolved.get(key)
+    verdict.severity = plan.severity
+    why = _curated_why(key, needs, resolution)
+    verdict.cause = plan.cause or ("unused" if why.startswith("listed in the file") else "needed")
+    if plan.verdict in (DROP, ERROR) or not plan.resolve:
+        verdict.verdict = plan.verdict
+        verdict.reason = plan.reason or why
+        if plan.verdict == REPIN and pin:
+            verdict.replacement = f"{line.name}=={pin}"
+        return verdict
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        satisfied = pin is None or SpecifierSet(line.specifier).contains(pin, prereleases=True)
+    except InvalidSpecifier:
+        satisfied = False
+    if line.constraint and pin is None:
+        verdict.reason = "a constraint on a package nothing installs here; harmless"
+        verdict.cause = "unused-constraint"
+        return verdict
+    if satisfied and plan.verdict == KEEP:
+        verdict.reason = plan.reason or why
+        if verdict.cause not in ("needed", "unused", "no-wheel"):
+            verdict.cause = "needed"
+        return verdict
+    verdict.verdict = REPIN
+    verdict.replacement = f"{line.name}=={pin}" if pin else None
+    if plan.moved_from:
+        forced = plan.move_reason
+        if pin and pin != plan.constraint_version:
+            forced += f"; moved further to {pin} to fit the rest of the set"
+        verdict.reason = f"{forced}; nearest that installs: {pin}; {why}"
+    else:
+        verdict.reason = f"{line.name}{line.specifier} cannot be installed with the rest " + (
+            f"({plan.move_reason}); {why}" if plan.move_reason else f"of the file; {why}"
+        )
+        verdict.cause = "conflict"
+        if verdict.severity == FINE:
+            verdict.severity = FAILS
+    del target
+    return verdict
+
+
+def _resolve_minimal(
+    options: list[str],
+    additions: list[str],
+    plans: list[_Plan],
+    assessments: dict[str, Assessment],
+    target: TargetPlatform,
+    sources: IndexSources,
+    index: PackageIndex,
+    offline: bool,
+    preferences: list[str],
+    use_pip_tools: bool,
+    app_keys: set[str],
+) -> Resolution:
+    """Resolve the file's lines with its installable pins held exactly, so nothing that
+    installs moves. When the held pins cannot all install together pip's own message is kept
+    on the lines that had to move, and the pins become preferences instead. A framework moved
+    across a major release takes its pinned dependents along (see :func:`_follow_framework`).
+    """
+    from homedeploy.errors import CheckFailed
+
+    def run(hold: bool) -> Resolution:
+        lines = list(options)
+        for plan in plans:
+            if plan.resolve:
+                pin = plan.constraint_version if hold else None
+                lines.append(_requirement_for_resolver(plan.line, pin))
+        lines += additions
+        soft = [] if hold else [p.constraint for p in plans if p.resolve and p.constraint]
+        result = resolve(
+            "".join(f"{line}\n" for line in lines),
+            target,
+            sources,
+            preferences=soft + preferences,
+            use_pip_tools=use_pip_tools,
+            offline=offline,
+        )
+        return _verified(result, index, target, sources, lines, offline)
+
+    try:
+        resolution = run(hold=True)
+    except CheckFailed as error:
+        resolution = run(hold=False)
+        conflict = f"pip cannot install the file's pins together ({error.message})"
+        for plan in plans:
+            wanted = plan.constraint_version
+            if wanted and resolution.versions.get(plan.key) != wanted and not plan.move_reason:
+                plan.move_reason = conflict
+                plan.severity = FAILS
+        return resolution
+    if _follow_framework(resolution, plans, assessments, app_keys):
+        try:
+            resolution = run(hold=True)
+        except CheckFailed:
+            resolution = run(hold=False)
+    return resolution
+
+
+def _follow_framework(
+    resolution: Resolution,
+    plans: list[_Plan],
+    assessments: dict[str, Assessment],
+    app_keys: set[str],
+) -> bool:
+    """Move the pinned dependents of a framework that crossed a major release.
+
+    Flask 0.12 moving to 3.x leaves Flask-Login 0.4.0 installable (its Requires-Dist has no
+    upper bound) yet broken (``cannot import name '_request_ctx_stack'``). Who depends on the
+    framework comes from the resolved set's Requires-Dist; which release of each dependent suits
+    the new major comes from upload dates: the first release made after the framework's first
+    release of that major (release dates are a tie-breaker the index provides, PEP 700).
+    Returns whether a dependent moved (then the set is resolved again).
+    """
+    by_key = {plan.key: plan for plan in plans}
+    changed = False
+    for plan in plans:
+        if not plan.moved_from:
+            continue
+        if plan.key not in app_keys:
+            continue  # a framework is something the app itself imports or runs
+        new = resolution.versions.get(plan.key)
+        old_major, new_major = _major(plan.moved_from), _major(new or "")
+        if new is None or old_major is None or new_major is None or new_major <= old_major:
+            continue
+        framework = assessments.get(plan.key)
+        if framework is None:
+            continue
+        first = next((v for v in framework.project.versions() if _major(v) == new_major), None)
+        moment = framework.first_upload(first) if first else None
+        moved_pin = next((p for p in resolution.pins if p.name == plan.key), None)
+        dependents = [
+            parent
+            for parent in (moved_pin.required_by if moved_pin else ())
+            if parent in by_key and parent in app_keys
+        ]
+        for name in dependents:
+            dependent = by_key[name]
+            assessment = assessments.get(name)
+            pinned = dependent.constraint_version
+            if assessment is None or pinned is None or dependent.moved_from:
+                continue
+            choices = assessment.released_after(moment) if moment else []
+            if choices and choices[0] == pinned:
+                continue
+            pinned_upload = assessment.first_upload(pinned)
+            if moment and pinned_upload and pinned_upload >= moment:
+                continue  # already a release made for the new major
+            choice = choices[0] if choices else assessment.newest
+            if choice is None or choice == pinned:
+                continue
+            dependent.constraint = f"{name}=={choice}"
+            dependent.moved_from = pinned
+            dependent.severity = FAILS
+            dependent.move_reason = (
+                f"{plan.line.name} moves from {plan.moved_from} to {new}, a new major release, "
+                f"and {dependent.line.name} {pinned} predates it"
+                + (
+                    f" ({choice} is its first release after {plan.line.name} {first})"
+                    if choices
+                    else ""
+                )
+            )
+            changed = True
+    return changed

@@ -86,3 +86,56 @@ def declared_distributions(project: ProjectSnapshot) -> set[str] | None:
             return None
         return {_canonical(name) for name in _LOCK_NAME_RE.findall(text)}
     return None
+
+
+def installed_closure(venv: Path, declared: set[str]) -> tuple[set[str], set[str]] | None:
+    """What ``declared`` installs, read from the venv the developer runs the app in: the
+    canonical names of the declared distributions and everything their ``Requires-Dist``
+    pulls in (transitively), and the import names those distributions provide (their
+    ``top_level.txt`` or RECORD). None when the venv has no site-packages to read.
+
+    This is the offline stand-in for check-reqs' resolution: Flask under Flask-WTF, alembic
+    under Flask-Migrate are installed by the build even though the file does not name them.
+    """
+    from importlib.metadata import Distribution, distributions
+
+    from packaging.requirements import InvalidRequirement, Requirement
+
+    site = sorted(venv.glob("lib/python3*/site-packages"))
+    if not site:
+        return None
+    found: dict[str, Distribution] = {}
+    for dist in distributions(path=[str(path) for path in site]):
+        name = dist.metadata["Name"]
+        if name:
+            found.setdefault(_canonical(name), dist)
+    closure: set[str] = set()
+    queue = [name for name in declared if name in found]
+    while queue:
+        name = queue.pop()
+        if name in closure:
+            continue
+        closure.add(name)
+        for text in found[name].requires or []:
+            try:
+                requirement = Requirement(text)
+            except InvalidRequirement:
+                continue
+            if requirement.marker is not None and "extra" in str(requirement.marker):
+                continue
+            child = _canonical(requirement.name)
+            if child in found and child not in closure:
+                queue.append(child)
+    imports: set[str] = set()
+    for name in closure:
+        dist = found[name]
+        top_level = dist.read_text("top_level.txt")
+        if top_level:
+            imports.update(line.strip() for line in top_level.splitlines() if line.strip())
+            continue
+        for item in dist.files or []:
+            first = item.parts[0] if item.parts else ""
+            if first.endswith((".dist-info", ".data")) or first == "..":
+                continue
+            imports.add(first[:-3] if first.endswith(".py") else first)
+    return closure | (declared - set(found)), imports

@@ -33,6 +33,8 @@ ACCEPT = f"{JSON_TYPE}, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0
 DEFAULT_TTL = 600.0
 """Seconds an index page stays fresh when the server sends no Cache-Control (the default
 index itself announces ``max-age=600``)."""
+NOT_FOUND_TTL = 86400.0
+"""Seconds a "not on the index" answer is trusted (such names seldom appear overnight)."""
 TIMEOUT = (5.0, 20.0)
 WORKERS = 8
 """More threads only fight over the GIL while parsing big project pages (measured)."""
@@ -63,6 +65,7 @@ class DistFile:
     is_wheel: bool
     requires_python: str | None = None
     yanked: bool = False
+    uploaded: str | None = None  # ISO 8601 upload time (PEP 700), when the index says
 
 
 @dataclass
@@ -307,6 +310,7 @@ def _files_from_json(page_url: str, payload: dict[str, Any], name: str) -> list[
                 split[2],
                 entry.get("requires-python") or None,
                 bool(entry.get("yanked")),
+                str(entry["upload-time"]) if entry.get("upload-time") else None,
             )
         )
     return files
@@ -321,11 +325,19 @@ def _max_age(headers: dict[str, str]) -> float | None:
 
 
 def _to_json(files: list[DistFile]) -> list[list[Any]]:
-    return [[f.filename, f.url, f.version, f.is_wheel, f.requires_python, f.yanked] for f in files]
+    return [
+        [f.filename, f.url, f.version, f.is_wheel, f.requires_python, f.yanked, f.uploaded]
+        for f in files
+    ]
 
 
 def _from_json(rows: list[list[Any]]) -> list[DistFile]:
-    return [DistFile(str(r[0]), str(r[1]), str(r[2]), bool(r[3]), r[4], bool(r[5])) for r in rows]
+    return [
+        DistFile(
+            str(r[0]), str(r[1]), str(r[2]), bool(r[3]), r[4], bool(r[5]), r[6] if r[6:] else None
+        )
+        for r in rows
+    ]
 
 
 class OfflineMiss(Exception):
@@ -403,6 +415,14 @@ class PackageIndex:
 
     def project(self, name: str) -> ProjectFiles:
         return next(iter(self.projects([name]).values()))
+
+    def import_names(self, name: str, version: str | None = None) -> list[str] | None:
+        """The import names a distribution's wheel provides (see :mod:`.provides`)."""
+        from homedeploy.requirements.provides import import_names
+
+        project = self.project(name)
+        base = f"{self.sources.index_urls[0]}/{project.name}/" if self.sources.index_urls else ""
+        return import_names(project, version, base, self._session(), offline=self.offline)
 
     def _lookup(self, name: str) -> ProjectFiles:
         files: list[DistFile] = []
@@ -518,8 +538,11 @@ class PackageIndex:
             disk_cache.write_entry(CACHE_SECTION, url, entry)
             return entry
         if response.status_code in (404, 410):
+            # "Not on the index" rarely changes; keep the answer a day, not max-age.
             disk_cache.write_entry(
-                CACHE_SECTION, url, {"status": 404, "fetched": now, "max_age": ttl}
+                CACHE_SECTION,
+                url,
+                {"status": 404, "fetched": now, "max_age": max(ttl, NOT_FOUND_TTL)},
             )
             return None
         if response.status_code != 200:

@@ -56,6 +56,19 @@ UNINSTALLABLE: frozenset[LineCause] = frozenset(
 """Causes of a line pip cannot install on Heroku at all (the build stops there)."""
 
 
+Severity = Literal["error", "warning", "info"]
+"""What the line does on Heroku as it stands: ``error`` the build or the boot fails, ``warning``
+it works but is fragile (a source build, a major release behind, an import only a function
+makes), ``info`` nothing goes wrong (an unused line in a curated file is info)."""
+FAILS: Severity = "error"
+FRAGILE: Severity = "warning"
+FINE: Severity = "info"
+
+Mode = Literal["curated", "freeze"]
+"""How the file is treated: a curated file keeps every line that installs; a whole-environment
+freeze is pruned to what the app's processes need."""
+
+
 @dataclass
 class LineVerdict:
     """The verdict on one requirements line (``line`` is None for a package we add)."""
@@ -67,6 +80,7 @@ class LineVerdict:
     reason: str
     replacement: str | None = None
     file: str = ""
+    severity: Severity = FINE
     cause: LineCause = field(kw_only=True)
 
 
@@ -101,6 +115,8 @@ class CheckReport:
     notes: list[str] = field(default_factory=list)
     needed_names: set[str] = field(default_factory=set)
     index_options: list[str] = field(default_factory=list)
+    mode: Mode = "curated"
+    source_of_truth: str | None = None  # requirements.in, when --write compiled from it
 
     def counts(self) -> dict[str, int]:
         result: dict[str, int] = {KEEP: 0, DROP: 0, REPIN: 0, ERROR: 0, ADD: 0}
@@ -131,9 +147,11 @@ class CheckReport:
                     "reason": v.reason,
                     "replacement": v.replacement,
                     "file": v.file,
+                    "severity": v.severity,
                 }
                 for v in self.lines
             ],
+            "mode": self.mode,
             "requirements_in": list(self.requirements_in),
             "written": [{"path": w.path, "backup": w.backup, "how": w.how} for w in self.written],
         }
@@ -148,3 +166,4 @@ class TopLevel:
     why: str
     source_only: str | None = None  # version to pin when only an sdist exists
     replaces: str | None = None  # a source-only package this binary twin stands in for
+    verbatim: bool = False  # written to requirements.txt as it is (a URL, a marker-only line)

@@ -408,3 +408,16 @@ def resolve(
         return _cached_run(in_text, target, sources, sorted(wanted), interpreter, offline)
     except CheckFailed:
         return fresh
+
+
+def resolve_constrained(
+    in_text: str,
+    constraints: list[str],
+    target: TargetPlatform,
+    sources: IndexSources,
+    *,
+    offline: bool,
+) -> Resolution:
+    """Pin ``in_text`` for ``target`` with ``constraints`` (``name==version``) held exactly, by
+    pip for the target. Raises :class:`CheckFailed` with pip's reason when they cannot hold."""
+    return _cached_run(in_text, target, sources, sorted(constraints), None, offline)

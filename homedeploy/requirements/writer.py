@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from homedeploy.requirements.platform import TargetPlatform
 from homedeploy.requirements.report import CheckReport, TopLevel, WrittenFile
 from homedeploy.requirements.resolution import REQUESTED, Resolution
@@ -48,6 +50,7 @@ def _requirements_txt_text(
     for key, entry in top.items():
         if entry.source_only:
             via[key] = [REQUESTED + " (no wheel for the target: Heroku builds it from source)"]
+    verbatim = [entry.requirement for entry in top.values() if entry.verbatim]
     for name, version in sorted(resolved.items()):
         body.append(f"{name}=={version}")
         parents = via.get(name) or [REQUESTED]
@@ -56,7 +59,7 @@ def _requirements_txt_text(
         else:
             body.append("    # via")
             body.extend(f"    #   {parent}" for parent in parents)
-    return "\n".join(header + report.index_options + body) + "\n"
+    return "\n".join(header + report.index_options + verbatim + body) + "\n"
 
 
 def write_requirements(
@@ -66,16 +69,59 @@ def write_requirements(
     resolved: dict[str, str],
     target: TargetPlatform,
 ) -> None:
-    """Write requirements.in and requirements.txt into the app folder, backing up old ones."""
+    """Write requirements.in and requirements.txt into the app folder, backing up old ones.
+
+    A file whose content would not change is left alone (no rewrite, no new ``.bak``). When
+    requirements.in was the source of truth it is only extended, with the packages the app
+    needs that it did not list; the user's lines stay as they are.
+    """
     from homedeploy.fileio import write_new_file
 
-    in_text = _requirements_in_text(top, target, report.index_options)
+    if report.source_of_truth == "requirements.in":
+        in_text = _extended_in_text(report, top)
+        in_how = "your requirements.in, with what the app also needs"
+    else:
+        in_text = _requirements_in_text(top, target, report.index_options)
+        in_how = "the packages the app uses directly"
     txt_text = _requirements_txt_text(report, top, resolution, resolved, target)
     for name, text, how in (
-        ("requirements.in", in_text, "the packages the app uses directly"),
+        ("requirements.in", in_text, in_how),
         ("requirements.txt", txt_text, report.method or "pinned from requirements.in"),
     ):
+        if text is None:
+            continue
         path = report.app_dir / name
+        if _unchanged(path, text):
+            report.written.append(WrittenFile(str(path), None, "unchanged"))
+            continue
         backup = write_new_file(path, text, force=True)
         report.written.append(WrittenFile(str(path), str(backup) if backup else None, how))
     report.wrote = True
+
+
+def _unchanged(path: Path, text: str) -> bool:
+    try:
+        return path.read_text(encoding="utf-8") == text
+    except (OSError, UnicodeDecodeError):
+        return False
+
+
+def _extended_in_text(report: CheckReport, top: dict[str, TopLevel]) -> str | None:
+    """The user's requirements.in plus the app's needs it lacks; None when nothing is added."""
+    from packaging.utils import canonicalize_name
+
+    path = report.app_dir / "requirements.in"
+    try:
+        text = path.read_text(encoding=report.encoding or "utf-8")
+    except (OSError, UnicodeDecodeError, LookupError):
+        return None
+    listed = {str(canonicalize_name(v.name)) for v in report.lines if v.name and v.line}
+    added = [
+        f"{entry.requirement}  # {entry.why}"
+        for key, entry in top.items()
+        if str(canonicalize_name(key)) not in listed
+    ]
+    if not added:
+        return None
+    prefix = "" if not text or text.endswith("\n") else "\n"
+    return text + prefix + "\n".join(added) + "\n"

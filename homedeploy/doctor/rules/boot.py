@@ -584,27 +584,50 @@ def server_installed(project: ProjectSnapshot) -> list[Finding]:
 
 
 def imports_installed(project: ProjectSnapshot) -> list[Finding]:
-    """Every package the code imports must be installed by the build (else ModuleNotFoundError)."""
+    """Every package the code imports must be installed by the build (else ModuleNotFoundError).
+
+    The same rules as check-reqs: only code on a process's import path counts (tests,
+    migrations, docs and scripts never do); what the declared packages install along
+    (Flask under Flask-WTF) comes from the project's venv when there is one. A module-level
+    import nothing installs is an error when the venv shows the whole installed set, else a
+    warning (a dependency may still install it); an import inside a function is a warning.
+    """
     declared = project.declared_names
     if declared is None:
         return []
     from packaging.utils import canonicalize_name
 
-    from homedeploy.requirements.app_needs import app_needs
+    from homedeploy.requirements.app_needs import CERTAIN, OPTIONAL, app_needs
+    from homedeploy.requirements.declared import installed_closure
 
+    venv = project.local_venv
+    known = installed_closure(venv, declared) if venv is not None else None
+    installed, provided = known if known is not None else (declared, set())
     manifest = project.package_managers[0][0]
     findings: list[Finding] = []
     for need in app_needs(project.root):
         key = str(canonicalize_name(need.dist))
-        if need.optional or key in declared or key in ("flask", "gunicorn"):
+        names = {key, *(str(canonicalize_name(a)) for a in need.alternatives)}
+        top = (need.import_name or "").split(".")[0]
+        if need.certainty == OPTIONAL or names & installed or (top and top in provided):
+            continue
+        if key in ("flask", "gunicorn") or need.from_process:
             continue  # flask and gunicorn have their own rule
+        severity: Severity
+        if need.certainty == CERTAIN and known is not None:
+            severity, hedge = "error", ""
+        elif need.certainty == CERTAIN:
+            severity, hedge = "warning", " unless one of its packages installs it"
+        else:
+            severity, hedge = "warning", " when that code runs"
         path, _, number = need.source.partition(":")
+        what = need.import_name or need.dist
         findings.append(
             _boot(
                 "import-not-installed",
-                "warning",
-                f"{need.source} imports {need.import_name or need.dist}, but {manifest} does "
-                f"not install {need.dist} (on the dyno: ModuleNotFoundError).",
+                severity,
+                f"{need.source} imports {what}, but {manifest} does not install {need.dist} "
+                f"(on the dyno: ModuleNotFoundError{hedge}).",
                 path=path,
                 line=int(number) if number.isdigit() else None,
                 heroku="H10 (App crashed)",

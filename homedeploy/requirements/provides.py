@@ -1,0 +1,171 @@
+"""Which import names a distribution provides, read from its own wheel's file list.
+
+``import linebot`` is line-bot-sdk, ``import psycopg2`` is psycopg2 *or* psycopg2-binary, and
+``import opencc`` may be OpenCC or opencc-python-reimplemented: only the distribution's files
+say. A wheel is a zip whose central directory (at its end) lists every file, so the names are
+read with two small HTTP range requests (the tail, then the directory if it is longer), the way
+pip's lazy wheels read metadata; servers without range support send the whole file. Wheel files
+never change, so the answer is cached on disk for good.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from homedeploy.requirements import cache as disk_cache
+from homedeploy.requirements.index import DistFile, ProjectFiles
+
+CACHE_SECTION = "wheel-names"
+TIMEOUT = (5.0, 20.0)
+MAX_WHOLE = 30_000_000
+"""Bytes a server without range support may send us before we give up on that wheel."""
+_TAIL = 65536
+
+
+class _RangeFile(io.RawIOBase):
+    """A read-only, seekable view of a remote file that fetches the byte ranges read."""
+
+    def __init__(self, session: object, url: str, size: int, tail: bytes) -> None:
+        self.session = session
+        self.url = url
+        self.size = size
+        self.position = 0
+        self.chunks: dict[int, bytes] = {size - len(tail): tail}
+
+    def seekable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self.position
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        base = {0: 0, 1: self.position, 2: self.size}[whence]
+        self.position = max(0, base + offset)
+        return self.position
+
+    def read(self, size: int = -1) -> bytes:
+        end = self.size if size < 0 else min(self.size, self.position + size)
+        if end <= self.position:
+            return b""
+        for start, chunk in self.chunks.items():
+            if start <= self.position and end <= start + len(chunk):
+                data = chunk[self.position - start : end - start]
+                self.position = end
+                return data
+        response = self.session.get(  # type: ignore[attr-defined]
+            self.url,
+            headers={"Range": f"bytes={self.position}-{end - 1}"},
+            timeout=TIMEOUT,
+        )
+        data = response.content[: end - self.position]
+        self.chunks[self.position] = data
+        self.position += len(data)
+        return data
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _names_from_zip(archive: zipfile.ZipFile) -> list[str]:
+    """Top-level import names: first path parts that are packages or modules, not metadata."""
+    names: set[str] = set()
+    top_level: list[str] = []
+    for info in archive.infolist():
+        first, _, rest = info.filename.partition("/")
+        if first.endswith(".dist-info"):
+            if rest == "top_level.txt":
+                top_level = archive.read(info).decode("utf-8", "replace").split()
+            continue
+        if first.endswith(".data"):
+            parts = rest.split("/")
+            if len(parts) >= 3 and parts[0] in ("purelib", "platlib"):
+                first, rest = parts[1], "/".join(parts[2:])
+            else:
+                continue
+        if rest:
+            if first.isidentifier():
+                names.add(first)
+        elif first.endswith(".py") or ".cpython-" in first or first.endswith((".so", ".pyd")):
+            stem = first.split(".")[0]
+            if stem.isidentifier():
+                names.add(stem)
+    return sorted(names | {name for name in top_level if name.isidentifier()})
+
+
+def _remote_names(session: object, url: str) -> list[str] | None:
+    import requests
+
+    try:
+        response = session.get(  # type: ignore[attr-defined]
+            url, headers={"Range": f"bytes=-{_TAIL}"}, timeout=TIMEOUT, stream=True
+        )
+        if response.status_code == 206:
+            total = int(response.headers.get("Content-Range", "/0").rsplit("/", 1)[-1] or 0)
+            tail = response.content
+            if not total:
+                return None
+            with zipfile.ZipFile(_RangeFile(session, url, total, tail)) as archive:
+                return _names_from_zip(archive)
+        if response.status_code != 200:
+            return None
+        length = int(response.headers.get("Content-Length") or 0)
+        if length > MAX_WHOLE:
+            return None
+        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
+            return _names_from_zip(archive)
+    except (requests.RequestException, zipfile.BadZipFile, ValueError, OSError):
+        return None
+
+
+def _local_names(url: str) -> list[str] | None:
+    path = Path(unquote(urlsplit(url).path))
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return _names_from_zip(archive)
+    except (OSError, zipfile.BadZipFile):
+        return None
+
+
+def _pick_wheel(project: ProjectFiles, version: str | None) -> DistFile | None:
+    versions = [version] if version else list(reversed(project.versions()))[:3]
+    for candidate in versions:
+        wheels = [f for f in project.files_for(candidate) if f.is_wheel and not f.yanked]
+        if wheels:
+            return sorted(wheels, key=lambda f: ("none-any" not in f.filename, f.filename))[0]
+    return None
+
+
+def import_names(
+    project: ProjectFiles,
+    version: str | None,
+    page_url: str,
+    session: object,
+    *,
+    offline: bool = False,
+) -> list[str] | None:
+    """The import names ``project`` (at ``version``, else its newest wheel) provides; None when
+    no wheel could be read (then callers fall back to the name table)."""
+    from urllib.parse import urljoin
+
+    wheel = _pick_wheel(project, version)
+    if wheel is None:
+        return None
+    url = urljoin(page_url, wheel.url)
+    key = url.split("#", 1)[0]
+    entry = disk_cache.read_entry(CACHE_SECTION, key)
+    if entry is not None:
+        return list(entry["names"])
+    if offline:
+        return None
+    names = _local_names(key) if key.startswith("file:") else _remote_names(session, key)
+    if names is not None:
+        disk_cache.write_entry(CACHE_SECTION, key, {"names": names})
+    return names
