@@ -238,3 +238,133 @@ def pip_env(index_url: str, cache_dir: Path) -> dict[str, str]:
         "PIP_NO_CACHE_DIR": "1",
         "HOMEDEPLOY_CACHE_DIR": str(cache_dir),
     }
+
+
+def _any(
+    name: str, version: str, *requires: str, uploaded: str | None = None, **kw: object
+) -> FakeFile:
+    return FakeFile(f"{name}-{version}-py3-none-any.whl", list(requires), uploaded=uploaded, **kw)  # type: ignore[arg-type]
+
+
+def _cp(name: str, version: str, tag: str, *requires: str, **kw: object) -> FakeFile:
+    return FakeFile(f"{name}-{version}-{tag}-{tag}-{MANYLINUX}.whl", list(requires), **kw)  # type: ignore[arg-type]
+
+
+# Real-world-shaped projects for the check-reqs corpus: the dependency edges (Requires-Dist),
+# import names (top-level packages) and release dates follow the real projects, trimmed.
+CORPUS: dict[str, list[FakeFile]] = {
+    "flask": [
+        FakeFile(
+            "Flask-0.12.5-py2.py3-none-any.whl",
+            ["werkzeug>=0.7", "click>=2.0"],
+            requires_python="<3.10",
+            uploaded="2020-02-10T00:00:00Z",
+        ),
+        _any("flask", "3.0.0", "werkzeug>=3.0", "click>=8.1", uploaded="2023-09-30T00:00:00Z"),
+        _any("flask", "3.1.1", "werkzeug>=3.0", "click>=8.1", uploaded="2025-05-13T00:00:00Z"),
+    ],
+    "werkzeug": [
+        _any("werkzeug", "3.0.0", "markupsafe>=2.1.1"),
+        _any("werkzeug", "3.1.3", "markupsafe>=2.1.1"),
+    ],
+    "markupsafe": [
+        _cp("MarkupSafe", "2.1.3", "cp311"),
+        FakeFile("MarkupSafe-2.1.3.tar.gz"),
+        _cp("markupsafe", "3.0.2", "cp314"),
+    ],
+    "click": [_any("click", "8.1.7")],
+    "gunicorn": [_any("gunicorn", "21.2.0"), _any("gunicorn", "23.0.0")],
+    "flask-wtf": [_any("flask_wtf", "1.2.1", "flask", "wtforms", top_level=("flask_wtf",))],
+    "wtforms": [
+        _any("wtforms", "2.3.3", "markupsafe"),
+        _any("wtforms", "3.1.2", "markupsafe", 'email-validator; extra == "email"'),
+    ],
+    "email-validator": [_any("email_validator", "2.1.0", top_level=("email_validator",))],
+    "flask-sqlalchemy": [
+        _any(
+            "flask_sqlalchemy",
+            "3.1.1",
+            "flask>=2.2.5",
+            "sqlalchemy>=2.0.16",
+            top_level=("flask_sqlalchemy",),
+        )
+    ],
+    "sqlalchemy": [_cp("SQLAlchemy", "2.0.30", "cp314", "greenlet>=1", top_level=("sqlalchemy",))],
+    "greenlet": [
+        _cp("greenlet", "3.0.1", "cp311"),
+        _cp("greenlet", "3.0.1", "cp312"),
+        FakeFile("greenlet-3.0.1.tar.gz"),
+        _cp("greenlet", "3.2.3", "cp314"),
+    ],
+    "flask-migrate": [
+        _any(
+            "Flask_Migrate",
+            "4.0.5",
+            "flask>=0.9",
+            "flask-sqlalchemy>=1.0",
+            "alembic>=1.9",
+            top_level=("flask_migrate",),
+        )
+    ],
+    "alembic": [_any("alembic", "1.13.1", "sqlalchemy>=1.3", "mako")],
+    "mako": [_any("Mako", "1.3.0", "markupsafe>=0.9.2", top_level=("mako",))],
+    "flask-login": [
+        _any(
+            "Flask_Login",
+            "0.4.0",
+            "flask",
+            uploaded="2016-11-01T00:00:00Z",
+            top_level=("flask_login",),
+        ),
+        _any(
+            "Flask_Login",
+            "0.6.2",
+            "flask>=1.0.4",
+            "werkzeug>=1.0.1",
+            uploaded="2022-07-26T00:00:00Z",
+            top_level=("flask_login",),
+        ),
+        _any(
+            "Flask_Login",
+            "0.6.3",
+            "flask>=1.0.4",
+            "werkzeug>=1.0.1",
+            uploaded="2023-10-30T00:00:00Z",
+            top_level=("flask_login",),
+        ),
+    ],
+    "flask-caching": [
+        _any("Flask_Caching", "2.1.0", "flask", top_level=("flask_caching",)),
+        _any("Flask_Caching", "2.5.1", "flask", top_level=("flask_caching",)),
+    ],
+    "flask-mail": [FakeFile("Flask-Mail-0.9.1.tar.gz")],
+    "celery": [_any("celery", "5.3.6")],
+    "rq": [_any("rq", "1.15.1", "redis>=4")],
+    "redis": [_any("redis", "5.0.1")],
+    "requests": [_any("requests", "2.31.0")],
+    "six": [FakeFile("six-1.17.0-py2.py3-none-any.whl")],
+    "openpyxl": [_any("openpyxl", "3.1.2")],
+    "psycopg2": [FakeFile("psycopg2-2.9.9.tar.gz")],
+    "psycopg2-binary": [
+        _cp("psycopg2_binary", "2.9.9", "cp311", top_level=("psycopg2",)),
+        _cp("psycopg2_binary", "2.9.10", "cp314", top_level=("psycopg2",)),
+    ],
+    "psycopg": [_any("psycopg", "3.1.18")],
+    "line-bot-sdk": [_any("line_bot_sdk", "3.5.0", top_level=("linebot",))],
+    "opencc-python-reimplemented": [
+        _any("opencc_python_reimplemented", "0.1.7", top_level=("opencc",))
+    ],
+    "pillow": [_cp("pillow", "10.4.0", "cp314", top_level=("PIL",))],
+    "pyyaml": [_cp("PyYAML", "6.0.2", "cp314", top_level=("yaml",))],
+    "heavylib": [
+        _cp("heavylib", "2.15.0", "cp311"),
+        _cp("heavylib", "2.16.1", "cp314"),
+        _cp("heavylib", "2.17.0rc1", "cp314"),
+    ],
+    "numpy": [
+        FakeFile("numpy-1.15.4.zip"),
+        _cp("numpy", "2.3.0", "cp314", requires_python=">=3.11"),
+    ],
+    "scipy": [FakeFile("scipy-0.11.0.tar.gz"), _cp("scipy", "1.16.0", "cp314", "numpy>=1.25")],
+}
+"""The corpus index (see tests/test_check_reqs_corpus.py)."""

@@ -110,6 +110,12 @@ def _import_findings(
     ], []
 
 
+INSTALLED_BY_CODE: dict[str, str] = {
+    "flask-not-installed": "flask",
+    "gunicorn-not-installed": "gunicorn",
+}
+"""Offline findings about one distribution, void when check-reqs' resolution installs it."""
+
 CHECK_REQS_CODES: dict[str, FindingCode] = {
     "error": "check-reqs-error",
     "repin": "check-reqs-repin",
@@ -120,16 +126,19 @@ CHECK_REQS_CODES: dict[str, FindingCode] = {
 """The finding code for each check-reqs verdict that matters on Heroku."""
 
 
-def _check_reqs_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]] | None:
+def _check_reqs_findings(
+    project: ProjectSnapshot,
+) -> tuple[list[Finding], list[str], set[str]] | None:
     """check-reqs' per-line verdicts as build findings (only when the network may be used).
 
     The finding's severity is the line's own (``error``: the build or the boot fails as the
     file stands; ``warning``: it works but is fragile), so a doctor ``pass`` means the build
-    installs; lines that do no harm (an unused line of a curated file) are no finding. None
-    when check-reqs could not run (the notes say why); then the offline heuristics stay.
+    installs; lines that do no harm (an unused line of a curated file) are no finding. Also
+    returns the names the resolved set installs. None when check-reqs could not run (the notes
+    say why); then the offline heuristics stay.
     """
     if project.package_manager != "pip" or project.requirements is None:
-        return [], []
+        return [], [], set()
     from homedeploy.errors import HomedeployError
     from homedeploy.requirements.check import check_requirements
     from homedeploy.requirements.report import ADD, DROP, FAILS, FINE, REPIN
@@ -200,7 +209,8 @@ def _check_reqs_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[
             )
         )
     judged = f"check-reqs judged {len(report.lines)} line(s) for Python {report.python}"
-    return findings, [judged + " against the package indexes pip is configured with."]
+    installed = {pin.partition("==")[0] for pin in report.pins}
+    return findings, [judged + " against the package indexes pip is configured with."], installed
 
 
 def collect_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]]:
@@ -228,9 +238,11 @@ def collect_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]
                 "`homedeploy check-reqs`); offline checks only."
             )
         else:
-            online, online_notes = checked
+            online, online_notes, installed = checked
             if online_notes:  # check-reqs' verdicts supersede the offline guesses
                 findings = [f for f in findings if f.code not in OFFLINE_GUESSES]
+            # Installed as a dependency (Flask under Flask-WTF) is installed.
+            findings = [f for f in findings if INSTALLED_BY_CODE.get(f.code, "") not in installed]
             findings.extend(online)
             notes.extend(online_notes)
     if check is not None:

@@ -545,6 +545,11 @@ def gunicorn_bind(project: ProjectSnapshot) -> list[Finding]:
 def server_installed(project: ProjectSnapshot) -> list[Finding]:
     """gunicorn (named in the Procfile) and Flask (imported by the app) must be installed."""
     declared = project.declared_names
+    if declared is not None and project.local_venv is not None:
+        from homedeploy.requirements.declared import installed_closure
+
+        known = installed_closure(project.local_venv, declared)
+        declared = known[0] if known is not None else declared
     if declared is None:
         return []
     findings: list[Finding] = []
