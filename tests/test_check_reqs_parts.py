@@ -157,3 +157,58 @@ def test_default_index_comes_from_pip(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PIP_INDEX_URL", raising=False)
     monkeypatch.delenv("PIP_EXTRA_INDEX_URL", raising=False)
     assert pip_index_sources().index_urls == (PyPI.simple_url.rstrip("/"),)
+
+
+def test_every_command_of_a_procfile_chain_is_a_need(tmp_path: Path) -> None:
+    from homedeploy.requirements.app_needs import simple_commands
+
+    assert simple_commands("flask db upgrade; flask translate compile && exec gunicorn a:b") == [
+        ["flask", "db", "upgrade"],
+        ["flask", "translate", "compile"],
+        ["gunicorn", "a:b"],
+    ]
+    assert simple_commands("FLASK_APP=x newrelic-admin run-program gunicorn x:app") == [
+        ["newrelic-admin", "run-program", "gunicorn", "x:app"]
+    ]
+    (tmp_path / "Procfile").write_text(
+        "release: python -m flask db upgrade\n"
+        "web: flask db upgrade; gunicorn app:app\n"
+        "worker: rq worker\n"
+    )
+    (tmp_path / "app.py").write_text("from flask import Flask\n")
+    needs = {need.dist: need for need in app_needs(tmp_path)}
+    assert needs["gunicorn"].source == "Procfile:2"
+    assert needs["rq"].why == "the Procfile's worker process runs rq"
+    assert needs["Flask"].certainty == "certain"
+
+
+def test_certainty_follows_the_import_path(tmp_path: Path) -> None:
+    (tmp_path / "Procfile").write_text("web: gunicorn 'app:create_app()'\n")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "__init__.py").write_text(
+        "import os\nfrom flask import Flask\n\n"
+        "def create_app():\n    from app import views  # noqa\n    return Flask(__name__)\n\n"
+        "def report():\n    import openpyxl\n\n"
+        "if os.environ.get('SENTRY'):\n    import sentry_sdk\n"
+        "try:\n    import ujson\nexcept ImportError:\n    ujson = None\n"
+    )
+    (tmp_path / "app" / "views.py").write_text("import markdown\n")
+    (tmp_path / "cli.py").write_text("import click_plugins\n")
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_x.py").write_text("import pytest\n")
+    needs = {need.dist: need.certainty for need in app_needs(tmp_path)}
+    assert needs["Markdown"] == "certain"  # imported by the factory gunicorn calls
+    assert needs["openpyxl"] == "likely"
+    assert needs["sentry-sdk"] == "likely"
+    assert needs["ujson"] == "optional"
+    assert needs["click-plugins"] == "likely"  # a module no process is seen to load
+    assert "pytest" not in needs
+
+
+def test_the_import_check_runs_gunicorn_alone_from_a_chain() -> None:
+    from homedeploy.doctor.import_check import check_config_command
+
+    command = check_config_command("flask db upgrade; flask translate compile; gunicorn m:app")
+    assert command == "gunicorn --check-config m:app"
+    assert check_config_command("gunicorn app:app | tee log") is None
+    assert check_config_command("a; gunicorn 'x:y;z'") is None

@@ -35,12 +35,21 @@ SHELL_OPERATORS_RE = re.compile(r"[;&|<>`]|\$\(")
 GUNICORN_WORD_RE = re.compile(r"(?<!\S)((?:\S*/)?gunicorn)(?=\s|$)")
 
 
+CHAIN_RE = re.compile(r"\s*(?:;|&&|\|\|)\s*")
+
+
 def check_config_command(web_command: str) -> str | None:
     """The Procfile command with ``--check-config`` after ``gunicorn``, for bash to expand
-    ($PORT, ${WEB_CONCURRENCY:-2}) as on a dyno; None when it runs more than gunicorn."""
-    if SHELL_OPERATORS_RE.search(web_command):
+    ($PORT, ${WEB_CONCURRENCY:-2}) as on a dyno. In a chain (``flask db upgrade; gunicorn
+    app:app``) only the gunicorn command is run: the others change databases or files. None
+    when gunicorn's own command holds shell operators (pipes, redirections, subshells)."""
+    commands = CHAIN_RE.split(web_command)
+    if len(commands) > 1 and ("'" in web_command or '"' in web_command):
+        return None  # an operator inside quotes is not a chain; do not guess
+    parts = [part for part in commands if GUNICORN_WORD_RE.search(part)]
+    if len(parts) != 1 or SHELL_OPERATORS_RE.search(parts[0]):
         return None
-    command, count = GUNICORN_WORD_RE.subn(r"\1 --check-config", web_command, count=1)
+    command, count = GUNICORN_WORD_RE.subn(r"\1 --check-config", parts[0], count=1)
     return command if count else None
 
 
