@@ -152,9 +152,26 @@ def heroku_app_option() -> Callable[[F], F]:
     return decorate
 
 
+def _moved_app_option(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        raise click.BadParameter(
+            f"--app names a Heroku app; the Flask object is --target MODULE:VAR "
+            f"(e.g. --target {value if ':' in value else 'hello:app'}).",
+            ctx=ctx,
+            param=param,
+        )
+
+
 def flask_app_option(help: str) -> Callable[[F], F]:
-    """``--app MODULE:VAR``: which Flask object, where the code holds several."""
-    return click.option("--app", "app", metavar="MODULE:VAR", help=help)
+    """``--target MODULE:VAR``: which Flask object (``-a/--app`` is the Heroku app everywhere)."""
+
+    def decorate(function: F) -> F:
+        function = click.option("--target", "app", metavar="MODULE:VAR", help=help)(function)
+        return click.option(
+            "--app", "moved_app", hidden=True, expose_value=False, callback=_moved_app_option
+        )(function)
+
+    return decorate
 
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -199,6 +216,11 @@ def cli() -> None:
 @click.option("--example", is_flag=True, help="Copy the bundled homedata dashboard app.")
 @click.option("--venv", "make_venv", is_flag=True, help="Build .venv and install requirements.txt.")
 @click.option("--no-git", is_flag=True, help="Do not run git init or make the first commit.")
+@click.option(
+    "--ci",
+    type=click.Choice(["github"]),
+    help="Also write a CI workflow that runs doctor and push on every push to main.",
+)
 @json_option()
 def init_command(
     path: Path,
@@ -208,6 +230,7 @@ def init_command(
     example: bool,
     make_venv: bool,
     no_git: bool,
+    ci: str | None,
     as_json: bool,
 ) -> None:
     """Scaffold a Flask app for Heroku in PATH, or adopt the app already there.
@@ -233,6 +256,7 @@ def init_command(
                 example=example,
                 venv=make_venv,
                 git=not no_git,
+                ci=ci,
             )
         else:
             with console.status("building .venv") as progress:
@@ -244,6 +268,7 @@ def init_command(
                     example=example,
                     venv=True,
                     git=not no_git,
+                    ci=ci,
                     progress=progress,
                 )
     if as_json:

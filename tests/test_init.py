@@ -126,16 +126,16 @@ def test_several_candidates_ask_for_app(tmp_project: Path) -> None:
     (tmp_project / "two.py").write_text(FLASK_APP.format(name="admin"))
     result = invoke("init", str(tmp_project), "--no-git")
     assert result.exit_code == 2
-    assert "one:app" in result.output and "two:admin" in result.output and "--app" in result.output
+    assert "one:app" in result.output and "two:admin" in result.output and "--target" in result.output
     assert not (tmp_project / "Procfile").exists()
-    chosen = invoke("init", str(tmp_project), "--no-git", "--app", "two:admin")
+    chosen = invoke("init", str(tmp_project), "--no-git", "--target", "two:admin")
     assert chosen.exit_code == 0, chosen.output
     assert (tmp_project / "Procfile").read_text() == "web: gunicorn wsgi:admin\n"
 
 
 def test_unknown_app_option(tmp_project: Path) -> None:
     (tmp_project / "one.py").write_text(FLASK_APP.format(name="app"))
-    result = invoke("init", str(tmp_project), "--no-git", "--app", "nope:app")
+    result = invoke("init", str(tmp_project), "--no-git", "--target", "nope:app")
     assert result.exit_code == 2
     assert "one:app" in result.output
 
@@ -188,13 +188,46 @@ def test_unreadable_folder(tmp_path: Path) -> None:
 
 def test_missing_git_identity_says_how(tmp_project: Path, tmp_path: Path) -> None:
     empty = tmp_path / "empty.gitconfig"
-    empty.write_text("")
+    empty.write_text("[user]\n\tuseConfigOnly = true\n")  # no guess from the host name
     env = {"GIT_CONFIG_GLOBAL": str(empty), "HOME": str(tmp_path), "EMAIL": ""}
     completed = run_homedeploy("init", str(tmp_project), env=env)
     assert completed.returncode == 2, completed.stderr
     assert "git config --global user.name" in completed.stderr
     assert "Traceback" not in completed.stderr
     assert list(tmp_project.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "identity",
+    [
+        {
+            "GIT_AUTHOR_NAME": "CI",
+            "GIT_AUTHOR_EMAIL": "ci@example.invalid",
+            "GIT_COMMITTER_NAME": "CI",
+            "GIT_COMMITTER_EMAIL": "ci@example.invalid",
+        },
+        {"EMAIL": "someone@example.invalid"},
+    ],
+)
+def test_git_identity_from_the_environment(
+    tmp_project: Path, tmp_path: Path, identity: dict[str, str]
+) -> None:
+    """An identity only the environment gives (as CI systems do) is one git accepts."""
+    empty = tmp_path / "empty.gitconfig"
+    empty.write_text("")
+    env = {"GIT_CONFIG_GLOBAL": str(empty), "HOME": str(tmp_path), **identity}
+    completed = run_homedeploy("init", str(tmp_project), env=env)
+    assert completed.returncode == 0, completed.stderr
+    log = subprocess.run(
+        ["git", "log", "-1", "--format=%ae %ce"],
+        cwd=tmp_project,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=True,
+    )
+    email = identity.get("GIT_AUTHOR_EMAIL") or identity["EMAIL"]
+    assert log.stdout.split() == [email, email]
 
 
 def test_existing_repository_is_not_committed(tmp_project: Path) -> None:

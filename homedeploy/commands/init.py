@@ -170,7 +170,7 @@ def _choose_app(discovery: Discovery, requested: str | None, project: Path) -> A
                 return candidate
         listing = ", ".join(c.target for c in apps) or "none"
         raise UsageError(
-            f"--app {wanted} is not a Flask app found in {project} (found: {listing}).",
+            f"--target {wanted} is not a Flask app found in {project} (found: {listing}).",
             fix="pass one of the found targets as module:variable or module:factory().",
         )
     if not apps:
@@ -188,7 +188,7 @@ def _choose_app(discovery: Discovery, requested: str | None, project: Path) -> A
         listing = "; ".join(f"{c.target} ({c.path}:{c.line})" for c in apps)
         raise UsageError(
             f"several Flask apps found: {listing}.",
-            fix=f"choose one with --app, e.g. --app {apps[0].target}",
+            fix=f"choose one with --target, e.g. --target {apps[0].target}",
         )
     chosen = apps[0]
     if chosen.kind == "factory" and chosen.factory_args_required:
@@ -288,6 +288,58 @@ def _existing_web_command(path: Path) -> str | None:
     return web.command if web else None
 
 
+CI_SYSTEMS = ("github",)
+GITHUB_WORKFLOW = """\
+# Deploy to Heroku on every push to main, written by `homedeploy init --ci github`.
+# doctor stops the job on anything that would fail the build or the boot; push deploys the
+# commit and only succeeds once the new release answers over HTTP.
+# Needs, in the repository's Settings > Secrets and variables > Actions:
+#   secret   HEROKU_API_KEY  (an API key: https://dashboard.heroku.com/account)
+#   variable HEROKU_APP      (the app's name; or set app under [tool.homedeploy] in pyproject.toml)
+name: deploy
+on:
+  push:
+    branches: [main]
+concurrency:
+  group: heroku-deploy
+  cancel-in-progress: false
+jobs:
+  deploy:
+    runs-on: ubuntu-latest
+    timeout-minutes: 30
+    steps:
+      - uses: actions/checkout@v4
+        with:
+          fetch-depth: 0  # Heroku refuses pushes from a shallow clone
+      - uses: actions/setup-python@v5
+        with:
+          python-version-file: .python-version
+      - name: Install homedeploy
+        run: python -m pip install "homedeploy=={version}"
+      - name: Check the project
+        run: homedeploy doctor
+      - name: Deploy
+        run: homedeploy push
+        env:
+          HEROKU_API_KEY: ${{{{ secrets.HEROKU_API_KEY }}}}
+          HEROKU_APP: ${{{{ vars.HEROKU_APP }}}}
+"""
+
+
+def _write_ci(project: Path, writer: _Writer, ci: str) -> None:
+    """The CI workflow that doctors and deploys every push to main."""
+    from homedeploy import __version__
+
+    if ci not in CI_SYSTEMS:
+        raise UsageError(f"--ci {ci}: unknown CI system", fix="use --ci github.")
+    (project / ".github" / "workflows").mkdir(parents=True, exist_ok=True)
+    writer.write(
+        ".github/workflows/deploy.yml",
+        GITHUB_WORKFLOW.format(version=__version__),
+        note="add the HEROKU_API_KEY secret and HEROKU_APP variable on GitHub",
+    )
+
+
 def _write_common(project: Path, writer: _Writer, python: str, result: InitResult) -> None:
     if (project / "runtime.txt").exists() and not (project / ".python-version").exists():
         result.notes.append(
@@ -321,10 +373,13 @@ def init_project(
     example: bool = False,
     venv: bool = False,
     git: bool = True,
+    ci: str | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> InitResult:
     """Scaffold or adopt the project at ``path``; see the module docstring for the rules."""
     version = _validate_python(python)
+    if ci is not None and ci not in CI_SYSTEMS:
+        raise UsageError(f"--ci {ci}: unknown CI system", fix="use --ci github.")
     project = _prepare_folder(path)
     new_repo = not gitrepo.is_repo_root(project)
     if git and new_repo:
@@ -350,6 +405,8 @@ def init_project(
     else:
         _adopt(project, writer, app, result)
     _write_common(project, writer, version, result)
+    if ci is not None:
+        _write_ci(project, writer, ci)
     if git:
         if new_repo:
             result.git = gitrepo.init_and_commit(project, "Initial commit (homedeploy init)")

@@ -9,6 +9,7 @@ before it has one.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import shutil
 import sys
@@ -78,7 +79,8 @@ def _discovered_command(project: Path, app: str | None) -> tuple[str, str]:
     from homedeploy.project.discovery import find_flask_apps
 
     if app:
-        return f"gunicorn {shlex.quote(app)}", f"--app {app}"
+        _check_target(project, app)
+        return f"gunicorn {shlex.quote(app)}", f"--target {app}"
     found = find_flask_apps(project)
     apps = found.distinct
     if not apps:
@@ -92,11 +94,40 @@ def _discovered_command(project: Path, app: str | None) -> tuple[str, str]:
         raise ProjectError(
             f"no Procfile, and several Flask apps were found: {listing}.",
             path=project,
-            fix="pick one with --app MODULE:VARIABLE, or run `homedeploy init --app ...`.",
+            fix="pick one with --target MODULE:VAR, or run `homedeploy init --target ...`.",
         )
     chosen = apps[0]
     pythonpath = "" if chosen.pythonpath == "." else f"--pythonpath {chosen.pythonpath} "
     return f"gunicorn {pythonpath}{shlex.quote(chosen.target)}", f"{chosen.path}:{chosen.line}"
+
+
+_TARGET_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)*(:.+)?$")
+
+
+def _check_target(project: Path, target: str) -> None:
+    """A ``--target`` that cannot name a module of the project is refused before gunicorn runs.
+
+    Only what is certainly wrong is refused: the form (gunicorn's ``MODULE[:VAR]``) and a
+    module with no file or package in the project. The variable part is left to gunicorn,
+    which also takes expressions like ``create_app()``.
+    """
+    from homedeploy.project.discovery import find_flask_apps
+
+    module = target.split(":", 1)[0]
+    found = ", ".join(c.target for c in find_flask_apps(project).distinct) or "none"
+    if not _TARGET_RE.match(target):
+        raise UsageError(
+            f"--target {target!r} is not MODULE:VAR",
+            fix=f"e.g. --target hello:app (Flask apps found here: {found}).",
+        )
+    base = project.joinpath(*module.split("."))
+    if not (base.with_suffix(".py").is_file() or (base / "__init__.py").is_file()):
+        raise UsageError(
+            f"--target {target}: there is no module {module} in {project}",
+            fix=f"Flask apps found here: {found}; e.g. --target {found.split(', ')[0]}"
+            if found != "none"
+            else "give MODULE:VAR of your Flask object, e.g. --target hello:app.",
+        )
 
 
 def _check_runnable(command: str, where: str, bin_dir: Path, env: dict[str, str]) -> None:

@@ -46,27 +46,31 @@ def enclosing_repo_root(path: Path) -> Path | None:
 
 
 def identity_problem(repo_dir: Path | None = None) -> ProjectError | None:
-    """A ready-to-raise error when git has no user.name/user.email, else None."""
+    """A ready-to-raise error when git cannot make a commit for lack of an identity, else None.
+
+    git itself is asked (``git var GIT_AUTHOR_IDENT`` and ``GIT_COMMITTER_IDENT``), so every
+    identity git accepts counts: user.name/user.email in any config, or the environment
+    (``GIT_AUTHOR_NAME``/``GIT_AUTHOR_EMAIL``, ``GIT_COMMITTER_*``, ``EMAIL``) as CI systems set
+    it, or what git can detect from the machine.
+    """
     import git
 
-    try:
-        if repo_dir is not None and (repo_dir / ".git").exists():
-            reader = git.Repo(repo_dir).config_reader()
-            name = reader.get_value("user", "name", default="")
-            email = reader.get_value("user", "email", default="")
-        else:
-            runner = git.Git()
-            name = runner.config("--get", "user.name", with_exceptions=False)
-            email = runner.config("--get", "user.email", with_exceptions=False)
-    except (git.GitCommandError, OSError):
-        name = email = ""
-    missing = [key for key, value in (("user.name", name), ("user.email", email)) if not value]
+    where = repo_dir if repo_dir is not None and (repo_dir / ".git").exists() else None
+    runner = git.Git(str(where) if where else None)
+    missing: list[str] = []
+    for role, variable in (("author", "GIT_AUTHOR_IDENT"), ("committer", "GIT_COMMITTER_IDENT")):
+        try:
+            runner.var(variable)
+        except (git.GitCommandError, OSError):
+            missing.append(role)
     if not missing:
         return None
     return ProjectError(
-        f"git has no {' or '.join(missing)} configured, so the first commit cannot be made.",
+        f"git has no {' or '.join(missing)} identity (user.name and user.email), so the first "
+        "commit cannot be made.",
         fix='run  git config --global user.name "Your Name"  and  '
-        'git config --global user.email "you@example.com"  then run init again '
+        'git config --global user.email "you@example.com"  (or set GIT_AUTHOR_NAME, '
+        "GIT_AUTHOR_EMAIL, GIT_COMMITTER_NAME and GIT_COMMITTER_EMAIL), then run init again "
         "(or pass --no-git to skip git).",
     )
 
