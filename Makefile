@@ -20,16 +20,22 @@ $(VENV)/.installed-test: $(BIN)/python pyproject.toml
 
 venv: $(VENV)/.installed-test
 
+# What the demo needs: homedeploy itself (not the linters, type checker or browser driver).
+$(VENV)/.installed: $(BIN)/python pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	@touch $@
+
 # The main job on the bundled app: scaffold it into a fresh folder (with its own .venv),
 # check its requirements for Heroku, run doctor, rehearse the deploy from the commit like a
 # dyno would, then serve it on $(PORT) until Ctrl-C. `make demo PORT=8001` if 8000 is taken.
-demo: venv
+demo: $(VENV)/.installed
 	rm -rf $(DEMO)
 	$(BIN)/homedeploy init --example --venv $(DEMO)
 	$(BIN)/homedeploy check-reqs --app $(DEMO)
 	$(BIN)/homedeploy doctor $(DEMO)
 	$(BIN)/homedeploy push --local $(DEMO)
-	@echo "To deploy for real: HEROKU_API_KEY=... $(BIN)/homedeploy push $(DEMO) --create --app NAME"
+	@echo "To deploy for real: HEROKU_API_KEY=... $(abspath $(BIN))/homedeploy push $(DEMO) --create -a NAME"
+	@echo "To serve it again later: $(abspath $(BIN))/homedeploy serve $(DEMO) --port $(PORT)"
 	$(BIN)/homedeploy serve $(DEMO) --port $(PORT)
 
 lint: venv

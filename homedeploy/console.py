@@ -61,6 +61,22 @@ def _short(line: str, width: int = 90) -> str:
     return _escape(line if len(line) <= width else line[: width - 1] + "…")
 
 
+def self_command() -> str:
+    """How the user can run homedeploy again from their shell: ``homedeploy`` when that is on
+    PATH (and is this one), else the full path of the script that is running."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    script = Path(sys.argv[0]).resolve() if sys.argv and sys.argv[0] else None
+    on_path = shutil.which("homedeploy")
+    if script is None or script.name != "homedeploy":
+        return "homedeploy" if on_path else f"{sys.executable} -m homedeploy"
+    if on_path and Path(on_path).resolve() == script:
+        return "homedeploy"
+    return str(script)
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' if count != 1 else ''}"
 
@@ -150,7 +166,7 @@ def render_init(result: InitResult) -> None:
         )
     for note in result.notes:
         out.print(f"  [yellow]note:[/] {_escape(note)}")
-    out.print(f"\nNext: [bold]homedeploy serve {_escape(result.project)} --check[/]")
+    out.print(f"\nNext: [bold]{_escape(self_command())} serve {_escape(result.project)} --check[/]")
 
 
 # --- serve ---

@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from conftest import invoke
 
-FLASK_APP = 'from flask import Flask\napp = Flask(__name__)\n\n@app.get("/")\ndef index():\n    return "hi"\n'
+FLASK_APP = (
+    'from flask import Flask\napp = Flask(__name__)\n\n@app.get("/")\ndef index():\n'
+    '    return "hi"\n'
+)
 
 
 def homedeploy(
@@ -99,3 +102,38 @@ def test_serve_target_picks_the_flask_object(project: Path) -> None:
     done = homedeploy("serve", ".", "--check", "--target", "admin:admin", "--json", cwd=project)
     assert done.returncode == 0, done.stderr
     assert '"ok": true' in done.stdout
+
+
+def test_an_old_pip_beside_homedeploy_is_named_not_the_pins(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib.metadata
+
+    from homedeploy.errors import CheckFailed
+    from homedeploy.requirements import resolution
+
+    real = importlib.metadata.version
+    monkeypatch.setattr(
+        importlib.metadata, "version", lambda name: "21.3" if name == "pip" else real(name)
+    )
+    with pytest.raises(CheckFailed) as caught:
+        resolution._own_pip_checked()
+    assert "homedeploy's own pip is 21.3" in caught.value.message
+    assert f"pip >= {resolution.PIP_MINIMUM}" in caught.value.message
+    monkeypatch.setattr(importlib.metadata, "version", real)
+    resolution._own_pip_checked()  # the pip installed with homedeploy is new enough
+
+
+def test_init_next_step_is_a_command_that_works_from_the_shell(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "homedeploy"), "init", str(tmp_path / "x"), "--no-git"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PATH": "/usr/bin:/bin"},  # homedeploy is not on PATH
+        check=True,
+    )
+    line = done.stdout.strip().splitlines()[-1]
+    assert (
+        line == f"Next: {Path(sys.executable).parent / 'homedeploy'} serve {tmp_path / 'x'} --check"
+    )

@@ -126,7 +126,9 @@ def test_several_candidates_ask_for_app(tmp_project: Path) -> None:
     (tmp_project / "two.py").write_text(FLASK_APP.format(name="admin"))
     result = invoke("init", str(tmp_project), "--no-git")
     assert result.exit_code == 2
-    assert "one:app" in result.output and "two:admin" in result.output and "--target" in result.output
+    assert (
+        "one:app" in result.output and "two:admin" in result.output and "--target" in result.output
+    )
     assert not (tmp_project / "Procfile").exists()
     chosen = invoke("init", str(tmp_project), "--no-git", "--target", "two:admin")
     assert chosen.exit_code == 0, chosen.output

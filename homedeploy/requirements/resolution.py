@@ -64,6 +64,30 @@ class Resolution:
         self.versions = {pin.name: pin.version for pin in self.pins}
 
 
+PIP_MINIMUM = "23.1"
+"""The oldest pip with what homedeploy uses (``install --dry-run --report``, stable report
+format); declared in pyproject.toml too, and installed into the pip-tools venvs."""
+
+
+def _own_pip_checked() -> None:
+    """homedeploy resolves with the pip installed beside it; an older one is reported as such,
+    so a missing pip feature is never blamed on the user's pins."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    from packaging.version import Version
+
+    try:
+        found = version("pip")
+    except PackageNotFoundError:
+        found = None
+    if found is None or Version(found) < Version(PIP_MINIMUM):
+        raise CheckFailed(
+            f"homedeploy's own pip is {found or 'missing'} at {sys.executable}; it needs pip >= "
+            f"{PIP_MINIMUM} (install --dry-run --report)",
+            fix=f"{sys.executable} -m pip install 'pip>={PIP_MINIMUM}', or reinstall homedeploy.",
+        )
+
+
 def _canonical(name: str) -> str:
     from packaging.utils import canonicalize_name
 
@@ -81,7 +105,11 @@ def _tool_python(interpreter: str, python: str) -> str:
         shutil.rmtree(venv, ignore_errors=True)
         steps = [
             [interpreter, "-m", "venv", str(venv)],
-            [str(venv_python), "-m", "pip", "install", "--quiet", "pip-tools>=7.4"],
+            [
+                str(venv_python),
+                *("-m", "pip", "install", "--quiet"),
+                *(f"pip>={PIP_MINIMUM}", "pip-tools>=7.4"),
+            ],
         ]
         for step in steps:
             done = subprocess.run(step, capture_output=True, text=True, timeout=RESOLVER_DEADLINE)
@@ -154,6 +182,7 @@ def _required_by(
 def _resolve_with_pip(
     in_text: str, constraints: str, target: TargetPlatform, workdir: Path
 ) -> Resolution:
+    _own_pip_checked()
     (workdir / "requirements.in").write_text(in_text, encoding="utf-8")
     report = workdir / "report.json"
     command = [
