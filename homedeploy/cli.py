@@ -177,7 +177,52 @@ def flask_app_option(help: str) -> Callable[[F], F]:
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-@click.group(context_settings=CONTEXT_SETTINGS)
+def _set_verbose(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        console.set_verbosity(console.VERBOSE)
+
+
+def _set_quiet(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value:
+        console.set_verbosity(console.QUIET)
+
+
+def _verbosity_options() -> list[click.Option]:
+    return [
+        click.Option(
+            ["-v", "--verbose"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_set_verbose,
+            help="More detail: progress lines kept, pip's output, each Heroku API call.",
+        ),
+        click.Option(
+            ["-q", "--quiet"],
+            is_flag=True,
+            expose_value=False,
+            is_eager=True,
+            callback=_set_quiet,
+            help="No progress or chatter: results and errors only.",
+        ),
+    ]
+
+
+class HomedeployGroup(click.Group):
+    """A group whose every command (and subcommand) takes -v/--verbose and -q/--quiet."""
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        names = {param.name for param in cmd.params}
+        if "verbose" not in names and "quiet" not in names:
+            cmd.params.extend(_verbosity_options())
+        if isinstance(cmd, click.Group) and not isinstance(cmd, HomedeployGroup):
+            cmd.__class__ = HomedeployGroup
+            for sub in list(cmd.commands.values()):
+                cmd.add_command(sub)
+        super().add_command(cmd, name)
+
+
+@click.group(cls=HomedeployGroup, context_settings=CONTEXT_SETTINGS, params=_verbosity_options())
 @click.version_option(__version__, "-V", "--version", prog_name="homedeploy")
 def cli() -> None:
     """Take a Flask app from a laptop to a working Heroku deploy in one pass.
@@ -393,6 +438,9 @@ def _serve_foreground(plan: ServePlan, boot_timeout: float) -> None:
 )
 @json_option("Print the report as JSON.")
 @click.option("--offline", is_flag=True, help="Use only cached index data; no network.")
+@click.option(
+    "--all", "every_line", is_flag=True, help="One row per line (else alike lines are grouped)."
+)
 def check_reqs_command(
     requirements: Path | None,
     app: Path | None,
@@ -400,6 +448,7 @@ def check_reqs_command(
     write: bool,
     as_json: bool,
     offline: bool,
+    every_line: bool,
 ) -> None:
     """Turn any pip freeze into a requirements.txt that installs on Heroku.
 
@@ -440,7 +489,7 @@ def check_reqs_command(
     if as_json:
         print_json(report.to_json())
     else:
-        console.render_check_reqs(report)
+        console.render_check_reqs(report, every_line=every_line)
     sys.exit(report.exit_code)
 
 
@@ -473,7 +522,12 @@ def doctor_command(path: Path, as_json: bool, offline: bool, fix: bool) -> None:
     from homedeploy.commands.doctor import doctor
 
     with user_errors(as_json):
-        report = doctor(path, offline=offline, fix=fix)
+        if as_json:
+            report = doctor(path, offline=offline, fix=fix)
+        else:
+            title = "doctor: checking the project" + ("" if offline else " and the package index")
+            with console.status(title):
+                report = doctor(path, offline=offline, fix=fix)
     if as_json:
         print_json(report.as_json())
     else:
@@ -849,7 +903,11 @@ def maintenance_command(switch: str | None, app: str | None) -> None:
 
 @cli.command(
     "run",
-    context_settings={**CONTEXT_SETTINGS, "ignore_unknown_options": True},
+    context_settings={
+        **CONTEXT_SETTINGS,
+        "ignore_unknown_options": True,
+        "allow_interspersed_args": False,
+    },
     short_help="Run a command in a one-off dyno.",
 )
 @click.argument("command", nargs=-1, required=True, type=click.UNPROCESSED, metavar="CMD...")

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -33,8 +34,9 @@ if TYPE_CHECKING:
     from homedeploy.commands.scale import ScaleReport
     from homedeploy.commands.serve import ServePlan
     from homedeploy.doctor.engine import DoctorReport
+    from homedeploy.doctor.findings import Finding
     from homedeploy.errors import HomedeployError
-    from homedeploy.requirements.report import CheckReport
+    from homedeploy.requirements.report import CheckReport, LineVerdict
     from homedeploy.runtime.rehearsal import RehearsalReport
     from homedeploy.runtime.serving import ServeReport
 
@@ -97,12 +99,50 @@ def render_interrupted() -> None:
     console(stderr=True).print("[yellow]interrupted[/]")
 
 
+QUIET, NORMAL, VERBOSE = -1, 0, 1
+_verbosity = NORMAL
+
+
+def set_verbosity(level: int) -> None:
+    """``-q`` (QUIET): no progress or chatter on stderr, only results and errors. ``-v``
+    (VERBOSE): progress lines stay on screen (pip's own output among them) and homedeploy's
+    log records (each Heroku API call, without secrets) go to stderr."""
+    global _verbosity
+    _verbosity = level
+    if level >= VERBOSE:
+        import logging
+
+        from rich.logging import RichHandler
+
+        handler = RichHandler(
+            console=console(stderr=True), show_time=False, show_path=False, markup=False
+        )
+        logger = logging.getLogger("homedeploy")
+        logger.setLevel(logging.DEBUG)
+        logger.addHandler(handler)
+
+
+def verbosity() -> int:
+    return _verbosity
+
+
+def _nothing(line: str) -> None:
+    del line
+
+
 @contextmanager
 def status(title: str) -> Iterator[Callable[[str], None]]:
-    """A transient status line on stderr; yields a function that shows a line of detail in it."""
-    with console(stderr=True).status(title) as shown:
+    """A transient status line on stderr (only on a terminal); yields a function that shows a
+    line of detail in it. ``-q``: nothing; ``-v``: every detail line is also kept."""
+    if _verbosity <= QUIET:
+        yield _nothing
+        return
+    err = console(stderr=True)
+    with err.status(title) as shown:
 
         def detail(line: str) -> None:
+            if _verbosity >= VERBOSE:
+                err.print(f"[dim]{_escape(line.rstrip())}[/]")
             shown.update(f"[dim]{_short(line)}[/]")
 
         yield detail
@@ -111,6 +151,9 @@ def status(title: str) -> Iterator[Callable[[str], None]]:
 @contextmanager
 def steps_status(title: str) -> Iterator[tuple[Callable[[str], None], Callable[[str], None]]]:
     """Like :func:`status`, and also yields ``step``, which keeps a line printed above it."""
+    if _verbosity <= QUIET:
+        yield _nothing, _nothing
+        return
     err = console(stderr=True)
     with err.status(title) as shown:
 
@@ -119,6 +162,8 @@ def steps_status(title: str) -> Iterator[tuple[Callable[[str], None], Callable[[
             shown.update(_escape(line))
 
         def detail(line: str) -> None:
+            if _verbosity >= VERBOSE:
+                err.print(f"[dim]    {_escape(line.rstrip())}[/]")
             shown.update(f"[dim]{_short(line)}[/]")
 
         yield step, detail
@@ -244,9 +289,96 @@ _VERDICT_STYLE = {
 }
 
 
-def render_check_reqs(report: CheckReport) -> None:
-    from rich.table import Table
+_CAUSE_PHRASES: dict[str, str] = {
+    "needed": "install on Heroku, and the app needs them",
+    "unused": "not used by the app",
+    "unused-constraint": "constraints on nothing the app uses",
+    "not-on-index": "not on the package index at all (conda-only, or private); unused",
+    "version-not-on-index": "these versions are not on the package index (conda-only releases)",
+    "os-only": "only for Windows or macOS (Heroku runs Linux); not used by the app",
+    "local-path": "paths on this machine, which Heroku's build cannot see",
+    "marker-excludes-target": "their environment markers are false on Heroku",
+    "all-yanked": "every release is yanked",
+    "no-release-installs": "no release installs on the target",
+    "no-wheel": "not used by the app (and no wheel for the target either)",
+    "requires-python": "not used by the app (and not for the target Python either)",
+    "stale-major": "not used by the app",
+    "conflict": "not used by the app (and their pins conflict)",
+    "url": "installed from their URLs",
+    "pip-option": "pip options that work on Heroku too",
+}
+GROUP_AT = 4
+"""Lines with the same verdict and cause are one row from this many on (``--all``: never)."""
+GROUP_NAMES = 12
+BREAK_AT = 28
+"""A requirement longer than this may break before its version, so no word is ever split."""
 
+
+def _requirement_cell(text: str) -> str:
+    """The line as written; a long one gets a break opportunity before its version."""
+    if len(text) <= BREAK_AT or " " in text:
+        return _escape(text)
+    for operator in ("===", "==", ">=", "<=", "~=", "!=", "@", ">", "<", ";"):
+        index = text.find(operator)
+        if index > 0:
+            return _escape(f"{text[:index]} {text[index:]}")
+    return _escape(text)
+
+
+def _check_reqs_rows(report: CheckReport, *, every_line: bool) -> list[list[str]]:
+    files = {v.file for v in report.lines if v.file}
+    groups: dict[tuple[str, str], list[LineVerdict]] = {}
+    if not every_line:
+        for verdict in report.lines:
+            if verdict.replacement or verdict.verdict in ("error", "add", "repin"):
+                continue
+            if verdict.cause in _CAUSE_PHRASES:
+                groups.setdefault((verdict.verdict, verdict.cause), []).append(verdict)
+    grouped = {
+        id(v): key for key, members in groups.items() if len(members) >= GROUP_AT for v in members
+    }
+    rows: list[list[str]] = []
+    shown: set[tuple[str, str]] = set()
+    for verdict in report.lines:
+        style = _VERDICT_STYLE.get(verdict.verdict, "")
+        key = grouped.get(id(verdict))
+        if key is not None:
+            if key in shown:
+                continue
+            shown.add(key)
+            members = groups[key]
+            names = [m.name or m.text for m in members]
+            listed = ", ".join(names[:GROUP_NAMES])
+            if len(names) > GROUP_NAMES:
+                listed += f", ... (+{len(names) - GROUP_NAMES}; --all lists every line)"
+            rows.append(
+                [
+                    "",
+                    _escape(listed),
+                    f"[{style}]{verdict.verdict}[/]",
+                    _escape(f"{len(members)} lines: {_CAUSE_PHRASES[key[1]]}"),
+                ]
+            )
+            continue
+        where = "" if verdict.line is None else str(verdict.line)
+        if len(files) > 1 and verdict.file:
+            where = f"{verdict.file}:{where}"
+        reason = verdict.reason
+        if verdict.replacement:
+            reason = f"→ {verdict.replacement}: {reason}"
+        rows.append(
+            [
+                where,
+                _requirement_cell(verdict.text or verdict.name or ""),
+                f"[{style}]{verdict.verdict}[/]",
+                _escape(reason),
+            ]
+        )
+    return rows
+
+
+def render_check_reqs(report: CheckReport, *, every_line: bool = False) -> None:
+    """The verdicts; lines sharing a verdict and cause are one row unless ``every_line``."""
     out = console()
     origin = report.python_origin if report.python_origin != "default" else "its default"
     out.print(
@@ -254,57 +386,50 @@ def render_check_reqs(report: CheckReport) -> None:
         f"[bold]CPython {report.python}[/] on Heroku ({report.platform}; Python from "
         f"{_escape(origin)})"
     )
-    table = Table(show_edge=False, pad_edge=False, expand=False)
-    table.add_column("line", justify="right", style="dim")
-    table.add_column("requirement", overflow="fold", max_width=40)
-    table.add_column("verdict")
-    table.add_column("reason", overflow="fold")
-    table.add_column("→", overflow="fold")
-    files = {v.file for v in report.lines if v.file}
-    for verdict in report.lines:
-        where = "" if verdict.line is None else str(verdict.line)
-        if len(files) > 1 and verdict.file:
-            where = f"{verdict.file}:{where}"
-        style = _VERDICT_STYLE.get(verdict.verdict, "")
-        table.add_row(
-            where,
-            _escape(verdict.text or verdict.name or ""),
-            f"[{style}]{verdict.verdict}[/]",
-            _escape(verdict.reason),
-            _escape(verdict.replacement or ""),
-        )
-    out.print(table)
+    columns = [
+        Column("line", justify="right", style="dim"),
+        Column("requirement", wrap=True),
+        Column("verdict"),
+        Column("reason", wrap=True),
+    ]
+    print_table(columns, _check_reqs_rows(report, every_line=every_line))
+
+    def say(text: str) -> None:  # sentences wrap between words at the terminal's width
+        out.print(text, soft_wrap=False)
+
     counts = report.counts()
     summary = ", ".join(f"{n} {k}" for k, n in counts.items() if n)
-    out.print(f"\n[bold]{len(report.lines)} lines:[/] {summary or 'none'}")
+    say(f"\n[bold]{len(report.lines)} lines:[/] {summary or 'none'}")
     if report.requirements_in:
-        out.print(
+        say(
             "[bold]The app needs:[/] "
             + ", ".join(
                 f"{_escape(r)} [dim]({_escape(report.top_level_reasons.get(r, ''))})[/]"
                 for r in report.requirements_in
-            )
+            ),
         )
     if report.method:
-        out.print(f"[bold]Pins:[/] {len(report.pins)} packages, {_escape(report.method)}")
+        say(
+            f"[bold]Pins:[/] {len(report.pins)} packages, {_escape(report.method)}",
+        )
     for note in report.notes:
-        out.print(f"[yellow]note:[/] {_escape(note)}")
+        say(f"[yellow]note:[/] {_escape(note)}")
     if report.blocked:
-        out.print(f"[bold red]Nothing written:[/] {_escape(report.blocked)}")
+        say(f"[bold red]Nothing written:[/] {_escape(report.blocked)}")
     for written in report.written:
         if written.how == "unchanged":
             out.print(f"[dim]unchanged[/] {_escape(written.path)}")
             continue
         backup = f" (old file kept as {_escape(written.backup)})" if written.backup else ""
-        out.print(f"[green]wrote[/] {_escape(written.path)}{backup}: {_escape(written.how)}")
+        say(f"[green]wrote[/] {_escape(written.path)}{backup}: {_escape(written.how)}")
     if not report.written and not report.blocked:
         if report.problems:
-            out.print(
+            say(
                 "Run with [bold]--write[/] to write requirements.in and a requirements.txt "
                 "that installs on Heroku."
             )
         else:
-            out.print("[green]Every line installs on Heroku as it is.[/]")
+            say("[green]Every line installs on Heroku as it is.[/]")
 
 
 # --- doctor ---
@@ -314,6 +439,24 @@ _STAGE_TITLES = {
     "boot": "Boot (the web dyno)",
     "repository": "Repository (what git push delivers)",
 }
+
+
+def _finding_groups(findings: list[Finding]) -> list[list[Finding]]:
+    """Findings of one rule in one file with the same outcome and fix, as one group (in the
+    order the first of each appears); the rest alone."""
+    groups: dict[tuple[object, ...], list[Finding]] = {}
+    for finding in findings:
+        key: tuple[object, ...] = (
+            finding.code,
+            finding.severity,
+            finding.path,
+            finding.heroku,
+            finding.fix,
+        )
+        if finding.path is None or finding.line is None:
+            key = (id(finding),)
+        groups.setdefault(key, []).append(finding)
+    return list(groups.values())
 
 
 def render_doctor(report: DoctorReport) -> None:
@@ -327,17 +470,28 @@ def render_doctor(report: DoctorReport) -> None:
         if not findings:
             continue
         out.print(f"\n[bold underline]{title}[/]")
-        for finding in findings:
-            colour = "red" if finding.is_error else "yellow"
-            where = f" [cyan]{_escape(finding.location)}[/]" if finding.location else ""
-            out.print(
-                f"  [bold {colour}]{finding.severity:<7}[/]{where} {_escape(finding.message)} "
-                f"[dim]({finding.code})[/]"
-            )
-            if finding.heroku:
-                out.print(f"           [dim]Heroku:[/] {_escape(finding.heroku)}")
-            if finding.fix:
-                out.print(f"           [bold]fix:[/] {_escape(finding.fix)}")
+        for group in _finding_groups(findings):
+            first = group[0]
+            colour = "red" if first.is_error else "yellow"
+            if len(group) == 1:
+                where = f" [cyan]{_escape(first.location)}[/]" if first.location else ""
+                out.print(
+                    f"  [bold {colour}]{first.severity:<7}[/]{where} {_escape(first.message)} "
+                    f"[dim]({first.code})[/]"
+                )
+            else:  # one rule, many lines: the file once, then each line with its own text
+                where = f" [cyan]{_escape(first.path)}[/]" if first.path else ""
+                out.print(
+                    f"  [bold {colour}]{first.severity:<7}[/]{where} {len(group)} lines "
+                    f"[dim]({first.code})[/]"
+                )
+                for finding in group:
+                    line = f"{finding.line:>5}" if finding.line is not None else "     "
+                    out.print(f"   [cyan]{line}[/] {_escape(finding.message)}")
+            if first.heroku:
+                out.print(f"           [dim]Heroku:[/] {_escape(first.heroku)}")
+            if first.fix:
+                out.print(f"           [bold]fix:[/] {_escape(first.fix)}")
     for note in report.notes:
         out.print(f"\n[dim]note: {_escape(note)}[/]")
     errors, warnings = len(report.errors), len(report.warnings)
@@ -414,6 +568,8 @@ def render_push_event(event: PushEvent) -> None:
         "error": f"    [bold red]✗[/] {text}",
         "remote": f"      [dim]{text}[/]",
     }
+    if _verbosity <= QUIET and event.kind not in ("build-error", "error", "warning"):
+        return
     console(stderr=True).print(styles.get(event.kind, text))
 
 
@@ -448,20 +604,28 @@ def render_push(report: PushReport) -> None:
 
 
 def render_apps(report: AppsReport) -> None:
-    from rich.table import Table
-
     out = console()
     if not report.apps:
         out.print(f"{_escape(report.account)} has no apps yet: homedeploy push --create")
         return
-    table = Table(title=f"Apps of {_escape(report.account)}", title_justify="left")
-    for column in ("name", "region", "web URL", "released"):
-        table.add_column(column, overflow="fold")
-    for app in report.apps:
-        table.add_row(
-            _escape(app.name), app.region or "", _escape(app.web_url or ""), app.released_at or "-"
-        )
-    out.print(table)
+    rows = [
+        [
+            _escape(app.name),
+            app.region or "",
+            _escape(app.web_url or ""),
+            _timestamp(app.released_at) or "-",
+        ]
+        for app in report.apps
+    ]
+    columns = [Column("name"), Column("region"), Column("web URL"), Column("released")]
+    print_table(columns, rows, title=f"Apps of {_escape(report.account)}")
+
+
+def _timestamp(value: str | None) -> str | None:
+    """``2024-01-01T12:00:00Z`` -> ``2024-01-01 12:00`` (UTC): one unbreakable cell, shorter."""
+    if not value:
+        return None
+    return value.replace("T", " ")[:16]
 
 
 def render_config(report: ConfigReport) -> None:
@@ -521,23 +685,28 @@ def render_scale(report: ScaleReport) -> None:
 
 
 def render_releases(report: ReleasesReport) -> None:
-    from rich.table import Table
-
-    table = Table(title=f"{_escape(report.app)} releases", title_justify="left")
-    for column in ("version", "status", "description", "by", "created"):
-        table.add_column(column)
+    rows = []
     for release in report.releases:
         status = release.status + (" (current)" if release.current else "")
-        style = "red" if release.status == "failed" else None
-        table.add_row(
-            f"v{release.version}",
-            status,
-            _escape(release.description),
-            _escape(release.user or ""),
-            release.created_at or "",
-            style=style,
+        if release.status == "failed":
+            status = f"[red]{status}[/]"
+        rows.append(
+            [
+                f"v{release.version}",
+                status,
+                _escape(release.description),
+                _escape(release.user or ""),
+                _timestamp(release.created_at) or "",
+            ]
         )
-    console().print(table)
+    columns = [
+        Column("version"),
+        Column("status", wrap=True),
+        Column("description", wrap=True),
+        Column("by"),
+        Column("created"),
+    ]
+    print_table(columns, rows, title=f"{_escape(report.app)} releases")
 
 
 def render_rollback(report: RollbackReport) -> None:
@@ -557,21 +726,92 @@ def _plain() -> bool:
     return bool(os.environ.get("NO_COLOR")) or not console().is_terminal
 
 
-def _table(*columns: str, title: str | None = None) -> Any:
-    """A table without box characters in plain mode; long cells fold between words."""
+def _longest_word(text: str) -> int:
+    from rich.text import Text
+
+    plain = Text.from_markup(text).plain
+    return max((len(word) for word in plain.split()), default=0)
+
+
+def _cell_width(text: str) -> int:
+    from rich.text import Text
+
+    return max((len(line) for line in Text.from_markup(text).plain.splitlines()), default=0)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: ``wrap`` ones break between words, others never break."""
+
+    name: str
+    wrap: bool = False
+    justify: Literal["left", "right"] = "left"
+    style: str | None = None
+
+
+def print_table(
+    columns: list[Column], rows: list[list[str]], *, title: str | None = None, stderr: bool = False
+) -> None:
+    """A table that fits the terminal without breaking a word or a URL.
+
+    Every column gets at least its longest unbreakable piece (the whole cell for non-wrapping
+    columns, the longest word for the others). When even that does not fit the width (a
+    narrow terminal, ``COLUMNS=80``), each row is printed as a small block of ``name: value``
+    lines instead. Plain mode (a pipe, ``NO_COLOR``) draws no box characters.
+    """
     from rich import box
     from rich.table import Table
 
+    out = console(stderr)
+    plain = _plain()
+    minimums, naturals = [], []
+    for index, column in enumerate(columns):
+        cells = [row[index] for row in rows] + [column.name]
+        naturals.append(max(_cell_width(cell) for cell in cells))
+        minimums.append(naturals[-1] if not column.wrap else max(_longest_word(c) for c in cells))
+    available = out.width - 2 * (len(columns) - 1)
+    if sum(minimums) > available:
+        if title:
+            out.print(f"[bold]{title}[/]")
+        for row in rows:
+            out.print(f"[bold]{row[0]}[/]")
+            for column, cell in zip(columns[1:], row[1:], strict=True):
+                if cell:
+                    out.print(f"  {column.name}: {cell}")
+        return
+    wrapping = sum(1 for column in columns if column.wrap) or 1
+    share = available // wrapping  # no single wrapping column takes the whole line
+    naturals = [
+        min(n, max(m, share)) if c.wrap else n
+        for n, m, c in zip(naturals, minimums, columns, strict=True)
+    ]
+    widths = list(naturals)
+    excess = sum(widths) - available
+    slack = sum(n - m for n, m in zip(naturals, minimums, strict=True))
+    if excess > 0 and slack > 0:
+        for index, (natural, minimum) in enumerate(zip(naturals, minimums, strict=True)):
+            cut = -(-excess * (natural - minimum) // slack)  # rounded up: never too wide
+            widths[index] = max(minimum, natural - cut)
     table = Table(
         title=title,
         title_justify="left",
-        box=None if _plain() else box.SIMPLE_HEAD,
+        box=None if plain else box.SIMPLE_HEAD,
         pad_edge=False,
         show_edge=False,
+        padding=(0, 1),
     )
-    for column in columns:
-        table.add_column(column, overflow="fold")
-    return table
+    for column, width in zip(columns, widths, strict=True):
+        table.add_column(
+            column.name,
+            width=width,
+            no_wrap=not column.wrap,
+            overflow="fold" if column.wrap else "ignore",
+            justify=column.justify,
+            style=column.style,
+        )
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
 
 
 def render_config_set(result: ConfigSetResult) -> None:
@@ -610,14 +850,21 @@ def render_ps(report: PsReport) -> None:
     if not report.dynos:
         out.print(f"{_escape(report.app)} has no dynos running (homedeploy scale web=1)")
         return
-    table = _table("dyno", "size", "state", "since", "command", title=f"{report.app} dynos")
+    rows = []
     for dyno in report.dynos:
         style = _DYNO_STATE_STYLE.get(dyno.state)
         state = f"[{style}]{_escape(dyno.state)}[/]" if style else _escape(dyno.state)
-        table.add_row(
-            dyno.name, _escape(dyno.size or ""), state, dyno.age or "", _escape(dyno.command or "")
+        rows.append(
+            [
+                dyno.name,
+                _escape(dyno.size or ""),
+                state,
+                dyno.age or "",
+                _escape(dyno.command or ""),
+            ]
         )
-    out.print(table)
+    columns = [Column("dyno"), Column("size"), Column("state"), Column("since")]
+    print_table([*columns, Column("command", wrap=True)], rows, title=f"{report.app} dynos")
 
 
 def render_restart(report: RestartReport) -> None:
@@ -636,6 +883,8 @@ def render_maintenance(report: MaintenanceReport, *, asked: bool) -> None:
 
 
 def render_run_starting(started: RunStarted) -> None:
+    if _verbosity <= QUIET:
+        return
     err = console(stderr=True)
     head = f"Running {_escape(started.command)} on {_escape(started.app)}... "
     if started.detached:
@@ -648,6 +897,8 @@ def render_run_starting(started: RunStarted) -> None:
 
 
 def render_run_up(started: RunStarted) -> None:
+    if _verbosity <= QUIET:
+        return
     console(stderr=True).print(f"up, {_escape(started.dyno)}")
 
 
@@ -658,15 +909,17 @@ def render_addons(report: AddonsReport) -> None:
             f"{_escape(report.app)} has no add-ons (homedeploy addons create heroku-postgresql)"
         )
         return
-    table = _table("add-on", "plan", "state", "config vars", title=f"{report.app} add-ons")
-    for addon in report.addons:
-        table.add_row(
+    rows = [
+        [
             _escape(addon.name),
             _escape(addon.plan or ""),
             _escape(addon.state),
             _escape(", ".join(addon.config_vars)),
-        )
-    out.print(table)
+        ]
+        for addon in report.addons
+    ]
+    columns = [Column("add-on"), Column("plan"), Column("state"), Column("config vars", wrap=True)]
+    print_table(columns, rows, title=f"{report.app} add-ons")
 
 
 def render_addon_created(result: AddonCreated, plan: str) -> None:

@@ -10,6 +10,7 @@ tests can make it fast); list endpoints follow ``206 Partial Content`` + ``Next-
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from homedeploy.errors import HomedeployError
 from homedeploy.heroku.credentials import Credential
 
 ACCEPT = "application/vnd.heroku+json; version=3"
+log = logging.getLogger("homedeploy.heroku")
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 
 
@@ -403,6 +405,13 @@ class HerokuClient:
                     ) from None
                 self._sleep(attempt, None, f"connection problem ({type(error).__name__})")
                 continue
+            log.debug(
+                "%s %s -> %s (%.2f s)",
+                method,
+                path,
+                response.status_code,
+                response.elapsed.total_seconds(),
+            )
             for header in ("X-Heroku-Warning", "Warning-Message"):
                 if response.headers.get(header):
                     self.warnings.append(response.headers[header])

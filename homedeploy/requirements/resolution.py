@@ -11,7 +11,9 @@ the disk cache so a repeated check costs no resolver run.
 from __future__ import annotations
 
 import json
+import logging
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -63,6 +65,8 @@ class Resolution:
     def __post_init__(self) -> None:
         self.versions = {pin.name: pin.version for pin in self.pins}
 
+
+log = logging.getLogger("homedeploy.pip")
 
 PIP_MINIMUM = "23.1"
 """The oldest pip with what homedeploy uses (``install --dry-run --report``, stable report
@@ -237,7 +241,7 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
     environment["PIP_NO_INPUT"] = "1"
     environment.pop("PIP_DEFAULT_TIMEOUT", None)
     try:
-        return subprocess.run(
+        done = subprocess.run(
             command,
             cwd=cwd,
             capture_output=True,
@@ -245,6 +249,10 @@ def _run(command: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
             timeout=RESOLVER_DEADLINE,
             env=environment,
         )
+        log.debug(
+            "%s (exit %s)\n%s%s", shlex.join(command), done.returncode, done.stdout, done.stderr
+        )
+        return done
     except subprocess.TimeoutExpired:
         raise NetworkError(
             f"the resolver did not finish within {RESOLVER_DEADLINE} s",
