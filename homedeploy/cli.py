@@ -352,6 +352,11 @@ def init_command(
     help="Seconds the app may take to bind $PORT (Heroku's R10 limit is 60).",
 )
 @flask_app_option("Run gunicorn on this app instead of the Procfile's web command.")
+@click.option(
+    "--no-sync",
+    is_flag=True,
+    help="Use .venv as it is: never create it or install requirements.txt into it.",
+)
 @json_option("With --check: print the report as JSON.")
 def serve_command(
     path: Path,
@@ -360,10 +365,13 @@ def serve_command(
     paths: tuple[str, ...],
     boot_timeout: float,
     app: str | None,
+    no_sync: bool,
     as_json: bool,
 ) -> None:
     """Run the app in PATH the way Heroku's web dyno will.
 
+    Like `uv run`, a missing .venv is first created from requirements.txt, and one that no
+    longer satisfies it is synced (--no-sync: neither).
     Runs the Procfile's web: command (or gunicorn on the app found in the code) with $PORT
     set, .env loaded, in the project's .venv when it has one (otherwise homedeploy's own
     Python, and it says so). Logs stream until Ctrl-C, which stops the app like Heroku
@@ -379,7 +387,13 @@ def serve_command(
     if as_json and not check:
         raise click.UsageError("--json goes with --check.")
     with user_errors(as_json):
-        plan = serving.plan_serve(path, port=port, app=app)
+        if as_json:
+            plan = serving.plan_serve(path, port=port, app=app, sync=not no_sync)
+        else:
+            with console.status("preparing .venv from requirements.txt") as progress:
+                plan = serving.plan_serve(
+                    path, port=port, app=app, sync=not no_sync, progress=progress
+                )
         if check:
             report = serving.check(
                 plan,

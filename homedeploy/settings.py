@@ -27,6 +27,7 @@ CACHE_DIR = "HOMEDEPLOY_CACHE_DIR"
 TOOLS_DIR = "HOMEDEPLOY_TOOLS_DIR"
 RENDEZVOUS_CA = "HOMEDEPLOY_RENDEZVOUS_CA"
 COMPLETION_TTL = "HOMEDEPLOY_COMPLETION_TTL"
+NO_SYNC = "HOMEDEPLOY_NO_SYNC"
 GIT_KEY = "HOMEDEPLOY_GIT_KEY"
 """Not a user setting: the variable the git credential helper reads the key from (child only)."""
 
@@ -96,6 +97,12 @@ def rendezvous_ca_file(env: Mapping[str, str] | None = None) -> Path | None:
     rendezvous host instead of the system store (tests point it at the stand-in's own CA)."""
     value = _env(env).get(RENDEZVOUS_CA, "").strip()
     return Path(value) if value else None
+
+
+def no_sync(env: Mapping[str, str] | None = None) -> bool:
+    """``HOMEDEPLOY_NO_SYNC`` set (like uv's ``UV_NO_SYNC``): serve uses ``.venv`` as it is,
+    never creating or syncing it (the same as ``serve --no-sync``)."""
+    return bool(_env(env).get(NO_SYNC))
 
 
 def completion_ttl(env: Mapping[str, str] | None = None) -> float:

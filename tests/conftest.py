@@ -52,6 +52,9 @@ def _isolated_git_identity(
     )
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(cfg))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    # serve would build .venv from requirements.txt (pip, the index) in every test that serves;
+    # the tests of that behaviour unset it.
+    monkeypatch.setenv("HOMEDEPLOY_NO_SYNC", "1")
     monkeypatch.delenv("HEROKU_API_KEY", raising=False)
     monkeypatch.delenv("HEROKU_APP", raising=False)
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from homedeploy.errors import ProjectError, UsageError
 from homedeploy.project.procfile import command_words, parse_gunicorn, read_procfile
-from homedeploy.project.venv import project_venv, venv_bin
+from homedeploy.project.venv import VenvSync, ensure_project_venv, project_venv, venv_bin
 from homedeploy.runtime.serving import (
     BOOT_TIMEOUT,
     STOP_TIMEOUT,
@@ -169,10 +169,46 @@ def _check_runnable(command: str, where: str, bin_dir: Path, env: dict[str, str]
             )
 
 
-def plan_serve(path: Path, *, port: int | None = None, app: str | None = None) -> ServePlan:
-    """Decide what to run for ``path``; raises ProjectError for anything that cannot start."""
+def _venv_note(sync: VenvSync | None) -> str | None:
+    if sync is None or sync.action == "fresh":
+        return None
+    if sync.action == "created":
+        note = (
+            f"created .venv with Python {sync.python} and installed {sync.requirements} "
+            f"({sync.seconds:.1f} s)"
+        )
+        if not sync.interpreter_matches:
+            note += "; no interpreter matching .python-version is installed"
+        return note
+    missing = ", ".join(sync.unsatisfied[:5]) + (" ..." if len(sync.unsatisfied) > 5 else "")
+    return f"synced .venv with {sync.requirements} ({missing}; {sync.seconds:.1f} s)"
+
+
+def plan_serve(
+    path: Path,
+    *,
+    port: int | None = None,
+    app: str | None = None,
+    sync: bool = True,
+    progress: Callable[[str], None] | None = None,
+) -> ServePlan:
+    """Decide what to run for ``path``; raises ProjectError for anything that cannot start.
+
+    Like ``uv run``, a missing ``.venv`` is first created from requirements.txt, and one whose
+    packages no longer satisfy it is synced (``progress`` gets pip's lines); not with
+    ``sync=False`` or ``HOMEDEPLOY_NO_SYNC``.
+    """
+    from homedeploy import settings
+    from homedeploy.project.python_version import requested_python
+
     project = project_folder(path)
+    done = None
+    if sync and not settings.no_sync():
+        done = ensure_project_venv(project, requested_python(project).major, progress=progress)
     bin_dir, environment = _environment(project)
+    note = _venv_note(done)
+    if note:
+        environment = f"{environment}; {note}"
     dotenv = _load_dotenv(project)
     chosen_port = port or int(dotenv.get("PORT", DEFAULT_PORT) or DEFAULT_PORT)
     procfile_path = project / "Procfile"

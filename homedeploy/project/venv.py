@@ -156,3 +156,130 @@ def _run(
             fix="read pip's message above; `homedeploy check-reqs --write` fixes most "
             "requirements problems.",
         )
+
+
+@dataclass(frozen=True)
+class VenvSync:
+    """What :func:`ensure_project_venv` did: ``created``, ``synced``, or ``fresh`` (nothing)."""
+
+    action: str
+    path: str
+    requirements: str
+    python: str
+    seconds: float
+    unsatisfied: tuple[str, ...] = ()
+    interpreter_matches: bool = True
+
+
+def _site_packages(venv_dir: Path) -> list[Path]:
+    return sorted(venv_dir.glob("lib/python*/site-packages")) + sorted(
+        venv_dir.glob("Lib/site-packages")
+    )
+
+
+def unsatisfied_requirements(venv_dir: Path, requirements: Path) -> list[str]:
+    """The lines of ``requirements`` that the venv's installed distributions do not satisfy.
+
+    Read from the venv's own distribution metadata (``importlib.metadata`` on its
+    site-packages, no subprocess). Lines this cannot judge (URLs, paths, ``-e``, ``-r``
+    includes, options) are left out: a heuristic, so only what is certainly missing or at the
+    wrong version counts. Markers are evaluated for the venv's Python version.
+    """
+    from importlib.metadata import distributions
+
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    installed: dict[str, str] = {}
+    for dist in distributions(path=[str(p) for p in _site_packages(venv_dir)]):
+        name = dist.metadata["Name"] if dist.metadata else None
+        if name:
+            installed[canonicalize_name(name)] = dist.version
+    python = None
+    config = venv_dir / "pyvenv.cfg"
+    if config.is_file():
+        for line in config.read_text(encoding="utf-8", errors="replace").splitlines():
+            key, _, value = line.partition("=")
+            if key.strip() in ("version", "version_info"):
+                python = ".".join(value.strip().split(".")[:2])
+    missing: list[str] = []
+    try:
+        text = requirements.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError:
+        return []
+    for raw in text.splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        try:
+            requirement = Requirement(line)
+        except InvalidRequirement:
+            continue
+        if requirement.url:
+            continue
+        env = {"python_version": python} if python else None
+        if requirement.marker is not None and not requirement.marker.evaluate(env):
+            continue
+        version = installed.get(canonicalize_name(requirement.name))
+        if version is None or (
+            requirement.specifier and not requirement.specifier.contains(version, prereleases=True)
+        ):
+            missing.append(line)
+    return missing
+
+
+def ensure_project_venv(
+    project_dir: Path,
+    python_major: str | None,
+    *,
+    progress: Callable[[str], None] | None = None,
+) -> VenvSync | None:
+    """Like ``uv run``: make ``.venv`` match ``requirements.txt`` before the app runs.
+
+    Without ``.venv``, it is created with an interpreter for ``python_major`` (or this one,
+    said so) and the requirements are installed; a ``.venv`` whose installed packages no longer
+    satisfy the requirements is synced with ``pip install -r``. None when the project has no
+    requirements.txt (nothing to build from). The new ``.venv`` holds a ``.gitignore`` of
+    ``*``, so it is never committed by accident.
+    """
+    import time
+
+    requirements = project_dir / "requirements.txt"
+    if not requirements.is_file():
+        return None
+    venv_dir = project_dir / ".venv"
+    started = time.monotonic()
+    if project_venv(project_dir) is None:
+        if venv_dir.exists() and any(venv_dir.iterdir()):
+            raise ProjectError(
+                ".venv exists but holds no working Python",
+                path=venv_dir,
+                fix="remove it (rm -r .venv) and run again: homedeploy rebuilds it.",
+            )
+        interpreter = find_interpreter(python_major)
+        create_venv(venv_dir, interpreter, requirements, progress=progress, cwd=project_dir)
+        (venv_dir / ".gitignore").write_text("# created by homedeploy\n*\n", encoding="utf-8")
+        return VenvSync(
+            "created",
+            str(venv_dir),
+            requirements.name,
+            interpreter.version,
+            round(time.monotonic() - started, 1),
+            interpreter_matches=interpreter.matches,
+        )
+    python = _interpreter_version(str(venv_python(venv_dir))) or "?"
+    missing = unsatisfied_requirements(venv_dir, requirements)
+    if not missing:
+        return VenvSync("fresh", str(venv_dir), requirements.name, python, 0.0)
+    tell = progress or (lambda _line: None)
+    tell(f"syncing .venv with {requirements.name} ({len(missing)} not satisfied)")
+    command = [str(venv_python(venv_dir)), "-m", "pip", "install", "--disable-pip-version-check"]
+    _run([*command, "-r", str(requirements)], tell, f"install {requirements.name}", project_dir)
+    return VenvSync(
+        "synced",
+        str(venv_dir),
+        requirements.name,
+        python,
+        round(time.monotonic() - started, 1),
+        tuple(missing),
+    )
