@@ -437,38 +437,19 @@ def _extra_uses(tree: ast.AST, imports: list[_Import]) -> list[tuple[tuple[str, 
 
 
 def dist_for_import(module: str) -> str:
-    """The distribution that provides ``module`` (dotted), by table, installed metadata, or name.
+    """The distribution that provides ``module`` (dotted), by table, else by its own name.
 
-    A fallback for when the index's file lists are not consulted: the well-known table wins;
-    then the distributions installed beside homedeploy
-    (``importlib.metadata.packages_distributions``); else the import name itself, which is right
-    for most projects (flask, requests, numpy).
+    A fallback for when the index's file lists are not consulted (see :mod:`.provides`): the
+    well-known table wins, else the import name itself, which is right for most projects
+    (flask, requests, numpy). The distributions installed beside homedeploy are not asked: they
+    say nothing about the app's, and reading them costs more than a second on a big venv.
     """
     parts = module.split(".")
     for size in range(len(parts), 0, -1):
         prefix = ".".join(parts[:size])
         if prefix in IMPORT_TO_DIST:
             return IMPORT_TO_DIST[prefix]
-    top = parts[0]
-    installed = _installed_map().get(top)
-    if installed:
-        return installed[0]
-    return top.replace("_", "-")
-
-
-_INSTALLED: dict[str, list[str]] | None = None
-
-
-def _installed_map() -> dict[str, list[str]]:
-    global _INSTALLED
-    if _INSTALLED is None:
-        from importlib.metadata import packages_distributions
-
-        try:
-            _INSTALLED = {k: list(v) for k, v in packages_distributions().items()}
-        except Exception:
-            _INSTALLED = {}
-    return _INSTALLED
+    return parts[0].replace("_", "-")
 
 
 @dataclass(frozen=True)
