@@ -181,6 +181,18 @@ CASES: dict[str, Case] = {
         "pass",
         absent=("psycopg2-binary",),
     ),
+    "exported-with-markers": Case(
+        {
+            # poetry export / uv export style: every line carries the project's Python range,
+            # which holds on the target (3.14) but not for the interpreter running pip here.
+            "requirements.txt": 'flask==3.1.1 ; python_version >= "3.12"\n'
+            'gunicorn==23.0.0 ; python_version >= "3.12"\n'
+            'click==8.1.7 ; python_version >= "3.12"\n'
+            'colorama==0.4.6 ; platform_system == "Windows"\n',
+        },
+        {"flask": ("keep", "info"), "gunicorn": ("keep", "info"), "colorama": ("keep", "info")},
+        "pass",
+    ),
     "curated-unused-lines": Case(
         {"requirements.txt": "Flask\ngunicorn\nrequests==2.31.0\nsix==1.17.0\n"},
         {"requests": ("keep", "info"), "six": ("keep", "info")},
@@ -301,6 +313,16 @@ def test_write_then_doctor_passes_for_the_cases_that_fail(tmp_path: Path) -> Non
         written = (app / "requirements.txt").read_text()
         for replacement in CASES[name].replacements.values():
             assert replacement.lower() in written.lower(), (replacement, written)
+
+
+@pytest.mark.usefixtures("env")
+def test_write_keeps_every_line_of_an_exported_file(tmp_path: Path) -> None:
+    app = project(tmp_path, CASES["exported-with-markers"].files)
+    code, _ = check(app, "--write")
+    assert code == 0
+    written = (app / "requirements.txt").read_text()
+    for pin in ("flask==3.1.1", "gunicorn==23.0.0", "click==8.1.7", "werkzeug==", "colorama"):
+        assert pin in written, written
 
 
 @pytest.mark.usefixtures("env")

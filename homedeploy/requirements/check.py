@@ -501,7 +501,10 @@ def _check_freeze(
         line.text for line in parsed.lines if line.kind == OPTION and _remote_option(line)
     ]
     resolver_lines = list(report.index_options)
-    resolver_lines += [entry.requirement for entry in top.values() if not entry.source_only]
+    # pip evaluates markers for its own interpreter; these already hold on the target.
+    resolver_lines += [
+        entry.requirement.split(";")[0].strip() for entry in top.values() if not entry.source_only
+    ]
     in_text = "".join(f"{text}\n" for text in resolver_lines)
     needs_resolver = any(not entry.source_only for entry in top.values())
     early = _start_fresh_resolution(in_text, target, sources, write, offline, needs_resolver)
@@ -994,7 +997,12 @@ class _Plan:
         return self.constraint.partition("==")[2] if self.constraint else None
 
 
-def _requirement_for_resolver(line: RequirementLine, pin: str | None = None) -> str:
+def _requirement_for_resolver(
+    line: RequirementLine, pin: str | None = None, *, markers: bool = False
+) -> str:
+    """The line as a requirement; ``markers`` keeps its environment marker. pip evaluates
+    markers for the interpreter it runs under, not for ``--python-version``, so the resolver
+    gets lines whose marker was already found true for the target, without it."""
     text = line.name or ""
     if line.extras:
         text += "[" + ",".join(line.extras) + "]"
@@ -1002,7 +1010,7 @@ def _requirement_for_resolver(line: RequirementLine, pin: str | None = None) -> 
         text += f"=={pin}"
     elif line.specifier and line.pinned_version is None:
         text += line.specifier
-    if line.markers:
+    if markers and line.markers:
         text += f"; {line.markers}"
     return text
 
@@ -1181,15 +1189,15 @@ def _check_curated(
         line, key = plan.line, plan.key
         if plan.verdict in (DROP, ERROR):
             continue
-        if plan.resolve:
-            requirement = _requirement_for_resolver(line)
-            pin = resolved.get(key)
-            if line.pinned_version and pin:
-                requirement = f"{line.name}=={pin}" + (f"; {line.markers}" if line.markers else "")
-                if line.extras:
-                    requirement = f"{line.name}[{','.join(line.extras)}]=={pin}" + (
-                        f"; {line.markers}" if line.markers else ""
-                    )
+        if plan.resolve and key not in resolved:
+            # Never lose a line the resolver left out: it is written as it was.
+            top[key] = TopLevel(line.name or key, line.text, "kept as written", verbatim=True)
+            report.notes.append(
+                f"{line.text} is kept as written: the resolved set does not include it."
+            )
+        elif plan.resolve:
+            pin = resolved.get(key) if line.pinned_version else None
+            requirement = _requirement_for_resolver(line, pin, markers=True)
             top[key] = TopLevel(line.name or key, requirement, _curated_why(key, needs, resolution))
         elif not plan.resolve:
             top[key] = TopLevel(
