@@ -323,7 +323,7 @@ def test_plotly_js_is_served_locally_compressed_and_cached_for_a_year(
 
 
 def test_healthz(client: FlaskClient) -> None:
-    assert get_json(client, "/healthz") == {"ok": True, "sample": True}
+    assert get_json(client, "/healthz") == {"ok": True, "sample": True, "mode": "files"}
 
 
 def test_no_sample_banner_when_every_table_is_real(tmp_path: Path) -> None:

@@ -30,10 +30,13 @@ def create_app(
 ) -> Flask:
     """Build the app; ``data_dir`` defaults to ``$HOMEDATA_DIR`` (unset: the bundled sample).
 
-    ``sample_dir`` replaces the bundled sample folder (tests use an empty one).
+    With ``DATABASE_URL`` set (and no ``data_dir`` given), the tables come from PostgreSQL
+    instead, as the release phase loaded them (see :mod:`.db`). ``sample_dir`` replaces the
+    bundled sample folder (tests use an empty one).
     """
     from .api import bp, cache_from_env
     from .assets import ONE_YEAR, prepare
+    from .db import database_url, load_dataset_from_db
     from .loading import SAMPLE_DIR, load_dataset
     from .security import install_security, static_headers
     from .store import build_store
@@ -44,10 +47,15 @@ def create_app(
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=16 * 1024)
     if config:
         app.config.update(config)
+    url = database_url() if data_dir is None else None
     if data_dir is None:
         data_dir = os.environ.get("HOMEDATA_DIR") or None
     started = time.perf_counter()
-    dataset = load_dataset(Path(data_dir) if data_dir else None, sample_dir or SAMPLE_DIR)
+    if url is not None:
+        dataset = load_dataset_from_db(url, sample_dir or SAMPLE_DIR)
+    else:
+        dataset = load_dataset(Path(data_dir) if data_dir else None, sample_dir or SAMPLE_DIR)
+    app.extensions["homedata_mode"] = "postgres" if url else "files"
     app.extensions["homedata"] = build_store(dataset, rules_from_env(), gap_seconds_from_env())
     app.extensions["homedata_cache"] = cache_from_env()
     located = plotly_js()
@@ -56,8 +64,9 @@ def create_app(
     # Under gunicorn, its error log is where a Heroku log drain sees boot messages.
     boot_log = logging.getLogger("gunicorn.error")
     (boot_log if boot_log.handlers else log).info(
-        "homedata: loaded %s in %.2fs (%s)",
+        "homedata: loaded %s from %s in %.2fs (%s)",
         ", ".join(f"{s.table}={s.rows}" for s in dataset.sources),
+        "PostgreSQL" if url else "files",
         time.perf_counter() - started,
         "sample: " + ", ".join(dataset.sample_tables()) if dataset.uses_sample else "all real",
     )

@@ -130,8 +130,15 @@ def main(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0]) if args else PREBUILT_DIR
+    try:
+        import brotli  # noqa: F401  (WhiteNoise's compressor uses it when it is installed)
+    except ImportError:
+        print("brotli is not installed: gzip copies only")
+        use_brotli = False
+    else:
+        use_brotli = True
     located = plotly_js()
-    assets = build(out, sources(located[0] if located else None), brotli=True)
+    assets = build(out, sources(located[0] if located else None), brotli=use_brotli)
     for name, hashed in assets.names.items():
         sizes = [
             f"{suffix or 'raw'} {(out / (hashed + suffix)).stat().st_size:,}"

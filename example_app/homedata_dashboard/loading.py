@@ -139,6 +139,29 @@ def _times(values: list[Any]) -> np.ndarray:
     return np.array(values, dtype="datetime64[s]").astype(np.int64)
 
 
+def iter_columns(
+    path: Path, columns: dict[str, Column], *, whole: bool = False
+) -> Iterator[dict[str, np.ndarray]]:
+    """The named fields as arrays, one dict per slice of a few thousand records (streaming).
+
+    Raises :class:`DataFormatError` for a file not in the format, and ``json.JSONDecodeError``
+    when a slice boundary fell inside a string (the caller re-reads with ``whole=True``).
+    """
+    seen = 0
+    try:
+        for records in read_records(path, whole=whole):
+            if not records:
+                continue
+            yield _convert(records, columns, path, seen)
+            seen += len(records)
+    except (DataFormatError, json.JSONDecodeError):
+        raise
+    except (OSError, EOFError, ValueError) as exc:
+        raise DataFormatError(
+            f"{path.name}: not a readable JSON array of objects ({exc})"
+        ) from None
+
+
 def read_columns(path: Path, columns: dict[str, Column]) -> dict[str, np.ndarray]:
     """Read the named fields of every object into arrays: ``{out_name: (field, converter)}``.
 
@@ -163,27 +186,32 @@ def read_columns(path: Path, columns: dict[str, Column]) -> dict[str, np.ndarray
 
 def _collect(path: Path, columns: dict[str, Column], *, whole: bool) -> dict[str, list[np.ndarray]]:
     parts: dict[str, list[np.ndarray]] = {name: [] for name in columns}
-    seen = 0
-    for records in read_records(path, whole=whole):
-        for name, (spec, convert) in columns.items():
-            key = _pick_key(records[0], spec, path, seen)
-            try:
-                values = [r[key] for r in records]
-            except (KeyError, TypeError):
-                bad = next(
-                    i for i, r in enumerate(records) if not isinstance(r, dict) or key not in r
-                )
-                raise DataFormatError(
-                    f"{path.name}: record {seen + bad + 1} has no {key!r} field"
-                ) from None
-            try:
-                parts[name].append(convert(values))
-            except (ValueError, TypeError) as exc:
-                raise DataFormatError(
-                    f"{path.name}: field {key!r} near record {seen + 1} is not valid ({exc})"
-                ) from None
-        seen += len(records)
+    for cols in iter_columns(path, columns, whole=whole):
+        for name, values in cols.items():
+            parts[name].append(values)
     return parts
+
+
+def _convert(
+    records: list[Any], columns: dict[str, Column], path: Path, seen: int
+) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for name, (spec, convert) in columns.items():
+        key = _pick_key(records[0], spec, path, seen)
+        try:
+            values = [r[key] for r in records]
+        except (KeyError, TypeError):
+            bad = next(i for i, r in enumerate(records) if not isinstance(r, dict) or key not in r)
+            raise DataFormatError(
+                f"{path.name}: record {seen + bad + 1} has no {key!r} field"
+            ) from None
+        try:
+            out[name] = convert(values)
+        except (ValueError, TypeError) as exc:
+            raise DataFormatError(
+                f"{path.name}: field {key!r} near record {seen + 1} is not valid ({exc})"
+            ) from None
+    return out
 
 
 def _pick_key(first: Any, spec: str, path: Path, seen: int) -> str:
@@ -232,6 +260,50 @@ def find_weather(data_dir: Path | None, sample_dir: Path) -> tuple[Path | None, 
 # --- the tables --------------------------------------------------------------------------------
 
 
+def lookup_columns(label: str, location: bool = False) -> dict[str, Column]:
+    """``id`` and a label (``name``, ``type``), plus ``location`` for ``room``."""
+    cols: dict[str, Column] = {"id": ("id", _ints(np.int64)), label: (label, _strings)}
+    if location:
+        cols["location"] = ("location", _strings)
+    return cols
+
+
+def room_columns() -> dict[str, Column]:
+    return {
+        "room": ("room_id", _ints(np.int16)),
+        "time": ("date_time", _times),
+        "temperature": ("temperature|temp", _floats(np.float32)),
+        "humidity": ("humidity", _floats(np.float32)),
+    }
+
+
+def air_columns() -> dict[str, Column]:
+    return {
+        "time": ("date_time", _times),
+        "room": ("room_id", _ints(np.int16)),
+        "voc": ("voc", _floats(np.float32)),
+        "warm_up": ("warm_up", _ints(np.int8)),
+    }
+
+
+def door_columns() -> dict[str, Column]:
+    return {
+        "time": ("date_time", _times),
+        "door": ("door_id", _ints(np.int16)),
+        "status": ("status", _ints(np.int8)),
+    }
+
+
+def workout_columns() -> dict[str, Column]:
+    return {
+        "start": ("start_datetime", _times),
+        "duration": ("duration", _floats(np.float64)),
+        "steps": ("stepCount", _ints(np.int32)),
+        "type_id": ("workout_type_id", _ints(np.int16)),
+        "user": ("user_id", _ints(np.int16)),
+    }
+
+
 def _lookup(path: Path | None, label: str) -> dict[int, str]:
     if path is None:
         return {}
@@ -245,15 +317,7 @@ def load_rooms(path: Path | None) -> dict[int, RoomReadings]:
     """``room_temp``: one :class:`RoomReadings` per room, sorted by time."""
     if path is None:
         return {}
-    cols = read_columns(
-        path,
-        {
-            "room": ("room_id", _ints(np.int16)),
-            "time": ("date_time", _times),
-            "temperature": ("temperature|temp", _floats(np.float32)),
-            "humidity": ("humidity", _floats(np.float32)),
-        },
-    )
+    cols = read_columns(path, room_columns())
     order = np.lexsort((cols["time"], cols["room"]))
     room = cols["room"][order]
     bounds = np.flatnonzero(np.diff(room)) + 1
@@ -275,15 +339,7 @@ def load_rooms(path: Path | None) -> dict[int, RoomReadings]:
 def load_air(path: Path | None) -> AirQuality:
     if path is None:
         return AirQuality(_empty(np.int64), _empty(np.int16), _empty(np.float32), _empty(np.bool_))
-    cols = read_columns(
-        path,
-        {
-            "time": ("date_time", _times),
-            "room": ("room_id", _ints(np.int16)),
-            "voc": ("voc", _floats(np.float32)),
-            "warm_up": ("warm_up", _ints(np.int8)),
-        },
-    )
+    cols = read_columns(path, air_columns())
     order = np.argsort(cols["time"], kind="stable")
     return AirQuality(
         time=cols["time"][order],
@@ -296,14 +352,7 @@ def load_air(path: Path | None) -> AirQuality:
 def load_doors(path: Path | None) -> DoorEvents:
     if path is None:
         return DoorEvents(_empty(np.int64), _empty(np.int16), _empty(np.int8))
-    cols = read_columns(
-        path,
-        {
-            "time": ("date_time", _times),
-            "door": ("door_id", _ints(np.int16)),
-            "status": ("status", _ints(np.int8)),
-        },
-    )
+    cols = read_columns(path, door_columns())
     order = np.argsort(cols["time"], kind="stable")
     return DoorEvents(
         time=cols["time"][order], door=cols["door"][order], status=cols["status"][order]
@@ -319,16 +368,7 @@ def load_workouts(path: Path | None) -> Workouts:
             _empty(np.int16),
             _empty(np.int16),
         )
-    cols = read_columns(
-        path,
-        {
-            "start": ("start_datetime", _times),
-            "duration": ("duration", _floats(np.float64)),
-            "steps": ("stepCount", _ints(np.int32)),
-            "type_id": ("workout_type_id", _ints(np.int16)),
-            "user": ("user_id", _ints(np.int16)),
-        },
-    )
+    cols = read_columns(path, workout_columns())
     order = np.argsort(cols["start"], kind="stable")
     return Workouts(
         start=cols["start"][order],
@@ -454,7 +494,7 @@ def load_dataset(data_dir: Path | None = None, sample_dir: Path = SAMPLE_DIR) ->
         lambda w: len(w.day),
         sources,
     )
-    room_names, room_locations = _reading_room_names(
+    room_names, room_locations = reading_room_names(
         sources, room_names, room_locations, rooms, sample_dir
     )
     return Dataset(
@@ -472,7 +512,7 @@ def load_dataset(data_dir: Path | None = None, sample_dir: Path = SAMPLE_DIR) ->
     )
 
 
-def _reading_room_names(
+def reading_room_names(
     sources: list[TableSource],
     names: dict[int, str],
     locations: dict[int, str],

@@ -99,7 +99,8 @@ def dashboard() -> Response:
 @views.get("/healthz")
 def healthz() -> Response:
     s = _store()
+    sample = "true" if s.data.uses_sample else "false"
     return Response(
-        '{"ok":true,"sample":%s}' % ("true" if s.data.uses_sample else "false"),
+        f'{{"ok":true,"sample":{sample},"mode":"{current_app.extensions["homedata_mode"]}"}}',
         mimetype="application/json",
     )

@@ -18,7 +18,10 @@ basement (room 6); 9 months of tVOC with a multi-day painting event; 4 months of
 13 months of Google Fit workouts for two people; NOAA daily weather for MSP.
 
 Run ``python scripts/generate_sample.py`` from the app folder; the same seed always writes the
-same bytes (gzip headers carry no timestamp).
+same bytes (gzip headers carry no timestamp). ``--scale 10 --out DIR`` writes years of data
+instead: every room's readings and the weather reach ten times as far back (2.8 million
+readings, 25 years), for trying the streaming loader and the API at that size; the tables are
+written row by row, so even that never sits in memory as one string.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ import io
 import json
 from collections.abc import Iterable
 from pathlib import Path
+from typing import IO, cast
 
 import numpy as np
 
@@ -156,26 +160,49 @@ def fmt_times(times: np.ndarray) -> list[str]:
 
 
 def write_json_rows(path: Path, rows: Iterable[str], compress: bool) -> None:
-    """Write one object per line inside a JSON array, like the published exports."""
-    body = "[" + ",\n ".join(rows) + "]\n"
-    data = body.encode()
-    if compress:
-        buf = io.BytesIO()
-        with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as gz:
-            gz.write(data)
-        data = buf.getvalue()
-    path.write_bytes(data)
+    """Write one object per line inside a JSON array, like the published exports (streamed)."""
+    with path.open("wb") as fh:
+        out: IO[bytes] = fh
+        if compress:
+            out = cast(
+                IO[bytes],
+                gzip.GzipFile(filename="", mode="wb", fileobj=fh, compresslevel=9, mtime=0),
+            )
+        try:
+            out.write(b"[")
+            batch: list[str] = []
+            first = True
+            for row in rows:
+                batch.append(row)
+                if len(batch) == 10_000:
+                    out.write(((",\n " if not first else "") + ",\n ".join(batch)).encode())
+                    batch, first = [], False
+            if batch:
+                out.write(((",\n " if not first else "") + ",\n ".join(batch)).encode())
+            out.write(b"]\n")
+        finally:
+            if out is not fh:
+                out.close()
 
 
 def number(value: float) -> str:
     return "null" if np.isnan(value) else repr(float(value))
 
 
+def scaled_day(day: str, scale: int) -> str:
+    """The day ``scale`` times as far before the sample's end as ``day`` is."""
+    if scale == 1:
+        return day
+    end_day = END.astype("datetime64[D]")
+    return str(end_day - (end_day - np.datetime64(day, "D")) * scale)
+
+
 def make_room_temp(
-    out: Path, rng: np.random.Generator, out_day0: int, out_daily: np.ndarray
+    out: Path, rng: np.random.Generator, out_day0: int, out_daily: np.ndarray, scale: int = 1
 ) -> None:
     parts = []
     for room, (first_day, humid) in ROOM_SPANS.items():
+        first_day = scaled_day(first_day, scale)
         times, temp, hum = room_readings(room, first_day, humid, out_day0, out_daily, rng)
         parts.append((times, np.full(len(times), room), temp, hum))
     times = np.concatenate([p[0] for p in parts])
@@ -401,16 +428,16 @@ def make_lookups(out: Path) -> None:
         write_json_rows(out / name, rows, compress=False)
 
 
-def generate(out: Path, seed: int = SEED) -> None:
-    """Write every sample table into ``out``."""
+def generate(out: Path, seed: int = SEED, scale: int = 1) -> None:
+    """Write every sample table into ``out``; ``scale`` > 1 reaches that many times further back."""
     out.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
-    day0 = epoch(WEATHER_SPAN[0]) // DAY
+    day0 = epoch(scaled_day(WEATHER_SPAN[0], scale)) // DAY
     days = np.arange(day0, epoch(WEATHER_SPAN[1]) // DAY + 1)
     daily = seasonal_outdoor(days, rng)
     make_lookups(out)
     make_weather(out, days, daily, rng)
-    make_room_temp(out, rng, day0 * DAY, daily)
+    make_room_temp(out, rng, day0 * DAY, daily, scale)
     make_air_quality(out, rng)
     make_doors(out, rng)
     make_workouts(out, rng)
@@ -423,8 +450,16 @@ def main() -> None:
         "--out", type=Path, default=default, help=f"folder to write (default {default})"
     )
     parser.add_argument("--seed", type=int, default=SEED)
+    parser.add_argument(
+        "--scale",
+        type=int,
+        default=1,
+        help="reach N times further back: 10 gives 2.8 million readings (default 1, the sample)",
+    )
     args = parser.parse_args()
-    generate(args.out, args.seed)
+    if not 1 <= args.scale <= 50:
+        parser.error("--scale: expected 1..50")
+    generate(args.out, args.seed, args.scale)
     for path in sorted(args.out.iterdir()):
         print(f"{path.stat().st_size:>10,}  {path.name}")
 
