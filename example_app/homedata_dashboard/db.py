@@ -458,28 +458,43 @@ def _binary_rows(
     dtype = np.dtype(layout)
     header = 19  # signature (11), flags (4), header extension length (4, zero)
     parts: dict[str, list[np.ndarray]] = {name: [] for name, _ in fields}
-    pending = bytearray()
+    # psycopg hands over one row per block: gather about a megabyte before numpy reads it, or
+    # millions of one-row arrays would cost more than the data.
+    blocks: list[bytes] = []
+    size = 0
     started = False
+    rest = b""
+
+    def parse(final: bool) -> None:
+        nonlocal rest, started, blocks, size
+        buf = rest + b"".join(blocks)
+        blocks, size = [], 0
+        if not started:
+            if len(buf) < header and not final:
+                rest = buf
+                return
+            if not buf.startswith(b"PGCOPY\n\xff\r\n\x00"):
+                raise DatabaseError("unexpected COPY binary header from the server")
+            buf = buf[header:]
+            started = True
+        whole = len(buf) // dtype.itemsize * dtype.itemsize
+        if final and len(buf) - whole == 2 and buf[whole:] == b"\xff\xff":
+            pass  # the trailer: a field count of -1
+        elif final and len(buf) != whole:
+            raise DatabaseError("COPY binary stream ended mid-row")
+        if whole:
+            rows = np.frombuffer(buf, dtype=dtype, count=whole // dtype.itemsize)
+            for name, kind in fields:
+                parts[name].append(rows[name].astype(kind.replace(">", "=")))
+        rest = buf[whole:]
+
     with conn.cursor().copy(f"COPY ({query}) TO STDOUT (FORMAT binary)") as copy:
         for block in copy:
-            pending += block
-            if not started:
-                if len(pending) < header:
-                    continue
-                if not pending.startswith(b"PGCOPY\n\xff\r\n\x00"):
-                    raise DatabaseError("unexpected COPY binary header from the server")
-                del pending[:header]
-                started = True
-            whole = len(pending) // dtype.itemsize * dtype.itemsize
-            if len(pending) - whole == 2 and pending[whole:] == b"\xff\xff":  # the trailer
-                pass
-            if whole:
-                rows = np.frombuffer(bytes(pending[:whole]), dtype=dtype)
-                for name, kind in fields:
-                    parts[name].append(rows[name].astype(kind.replace(">", "="), copy=True))
-                del pending[:whole]
-    if pending not in (bytearray(), bytearray(b"\xff\xff")):
-        raise DatabaseError("COPY binary stream ended mid-row")
+            blocks.append(bytes(block))
+            size += len(block)
+            if size >= 1 << 20:
+                parse(final=False)
+    parse(final=True)
     return {
         name: (np.concatenate(chunks) if chunks else np.array([], dtype=kind.replace(">", "=")))
         for (name, kind), chunks in zip(fields, parts.values(), strict=True)
