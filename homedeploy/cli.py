@@ -549,15 +549,17 @@ def doctor_command(path: Path, as_json: bool, offline: bool, fix: bool) -> None:
     sys.exit(0 if report.ok else 1)
 
 
-def _push_local(path: Path, *, keep: bool, as_json: bool) -> None:
+def _push_local(path: Path, *, keep: bool, as_json: bool, options: Any = None) -> None:
     """``push --local``: the rehearsal. Returns on success; exits 1 (with the reason) on failure."""
     from homedeploy.commands.rehearse import run_rehearsal
 
     if as_json:
-        report = run_rehearsal(path, keep=keep)
+        report = run_rehearsal(path, keep=keep, options=options)
     else:
         with console.steps_status("rehearsing the deploy") as (progress, detail):
-            report = run_rehearsal(path, keep=keep, progress=progress, detail=detail)
+            report = run_rehearsal(
+                path, keep=keep, progress=progress, detail=detail, options=options
+            )
     if as_json:
         print_json(report.as_json())
     else:
@@ -592,6 +594,18 @@ def _push_local(path: Path, *, keep: bool, as_json: bool) -> None:
     is_flag=True,
     help="With --local: leave the rehearsed app serving and print its URL and how to stop it.",
 )
+@click.option(
+    "--env-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --local: config vars from this file (default: the project's .env).",
+)
+@click.option(
+    "--env",
+    "env_pairs",
+    metavar="K=V",
+    multiple=True,
+    help="With --local: set a config var for the rehearsal (repeatable).",
+)
 def push_command(
     path: Path,
     app: str | None,
@@ -603,6 +617,8 @@ def push_command(
     as_json: bool,
     local: bool,
     keep: bool,
+    env_file: Path | None,
+    env_pairs: tuple[str, ...],
 ) -> None:
     """Deploy the committed HEAD of PATH to Heroku, and prove the release answers.
 
@@ -622,9 +638,14 @@ def push_command(
     2 usage, key or project problem, 3 Heroku unreachable.
     """
     if local:
+        from homedeploy.commands.rehearse import RehearsalOptions
+
+        rehearsal = RehearsalOptions(env_file=env_file, env=list(env_pairs), heroku_app=app)
         with user_errors(as_json):
-            _push_local(path, keep=keep, as_json=as_json)
+            _push_local(path, keep=keep, as_json=as_json, options=rehearsal)
         return
+    if env_file or env_pairs:
+        raise click.UsageError("--env and --env-file go with --local.")
     if keep:
         raise click.UsageError("--keep goes with --local.")
     from homedeploy.commands.push import PushOptions, run_push

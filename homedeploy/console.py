@@ -513,25 +513,62 @@ def render_rehearsal(report: RehearsalReport) -> None:
     out.print(
         f"[bold]homedeploy push --local[/] {_escape(report.project)} (commit {report.commit})"
     )
-    if report.build_seconds is not None:
+    if report.python:
         python = f"Python {report.python}"
-        if report.python_requested and not (report.python or "").startswith(
-            report.python_requested
-        ):
-            python += f" (Heroku: {report.python_requested})"
-        out.print(f"  build  {report.build_seconds:6.1f} s   clean venv, {python}")
+        if report.python_exact:
+            python += f" (Heroku's {report.python_heroku}, from {report.python_source})"
+        elif report.python_heroku:
+            python += f" [bold yellow](APPROXIMATE: Heroku uses {report.python_heroku})[/]"
+        if report.build_seconds is not None:
+            built = f" from {report.build_from}" if report.build_from else ""
+            if report.build_command:
+                built = f" by {report.build_command}"
+            out.print(f"  build  {report.build_seconds:6.1f} s   clean venv{built}, {python}")
+        else:
+            out.print(f"  python {python}")
+    if report.config:
+        names = ", ".join(f"{name} ({source})" for name, source in sorted(report.config.items()))
+        out.print(f"  config {_escape(names)}  [dim](values not shown)[/]")
+    for service in report.services:
+        if service.state == "started":
+            out.print(
+                f"  add-on {_escape(service.addon)}: {_escape(service.version or '')} on "
+                f"127.0.0.1:{service.port}, {_escape(service.variable)} set "
+                f"({service.seconds or 0:.1f} s)"
+            )
+        else:
+            out.print(
+                f"  add-on {_escape(service.addon)}: [yellow]{_escape(service.state)}[/] "
+                f"{_escape(service.detail or '')}"
+            )
+    if report.release is not None:
+        out.print(
+            f"  release `{_escape(report.release.command)}`: {_escape(report.release.state)} "
+            f"in {report.release.seconds or 0:.1f} s"
+        )
     if report.boot_seconds is not None:
         out.print(f"  boot   {report.boot_seconds:6.2f} s   bound $PORT (R10 limit 60 s)")
-    for probe in report.probes:
+    for probe in [*report.probes, *report.routes]:
         status = probe.status if probe.status is not None else probe.error
-        out.print(f"  GET {_escape(probe.path)} -> {_escape(str(status))} in {probe.seconds:.3f} s")
+        via = f" (via {' -> '.join(probe.redirects)})" if probe.redirects else ""
+        out.print(
+            f"  GET {_escape(probe.path)} -> {_escape(str(status))}{_escape(via)} in "
+            f"{probe.seconds:.3f} s"
+        )
+    if report.routes_note:
+        out.print(f"  [dim]{_escape(report.routes_note)}[/]")
+    for process in report.processes:
+        out.print(
+            f"  {_escape(process.name)}: {_escape(process.state)} for {process.seconds or 0:.0f} s"
+        )
     if report.rss_bytes:
         used = report.rss_bytes / 1024 / 1024
         out.print(f"  memory {used:6.0f} MB of 512 MB (eco/basic dyno, WEB_CONCURRENCY=2)")
     if report.stop_seconds is not None:
         out.print(f"  stop   {report.stop_seconds:6.2f} s   after SIGTERM (R12 limit 30 s)")
     for note in report.notes:
-        out.print(f"  [dim]note: {_escape(note)}[/]")
+        style = "bold yellow" if note.startswith("APPROXIMATE") else "dim"
+        out.print(f"  [{style}]note: {_escape(note)}[/]")
     if report.ok and report.url:
         out.print(f"\n[bold green]serving[/] at {report.url} (pid {report.pid})")
         out.print(f"  log: {_escape(report.log_file or '')}")
@@ -539,20 +576,29 @@ def render_rehearsal(report: RehearsalReport) -> None:
         out.print(f"  stop it with: kill -TERM -{report.pid}; then rm -r {workdir}")
         return
     if report.ok:
+        approximate = "" if report.python_exact else " (approximate: another Python)"
         out.print(
-            "\n[bold green]pass[/]: the committed app builds from scratch and boots like a dyno."
+            "\n[bold green]pass[/]: the committed app builds from scratch and runs like its "
+            f"dynos{approximate}."
         )
         return
     err = console(stderr=True)
-    if report.log_tail:
-        err.print("[dim]--- web process log (last lines) ---[/]")
-        for line in report.log_tail[-25:]:
-            err.print(f"[dim]{_escape(line)}[/]")
     heroku = f" [dim](on Heroku: {_escape(report.heroku)})[/]" if report.heroku else ""
     reason, message = _escape(f"[{report.reason}]"), _escape(report.message or "")
-    err.print(f"[bold red]fail[/] {reason}: {message}{heroku}")
+    label = "not rehearsed" if report.verdict == "not rehearsed" else "fail"
+    colour = "yellow" if label == "not rehearsed" else "red"
+    err.print(f"[bold {colour}]{label}[/] {reason}: {message}{heroku}")
+    if report.cause is not None:
+        err.print(f"  [bold]cause:[/] {_escape(report.cause.exception)}")
+        if report.cause.location:
+            code = f": {report.cause.source}" if report.cause.source else ""
+            err.print(f"  [bold]at:[/] {_escape(report.cause.location)}{_escape(code)}")
     if report.fix:
         err.print(f"  [bold]fix:[/] {_escape(report.fix)}")
+    if report.log_tail:
+        err.print("[dim]--- log (last lines) ---[/]")
+        for line in report.log_tail[-25:]:
+            err.print(f"[dim]{_escape(line)}[/]")
 
 
 def render_push_event(event: PushEvent) -> None:

@@ -84,12 +84,12 @@ def test_module_missing_from_requirements(tmp_path: Path) -> None:
 
 def test_crash_at_import(tmp_path: Path) -> None:
     """A config var read at import: set in the developer's shell, absent on a fresh dyno."""
-    app = "import os\n" + GOOD_APP["app.py"] + "DATABASE_URL = os.environ['DATABASE_URL']\n"
+    app = "import os\n" + GOOD_APP["app.py"] + "SENTRY_DSN = os.environ['SENTRY_DSN']\n"
     project = make_app(tmp_path / "app", {**PY311, "app.py": app})
-    result = invoke("push", "--local", str(project), env={"DATABASE_URL": "sqlite://"})
+    result = invoke("push", "--local", str(project), env={"SENTRY_DSN": "https://x@y/1"})
     assert result.exit_code == 1
     assert "[import-crash]" in result.stderr
-    assert "KeyError: 'DATABASE_URL'" in result.stderr
+    assert "KeyError: 'SENTRY_DSN'" in result.stderr
     assert "H10" in result.stderr and "config push" in result.stderr
 
 

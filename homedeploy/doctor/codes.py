@@ -87,6 +87,11 @@ BootCode = Literal[
     # doctor/engine.py: the app loaded in the project's venv, and check-reqs' missing packages
     "app-import-failed",
     "check-reqs-add",
+    # doctor/rules/config.py: config vars and data on a dyno
+    "config-var-unset",
+    "config-var-defaulted",
+    "sqlite-on-dyno",
+    "postgres-scheme",
 ]
 
 RepositoryCode = Literal[
@@ -242,6 +247,11 @@ CODES: dict[FindingCode, CodeInfo] = {
     "flask-debug-config": _boot("warning"),
     "flask-debug": _boot("error"),
     "app-import-failed": _boot("error"),
+    # boot: the dyno's config vars and disk
+    "config-var-unset": _boot("error", explains_import_failure=True),
+    "config-var-defaulted": _boot("warning"),
+    "sqlite-on-dyno": _boot("warning"),
+    "postgres-scheme": _boot("warning"),
     # repository: what git would push
     "project-not-repo-root": _repository("error"),
     "repo-no-commits": _repository("error"),

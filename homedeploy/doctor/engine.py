@@ -215,12 +215,12 @@ def _check_reqs_findings(
 
 def collect_findings(project: ProjectSnapshot) -> tuple[list[Finding], list[str]]:
     """Run every rule on ``project``; returns findings (stage order) and notes."""
-    from homedeploy.doctor.rules import boot, build, repository
+    from homedeploy.doctor.rules import boot, build, config, repository
 
     notes: list[str] = []
     check = _start_import_check(project)
     findings: list[Finding] = []
-    for rule in (*build.RULES, *boot.RULES):
+    for rule in (*build.RULES, *boot.RULES, *config.RULES):
         findings.extend(rule(project))
     if project.worktree is None:
         notes.append(

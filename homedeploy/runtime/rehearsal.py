@@ -1,18 +1,25 @@
-"""A local rehearsal of a Heroku deploy: build the committed app from scratch and boot it as a dyno.
+"""A local rehearsal of a Heroku deploy: build the committed app from scratch and run it as dynos.
 
-doctor reads files; only running the app proves it boots. The rehearsal does what Heroku does, on
+doctor reads files; only running the app proves it works. The rehearsal does what Heroku does, on
 this machine, from what is committed: ``git archive`` of HEAD into a fresh folder (so a file that
-was never committed is missing here too), a clean venv built from requirements.txt alone, the
-Procfile's web command started with ``PORT`` and ``WEB_CONCURRENCY`` and no other environment of
-yours, 60 seconds to bind (R10), an HTTP probe, the memory of the whole process tree against the
-512 MB of an eco/basic dyno (R14), and SIGTERM with 30 seconds to exit (R12).
+was never committed is missing here too), a clean venv built from requirements.txt alone with
+Heroku's Python when it is installed, the app's config vars (app.json, ``.env``, ``--env``, or
+the real app's) and its add-ons as real local servers, the Procfile's ``release`` command before
+anything starts, then the ``web`` command with ``PORT`` and ``WEB_CONCURRENCY`` and no other
+environment of yours, 60 seconds to bind (R10), a GET of every parameterless route, the other
+process types kept up for 10 seconds, the memory of the web process tree against the 512 MB of an
+eco/basic dyno (R14), and SIGTERM with 30 seconds to exit (R12).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import shlex
+import signal
 import socket
+import subprocess
 import tarfile
 import time
 from collections.abc import Callable
@@ -23,38 +30,73 @@ from typing import Any
 from homedeploy.errors import CheckFailed, HomedeployError
 from homedeploy.project.package_manager import Manager
 from homedeploy.project.venv import Interpreter
-from homedeploy.runtime.serving import ProbeResult, WebProcess
+from homedeploy.runtime.crash import CrashCause, crash_cause
+from homedeploy.runtime.routes import RouteProbe, probe_route
+from homedeploy.runtime.serving import REQUEST_TIMEOUT, WebProcess
 
 MEMORY_LIMIT = 512 * 1024 * 1024
 """RAM of an eco, basic or standard-1X dyno; above it Heroku logs R14 and swaps."""
 WEB_CONCURRENCY = 2
 """What the Python buildpack's WEB_CONCURRENCY.sh picks on a 512 MB dyno."""
+PROCESS_WATCH = 10.0
+"""Seconds the other Procfile processes (worker, clock...) must stay up."""
+RELEASE_TIMEOUT = 600.0
+"""A release command running longer than this is stopped (Heroku allows an hour; locally a hang
+is far likelier than a ten-minute migration)."""
 
 MISSING_MODULE_RE = re.compile(r"ModuleNotFoundError: No module named '([^']+)'")
 CONFIG_VAR_RE = re.compile(r"^KeyError: '([A-Z][A-Z0-9_]*)'$")
-EXCEPTION_LINE_RE = re.compile(r"^([A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)\b.*)$")
+POSTGRES_SCHEME_RE = re.compile(r"Can't load plugin: sqlalchemy\.dialects:postgres\b")
+
+
+@dataclass
+class ProcessReport:
+    """A Procfile process other than web, run for :data:`PROCESS_WATCH` seconds."""
+
+    name: str
+    command: str
+    state: str  # "up" (stayed up), "crashed" (exited), "done" (release: exited 0), "failed"
+    seconds: float | None = None
+    returncode: int | None = None
+    log_tail: list[str] = field(default_factory=list)
 
 
 @dataclass
 class RehearsalReport:
-    """What the rehearsal did and found. ``reason`` names the failure (None when ``ok``)."""
+    """What the rehearsal did and found. ``reason`` names the failure (None when ``ok``).
+
+    ``verdict`` is ``pass``, ``fail``, or ``not rehearsed`` (something the app needs, such as a
+    PostgreSQL server, is not installed here, so nothing was proven either way).
+    """
 
     ok: bool
     project: str
+    verdict: str = "fail"
     commit: str | None = None
     reason: str | None = None
     message: str | None = None
     heroku: str | None = None
     fix: str | None = None
+    cause: CrashCause | None = None
     python: str | None = None
     python_requested: str | None = None
     package_manager: str | None = None
     build_command: str | None = None
+    python_heroku: str | None = None
+    python_source: str | None = None
+    python_exact: bool | None = None
+    build_from: str | None = None
     build_seconds: float | None = None
+    config: dict[str, str] = field(default_factory=dict)  # name -> source; never values
+    services: list[Any] = field(default_factory=list)  # ServiceReport
+    release: ProcessReport | None = None
+    processes: list[ProcessReport] = field(default_factory=list)
     boot_seconds: float | None = None
     rss_bytes: int | None = None
     memory_limit_bytes: int = MEMORY_LIMIT
-    probes: list[ProbeResult] = field(default_factory=list)
+    probes: list[RouteProbe] = field(default_factory=list)
+    routes: list[RouteProbe] = field(default_factory=list)
+    routes_note: str | None = None
     stop_seconds: float | None = None
     stop_clean: bool | None = None
     port: int | None = None
@@ -69,6 +111,7 @@ class RehearsalReport:
         from dataclasses import asdict
 
         data = asdict(self)
+        data["services"] = [service.as_json() for service in self.services]
         data["rss_mb"] = round(self.rss_bytes / 1024 / 1024, 1) if self.rss_bytes else None
         return data
 
@@ -77,10 +120,17 @@ class RehearsalFailed(Exception):
     """Stops the rehearsal with a reason; turned into the report's reason/message/fix."""
 
     def __init__(
-        self, reason: str, message: str, fix: str | None = None, heroku: str | None = None
+        self,
+        reason: str,
+        message: str,
+        fix: str | None = None,
+        heroku: str | None = None,
+        cause: CrashCause | None = None,
+        verdict: str = "fail",
     ) -> None:
         super().__init__(message)
         self.reason, self.message, self.fix, self.heroku = reason, message, fix, heroku
+        self.cause, self.verdict = cause, verdict
 
 
 def _free_port() -> int:
@@ -89,12 +139,12 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def export_head(repo_root: Path, prefix: str, destination: Path) -> None:
-    """``git archive`` HEAD (or HEAD's ``prefix`` folder) and unpack it into ``destination``."""
+def export_tree(repo_root: Path, treeish: str, destination: Path) -> None:
+    """``git archive`` ``treeish`` (``HEAD``, ``HEAD:sub``) and unpack it into ``destination``."""
     from git import Repo
 
-    archive = destination.parent / "source.tar"
-    treeish = f"HEAD:{prefix}" if prefix else "HEAD"
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    archive = destination.parent / f".{destination.name}.tar"
     with archive.open("wb") as stream:
         Repo(repo_root).archive(stream, treeish=treeish, format="tar")
     destination.mkdir()
@@ -106,14 +156,22 @@ def export_head(repo_root: Path, prefix: str, destination: Path) -> None:
     archive.unlink()
 
 
-def dyno_environment(app_dir: Path, venv_dir: Path, port: int) -> dict[str, str]:
-    """The environment a web dyno gives the process (Heroku's runtime + the buildpack's
-    .profile.d), and nothing from the developer's shell."""
+def export_head(repo_root: Path, prefix: str, destination: Path) -> None:
+    """``git archive`` HEAD (or HEAD's ``prefix`` folder) and unpack it into ``destination``."""
+    export_tree(repo_root, f"HEAD:{prefix}" if prefix else "HEAD", destination)
+
+
+def dyno_environment(
+    app_dir: Path, venv_dir: Path, port: int, config: dict[str, str] | None = None
+) -> dict[str, str]:
+    """The environment a web dyno gives the process: the app's config vars, then Heroku's runtime
+    and the buildpack's .profile.d, and nothing from the developer's shell."""
     return {
+        **(config or {}),
         "PATH": f"{venv_dir / 'bin'}:/usr/local/bin:/usr/bin:/bin",
         "HOME": str(app_dir),
         "PORT": str(port),
-        "WEB_CONCURRENCY": str(WEB_CONCURRENCY),
+        "WEB_CONCURRENCY": (config or {}).get("WEB_CONCURRENCY", str(WEB_CONCURRENCY)),
         "PYTHONUNBUFFERED": "true",
         "PYTHONPATH": str(app_dir),
         "LANG": "C.UTF-8",
@@ -130,11 +188,34 @@ def log_lines(path: Path) -> list[str]:
         return []
 
 
-def _boot_failure(lines: list[str], app_dir: Path, base: CheckFailed) -> RehearsalFailed:
+def cause_fix(cause: CrashCause | None, sources: dict[str, str]) -> str | None:
+    """A fix for the well-known causes (a config var read at import, postgres:// in SQLAlchemy)."""
+    if cause is None:
+        return None
+    variable = CONFIG_VAR_RE.match(cause.exception)
+    if variable:
+        name = variable.group(1)
+        return (
+            f"the app reads the config var {name} at import and the dyno has none: add it to "
+            "app.json's env (a value, or generator: secret), to .env (`homedeploy config push` "
+            f"sends it), pass --env {name}=..., or give it a default."
+        )
+    if POSTGRES_SCHEME_RE.search(cause.exception):
+        return (
+            "Heroku's DATABASE_URL starts with postgres://, which SQLAlchemy 1.4+ rejects: "
+            'rewrite it before use: url.replace("postgres://", "postgresql://", 1).'
+        )
+    return None
+
+
+def _boot_failure(
+    lines: list[str], app_dir: Path, base: CheckFailed, sources: dict[str, str] | None = None
+) -> RehearsalFailed:
     """Name the cause of a failed boot from the web process's log."""
     from homedeploy.requirements.app_needs import dist_for_import
 
     text = "\n".join(lines)
+    cause = crash_cause(lines, [app_dir])
     missing = MISSING_MODULE_RE.search(text)
     if missing:
         module = missing.group(1)
@@ -147,6 +228,7 @@ def _boot_failure(lines: list[str], app_dir: Path, base: CheckFailed) -> Rehears
                 f"add {dist_for_import(module)} (it provides {top!r}) to requirements.txt "
                 "and commit.",
                 "H10 (App crashed)",
+                cause,
             )
     if "Failed to find attribute" in text or "Failed to find application" in text:
         detail = next(line for line in lines if "Failed to find" in line)
@@ -164,19 +246,16 @@ def _boot_failure(lines: list[str], app_dir: Path, base: CheckFailed) -> Rehears
             "add the server (gunicorn) to requirements.txt, or fix the Procfile.",
             "H10 (App crashed)",
         )
-    if "Traceback (most recent call last)" in text:
-        exceptions = [m.group(1) for line in lines if (m := EXCEPTION_LINE_RE.match(line.strip()))]
-        last = exceptions[-1] if exceptions else "an exception"
-        fix = "fix the error shown in the log; it happens at import, before any request."
-        variable = CONFIG_VAR_RE.match(last)
-        if variable:
-            fix = (
-                f"the app reads the environment variable {variable.group(1)} at import; a dyno "
-                "(and this rehearsal) has none of your shell's variables: set it with "
-                f"`homedeploy config push` (it sends .env) or give {variable.group(1)} a default."
-            )
+    if cause is not None:
+        fix = cause_fix(cause, sources or {}) or (
+            "fix the error at that line; it happens while the app loads, before any request."
+        )
         return RehearsalFailed(
-            "import-crash", f"the app crashed while loading: {last}", fix, "H10 (App crashed)"
+            "import-crash",
+            f"the app crashed while loading: {cause.describe()}",
+            fix,
+            "H10 (App crashed)",
+            cause,
         )
     if "did not bind" in base.message:
         return RehearsalFailed(
@@ -196,57 +275,59 @@ def build_venv(
     tell: Callable[[str], None],
     detail: Callable[[str], None] | None = None,
 ) -> None:
-    """Build the clean venv with the package manager the buildpack picks, by its own command.
+    """Build the clean venv with Heroku's Python (or the nearest, said loudly) and the package
+    manager the buildpack picks, by its own command.
 
-    pip installs requirements.txt; uv, Poetry and Pipenv run at the buildpack's pinned version
+    pip installs requirements.txt into a venv made without pip, by one shared pip
+    (:mod:`homedeploy.runtime.build`); uv, Poetry and Pipenv run at the buildpack's pinned version
     (installed on demand into the tools cache) with the flags ``lib/<tool>.sh`` passes, so a
     stale lock or an excluded Python fails here as it fails on Heroku. The tool's own lines go
     to ``detail`` (shown transiently), else ``tell``.
     """
     from homedeploy.project.package_manager import choose_manager
     from homedeploy.project.python_version import requested_python
-    from homedeploy.project.venv import find_interpreter
+    from homedeploy.runtime.build import heroku_python
 
     requested = requested_python(app_dir)
-    interpreter = find_interpreter(requested.major)
-    report.python, report.python_requested = interpreter.version, requested.major
-    if not interpreter.matches:
-        report.notes.append(
-            f"Heroku would use Python {requested.major}; it is not installed here, so the "
-            f"rehearsal used {interpreter.version}."
-        )
+    choice = heroku_python(requested)
+    report.python = choice.interpreter.version
+    report.python_requested = requested.major
+    report.python_heroku = choice.heroku_version
+    report.python_source = choice.source
+    report.python_exact = choice.exact
+    if not choice.exact:
+        report.notes.append(choice.note)
     tool = choose_manager(app_dir).tool or "pip"
     report.package_manager = tool
     started = time.monotonic()
     if tool == "pip":
-        _pip_build(app_dir, venv_dir, interpreter, tell, detail)
+        _pip_build(app_dir, venv_dir, choice, report, tell, detail)
     else:
-        _tool_build(tool, app_dir, venv_dir, interpreter, report, tell, detail)
+        _tool_build(tool, app_dir, venv_dir, choice.interpreter, report, tell, detail)
     report.build_seconds = round(time.monotonic() - started, 2)
 
 
 def _pip_build(
     app_dir: Path,
     venv_dir: Path,
-    interpreter: Interpreter,
+    choice: Any,
+    report: RehearsalReport,
     tell: Callable[[str], None],
     detail: Callable[[str], None] | None,
 ) -> None:
     from homedeploy.project.package_manager import INSTALL_FAILED
-    from homedeploy.project.venv import create_venv
+    from homedeploy.runtime.build import build_rehearsal_venv
 
     try:
-        create_venv(
-            venv_dir,
-            interpreter,
-            app_dir / "requirements.txt",
-            progress=detail or tell,
-            cwd=app_dir,
+        outcome = build_rehearsal_venv(
+            app_dir, venv_dir, choice, progress=detail or tell, tell=tell
         )
     except HomedeployError as error:
         raise RehearsalFailed(
             "build-failed", error.message, error.fix, INSTALL_FAILED["pip"]
         ) from None
+    report.build_from = outcome.installed_from
+    report.notes.extend(outcome.notes)
 
 
 BUILD_TIMEOUT = 900
@@ -345,6 +426,128 @@ def _tool_fix(tool: str, output: str) -> str:
     return "read the tool's message above; `homedeploy doctor` explains most causes."
 
 
+def run_release(
+    app_dir: Path,
+    workdir: Path,
+    command: str,
+    env: dict[str, str],
+    report: RehearsalReport,
+    tell: Callable[[str], None],
+) -> None:
+    """The Procfile's ``release`` command, after the build and before any dyno starts."""
+    log_file = workdir / "release.log"
+    tell(f"release phase: `{command}`")
+    started = time.monotonic()
+    process = subprocess.Popen(
+        ["bash", "-c", f"exec >>{shlex.quote(str(log_file))} 2>&1\n{command}"],
+        cwd=app_dir,
+        env={**env, "DYNO": "release.1"},
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        code: int | None = process.wait(timeout=RELEASE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        code = None
+    lines = log_lines(log_file)
+    release = ProcessReport(
+        "release",
+        command,
+        "done" if code == 0 else "failed",
+        round(time.monotonic() - started, 2),
+        code,
+        lines[-40:],
+    )
+    report.release = release
+    if code == 0:
+        return
+    cause = crash_cause(lines, [app_dir])
+    what = f"exited with code {code}" if code is not None else f"ran over {RELEASE_TIMEOUT:g} s"
+    detail = f": {cause.describe()}" if cause else (f": {lines[-1]}" if lines else "")
+    raise RehearsalFailed(
+        "release-failed",
+        f"the release command `{command}` {what}{detail}",
+        cause_fix(cause, report.config)
+        or "fix the command (it runs with the app's config vars, after the build); its output "
+        "is below.",
+        "Release command failed: the release is not deployed (the previous one keeps running).",
+        cause,
+    )
+
+
+class OtherProcesses:
+    """The Procfile's other process types, each started as its own dyno."""
+
+    def __init__(self) -> None:
+        self.running: list[tuple[ProcessReport, WebProcess, Path]] = []
+        self.started_at = 0.0
+
+    def start(
+        self,
+        app_dir: Path,
+        workdir: Path,
+        processes: dict[str, Any],
+        env: dict[str, str],
+        tell: Callable[[str], None],
+    ) -> None:
+        self.started_at = time.monotonic()
+        for name, process in processes.items():
+            if name in ("web", "release"):
+                continue
+            log_file = workdir / f"{name}.log"
+            command = f"exec >>{shlex.quote(str(log_file))} 2>&1\n{process.command}"
+            child = WebProcess(command, cwd=app_dir, env={**env, "DYNO": f"{name}.1"})
+            tell(f"starting {name}: `{process.command}`")
+            child.start()
+            self.running.append((ProcessReport(name, process.command, "up"), child, log_file))
+
+    def crashed(self) -> ProcessReport | None:
+        for report, child, log_file in self.running:
+            if not child.alive:
+                report.state = "crashed"
+                report.returncode = child.returncode()
+                report.seconds = round(time.monotonic() - self.started_at, 2)
+                report.log_tail = log_lines(log_file)[-40:]
+                return report
+        return None
+
+    def watch(self, seconds: float = PROCESS_WATCH) -> ProcessReport | None:
+        """Wait until each has been up ``seconds``; the first that exits is returned."""
+        while self.running:
+            crashed = self.crashed()
+            if crashed is not None:
+                return crashed
+            if time.monotonic() - self.started_at >= seconds:
+                break
+            time.sleep(0.1)
+        for report, _child, log_file in self.running:
+            report.seconds = round(time.monotonic() - self.started_at, 2)
+            report.log_tail = log_lines(log_file)[-10:]
+        return None
+
+    def stop(self, timeout: float) -> None:
+        for _report, child, _log in self.running:
+            child.stop(timeout)
+
+
+def process_failure(crashed: ProcessReport, app_dir: Path) -> RehearsalFailed:
+    cause = crash_cause(crashed.log_tail, [app_dir])
+    detail = f": {cause.describe()}" if cause else ""
+    return RehearsalFailed(
+        "process-crashed",
+        f"the {crashed.name} process exited with code {crashed.returncode} after "
+        f"{crashed.seconds:g} s (it must stay up){detail}",
+        cause_fix(cause, {})
+        or f"fix `{crashed.command}` so it keeps running (Heroku restarts a crashed "
+        "dyno with a growing delay).",
+        "H10-like: the dyno crashes and restarts (State changed from up to crashed)",
+        cause,
+    )
+
+
 def boot_like_a_dyno(
     app_dir: Path,
     venv_dir: Path,
@@ -356,20 +559,29 @@ def boot_like_a_dyno(
     stop_timeout: float,
     paths: list[str],
     tell: Callable[[str], None],
+    config: dict[str, str] | None = None,
+    all_routes: bool = True,
 ) -> None:
     from homedeploy.project.procfile import read_procfile
 
-    web = read_procfile(app_dir / "Procfile").web
+    procfile = read_procfile(app_dir / "Procfile")
+    web = procfile.web
     assert web is not None
     port = _free_port()
     log_file = workdir / "web.log"
     report.port, report.log_file = port, str(log_file)
+    env = dyno_environment(app_dir, venv_dir, port, config)
     # The log goes to a file, so a kept process outlives homedeploy without losing its output.
     command = f"exec >>{shlex.quote(str(log_file))} 2>&1\n{web.command}"
-    process = WebProcess(command, cwd=app_dir, env=dyno_environment(app_dir, venv_dir, port))
-    tell(f"starting `{web.command}` with PORT={port} WEB_CONCURRENCY={WEB_CONCURRENCY}")
+    process = WebProcess(command, cwd=app_dir, env=env)
+    tell(f"starting `{web.command}` with PORT={port} WEB_CONCURRENCY={env['WEB_CONCURRENCY']}")
     process.start()
     report.pid = process.pid
+    lister = (
+        _start_route_lister(app_dir, venv_dir, web.command, env, report) if all_routes else None
+    )
+    others = OtherProcesses()
+    others.start(app_dir, workdir, procfile.processes, {**env, "PORT": str(_free_port())}, tell)
     stopped = False
     try:
         try:
@@ -377,28 +589,41 @@ def boot_like_a_dyno(
         except CheckFailed as error:
             process.stop(stop_timeout)
             stopped = True
-            raise _boot_failure(log_lines(log_file), app_dir, error) from None
-        report.probes = process.probe(port, paths)
+            raise _boot_failure(log_lines(log_file), app_dir, error, report.config) from None
+        report.probes = [probe_route(port, path, REQUEST_TIMEOUT, log_file) for path in paths]
         time.sleep(0.3)  # let the second worker finish loading before measuring memory
         report.rss_bytes = process.rss_bytes()
         if not process.alive:
             process.stop(stop_timeout)
             stopped = True
             raise _boot_failure(
-                log_lines(log_file), app_dir, CheckFailed("the web process exited after binding")
+                log_lines(log_file),
+                app_dir,
+                CheckFailed("the web process exited after binding"),
+                report.config,
             )
         failed = [p for p in report.probes if not p.ok]
         if failed:
             lines = log_lines(log_file)
             if any("Traceback" in line for line in lines) and not failed[0].status:
-                raise _boot_failure(lines, app_dir, CheckFailed("no answer"))
+                raise _boot_failure(lines, app_dir, CheckFailed("no answer"), report.config)
             detail = f"HTTP {failed[0].status}" if failed[0].status else failed[0].error
+            cause = crash_cause(lines, [app_dir])
             raise RehearsalFailed(
                 "http-error",
-                f"GET {failed[0].path} failed: {detail}.",
-                "read the log below; a 500 comes with a traceback.",
+                f"GET {failed[0].path} failed: {detail}"
+                + (f": {cause.describe()}" if cause else "."),
+                cause_fix(cause, report.config)
+                or "read the log below; a 500 comes with a traceback.",
                 "H10/H12/H13 depending on the error",
+                cause,
             )
+        if lister is not None:
+            _probe_routes(lister, port, paths, log_file, report, app_dir, tell)
+        crashed = others.watch()
+        report.processes = [entry[0] for entry in others.running]
+        if crashed is not None:
+            raise process_failure(crashed, app_dir)
         if report.rss_bytes and report.rss_bytes > MEMORY_LIMIT:
             raise RehearsalFailed(
                 "memory",
@@ -421,5 +646,70 @@ def boot_like_a_dyno(
                 "R12 (Exit timeout)",
             )
     finally:
+        if lister is not None:
+            lister.kill()
+        if not keep or not report.url:
+            others.stop(stop_timeout)
         if not stopped and not (keep and report.url):
             process.stop(stop_timeout)
+
+
+def _start_route_lister(
+    app_dir: Path, venv_dir: Path, web_command: str, env: dict[str, str], report: RehearsalReport
+) -> Any:
+    from homedeploy.project.procfile import parse_gunicorn
+    from homedeploy.runtime.routes import RouteLister
+
+    gunicorn = parse_gunicorn(web_command)
+    python = venv_dir / "bin" / "python"
+    if gunicorn is None or not gunicorn.target or not python.exists():
+        report.routes_note = "only / was requested: the web command does not run gunicorn"
+        return None
+    cwd = app_dir / gunicorn.chdir if gunicorn.chdir else app_dir
+    sys_path = [str(cwd / entry) for entry in gunicorn.pythonpath]
+    try:
+        return RouteLister(python, gunicorn.target, cwd, env, sys_path)
+    except OSError as error:
+        report.routes_note = f"the routes could not be read: {error.strerror}"
+        return None
+
+
+def _probe_routes(
+    lister: Any,
+    port: int,
+    paths: list[str],
+    log_file: Path,
+    report: RehearsalReport,
+    app_dir: Path,
+    tell: Callable[[str], None],
+) -> None:
+    from homedeploy.runtime.routes import MAX_ROUTES, probe_route
+    from homedeploy.runtime.serving import REQUEST_TIMEOUT
+
+    listing = lister.result()
+    if listing.error:
+        report.routes_note = f"only / was requested: {listing.error}"
+        return
+    routes = [route for route in listing.routes if route not in paths]
+    if len(routes) > MAX_ROUTES:
+        report.routes_note = f"{len(routes)} routes; the first {MAX_ROUTES} were requested"
+        routes = routes[:MAX_ROUTES]
+    tell(f"requesting {len(routes)} more route(s) from the app's url_map")
+    for route in ["/", *routes] if "/" not in paths else routes:
+        probe = probe_route(port, route, REQUEST_TIMEOUT, log_file)
+        report.routes.append(probe)
+    failed = [probe for probe in report.routes if not probe.ok]
+    if not failed:
+        return
+    first = failed[0]
+    cause = crash_cause(first.log, [app_dir])
+    detail = f"HTTP {first.status}" if first.status is not None else first.error
+    others = f" ({len(failed) - 1} more route(s) failed too)" if len(failed) > 1 else ""
+    raise RehearsalFailed(
+        "route-error",
+        f"GET {first.path} failed: {detail}{others}" + (f": {cause.describe()}" if cause else "."),
+        cause_fix(cause, report.config)
+        or "fix the view behind that route; its log lines are below.",
+        "H500-like: the router passes the app's 500 to the visitor (and H12/H13 on timeouts)",
+        cause,
+    )

@@ -1,0 +1,276 @@
+"""push --local as the dyno: add-ons as real servers, config vars, release phase, every route,
+other process types, the real cause of a crash, and Heroku's Python.
+
+Real venvs built by pip from the local file:// indexes, real gunicorn, a real PostgreSQL
+(Debian's ``postgresql``: initdb into the rehearsal folder) and a real ``redis-server``, all on
+127.0.0.1 and free ports. Tests that need a server skip when its binaries are absent (.ci/run
+installs them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from homedeploy.commands.rehearse import RehearsalOptions, run_rehearsal
+from homedeploy.runtime import services
+from tests.conftest import invoke
+from tests.doctor_apps import GOOD_APP, git, make_app
+from tests.test_rehearsal import local_indexes_only
+
+pytestmark = pytest.mark.slow
+__all__ = ["local_indexes_only"]  # the autouse fixture: pip sees only the local indexes
+
+PY311 = {".python-version": "3.11\n"}
+
+needs_postgres = pytest.mark.skipif(
+    not services.installed(services.POSTGRES), reason="PostgreSQL's server is not installed"
+)
+needs_redis = pytest.mark.skipif(
+    not services.installed(services.REDIS), reason="redis-server is not installed"
+)
+
+POSTGRES_APP = """\
+import os
+
+from flask import Flask, redirect
+from sqlalchemy import create_engine, text
+
+SECRET_KEY = os.environ["SECRET_KEY"]
+url = os.environ["DATABASE_URL"].replace("postgres://", "postgresql://", 1)
+engine = create_engine(url)
+app = Flask(__name__)
+
+
+def create_tables():
+    with engine.begin() as connection:
+        connection.execute(text("CREATE TABLE items (name text)"))
+        connection.execute(text("INSERT INTO items VALUES ('first')"))
+
+
+@app.route("/")
+def index():
+    return redirect("/items")
+
+
+@app.route("/items")
+def items():
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT name FROM items")).scalars().all()
+    return {"items": rows, "key_length": len(SECRET_KEY)}
+"""
+
+APP_JSON = {
+    "name": "pg-app",
+    "env": {"SECRET_KEY": {"description": "Flask's key", "generator": "secret"}},
+    "addons": ["heroku-postgresql:essential-0"],
+}
+
+
+def _postgres_running(port: int | None) -> bool:
+    if port is None:
+        return False
+    done = subprocess.run(["pgrep", "-f", f"-p {port}"], capture_output=True)
+    return done.returncode == 0
+
+
+@needs_postgres
+def test_postgres_app_with_release_and_worker(tmp_path: Path) -> None:
+    """app.json: heroku-postgresql and a generated SECRET_KEY; release creates the table;
+    / redirects to a route that reads it; a worker must stay up 10 s."""
+    project = make_app(
+        tmp_path / "app",
+        {
+            **PY311,
+            "app.py": POSTGRES_APP,
+            "requirements.txt": "Flask\ngunicorn\nSQLAlchemy\npsycopg[binary]\n",
+            "Procfile": (
+                "web: gunicorn app:app\n"
+                'release: python -c "import app; app.create_tables()"\n'
+                'worker: python -c "import time; time.sleep(60)"\n'
+            ),
+            "app.json": json.dumps(APP_JSON),
+        },
+    )
+    report = run_rehearsal(project)
+    assert report.ok, (report.reason, report.message, report.log_tail)
+    assert report.verdict == "pass"
+    (postgres,) = report.services
+    assert postgres.state == "started" and postgres.variable == "DATABASE_URL"
+    assert report.config["DATABASE_URL"].startswith("heroku-postgresql")
+    assert report.config["SECRET_KEY"] == "app.json generator: secret"
+    assert report.release is not None and report.release.state == "done"
+    assert [(p.path, p.status, p.redirects) for p in report.probes] == [("/", 200, ["/items"])]
+    routes = {p.path: p for p in report.routes}
+    assert routes["/items"].status == 200
+    assert [p.state for p in report.processes] == ["up"]
+    assert report.workdir is None and not _postgres_running(postgres.port)
+    dumped = json.dumps(report.as_json())
+    assert "postgres://" not in dumped  # the URL (and its password) is never in the report
+
+
+@needs_redis
+def test_redis_app_and_a_config_var_from_dotenv(tmp_path: Path) -> None:
+    app = (
+        "import os\n\nimport redis\nfrom flask import Flask\n\n"
+        'API_TOKEN = os.environ["API_TOKEN"]\n'
+        'client = redis.from_url(os.environ["REDIS_URL"])\n'
+        "app = Flask(__name__)\n\n\n"
+        '@app.route("/")\ndef index():\n    return "ok"\n\n\n'
+        '@app.route("/hits")\ndef hits():\n    return str(client.incr("hits"))\n'
+    )
+    project = make_app(
+        tmp_path / "app",
+        {
+            **PY311,
+            "app.py": app,
+            "requirements.txt": "Flask\ngunicorn\nredis\n",
+            ".gitignore": ".env\n__pycache__/\n",
+        },
+    )
+    (project / ".env").write_text("API_TOKEN=from-dotenv\n")  # never committed
+    report = run_rehearsal(project)
+    assert report.ok, (report.reason, report.message, report.log_tail)
+    (redis,) = report.services
+    assert redis.addon == "heroku-redis" and "REDIS_URL" in redis.why
+    assert report.config["API_TOKEN"] == ".env"
+    assert {p.path: p.status for p in report.routes} == {"/hits": 200}
+
+
+def test_release_phase_failure_stops_before_web(tmp_path: Path) -> None:
+    release = (
+        "release: python -c \"import sys; print('migrating...'); "
+        "sys.exit('relation users does not exist')\"\n"
+    )
+    project = make_app(tmp_path / "app", {**PY311, "Procfile": GOOD_APP["Procfile"] + release})
+    report = run_rehearsal(project)
+    assert report.reason == "release-failed", report.message
+    assert report.release is not None and report.release.returncode == 1
+    assert "relation users does not exist" in (report.message or "")
+    assert "migrating..." in report.log_tail
+    assert report.boot_seconds is None  # web never started
+    assert "not deployed" in (report.heroku or "")
+
+
+def test_500_on_a_route_other_than_root(tmp_path: Path) -> None:
+    app = GOOD_APP["app.py"] + (
+        '\n\n@app.route("/report")\ndef report():\n    return str(1 / 0)\n'
+        '\n\n@app.route("/user/<name>")\ndef user(name):\n    return 1 / 0\n'
+    )
+    project = make_app(tmp_path / "app", {**PY311, "app.py": app})
+    report = run_rehearsal(project)
+    assert report.reason == "route-error", report.message
+    assert [p.status for p in report.probes] == [200]
+    failing = {p.path: p for p in report.routes}
+    assert list(failing) == ["/report"]  # /user/<name> needs a parameter: not requested
+    assert failing["/report"].status == 500
+    assert any("ZeroDivisionError" in line for line in failing["/report"].log)
+    assert report.cause is not None and report.cause.path == "app.py"
+    assert "ZeroDivisionError" in (report.message or "")
+
+
+def test_crashed_worker(tmp_path: Path) -> None:
+    worker = "worker: python -c \"import sys; sys.exit('no queue configured')\"\n"
+    project = make_app(tmp_path / "app", {**PY311, "Procfile": GOOD_APP["Procfile"] + worker})
+    report = run_rehearsal(project)
+    assert report.reason == "process-crashed", report.message
+    assert "worker" in (report.message or "") and "code 1" in (report.message or "")
+    assert "no queue configured" in report.log_tail
+
+
+def test_crash_cause_is_printed_first(tmp_path: Path) -> None:
+    settings = (
+        "import os\n\n"
+        'if not os.environ.get("MAIL_SERVER"):\n'
+        '    raise Exception("MAIL_SERVER is required.")\n'
+    )
+    app = "import settings\n" + GOOD_APP["app.py"]
+    project = make_app(tmp_path / "app", {**PY311, "app.py": app, "settings.py": settings})
+    result = invoke("push", "--local", str(project), env={"MAIL_SERVER": "set in my shell"})
+    assert result.exit_code == 1
+    err = result.stderr
+    assert "[import-crash]" in err
+    assert "cause: Exception: MAIL_SERVER is required." in err
+    assert "at: settings.py:4: raise Exception" in err
+    assert err.index("cause:") < err.index("--- log")
+
+
+def test_config_var_from_env_option_and_required_in_app_json(tmp_path: Path) -> None:
+    app = "import os\n" + GOOD_APP["app.py"] + 'TOKEN = os.environ["TOKEN"]\n'
+    app_json = {"env": {"TOKEN": {"description": "an API token"}}}
+    project = make_app(tmp_path / "app", {**PY311, "app.py": app, "app.json": json.dumps(app_json)})
+    missing = run_rehearsal(project)
+    assert missing.reason == "config-missing" and "TOKEN" in (missing.message or "")
+    report = run_rehearsal(project, options=RehearsalOptions(env=["TOKEN=abc"]))
+    assert report.ok, (report.reason, report.message, report.log_tail)
+    assert report.config == {"TOKEN": "--env"}
+
+
+def test_missing_server_is_not_rehearsed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(services, "redis_binary", lambda: None)
+    app_json = {"addons": ["heroku-redis:mini"]}
+    project = make_app(tmp_path / "app", {**PY311, "app.json": json.dumps(app_json)})
+    result = invoke("push", "--local", "--json", str(project))
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert data["verdict"] == "not rehearsed" and data["ok"] is False
+    assert data["reason"] == "service-missing" and "apt-get install redis-server" in data["fix"]
+
+
+def test_python_fallback_is_said_loudly(tmp_path: Path) -> None:
+    """Heroku's default (3.14.x) is not installed here: the nearest Python runs, and it says so."""
+    from homedeploy.project.python_version import requested_python
+    from homedeploy.runtime.build import heroku_python
+
+    # The stdlib's server: the local indexes may hold no wheels for the fallback Python.
+    web = "web: python -m http.server $PORT --bind 0.0.0.0\n"
+    files = {".python-version": "3.14\n", "requirements.txt": "", "Procfile": web}
+    project = make_app(tmp_path / "app", files)
+    choice = heroku_python(requested_python(project), try_uv=False)
+    if choice.exact:
+        pytest.skip("Heroku's exact Python 3.14 is installed here")
+    result = invoke("push", "--local", str(project))
+    assert result.exit_code == 0, result.stderr
+    assert f"APPROXIMATE: Heroku uses {choice.heroku_version}" in result.stdout
+    assert "note: APPROXIMATE" in result.stdout
+    result = invoke("push", "--local", "--json", str(project))
+    data = json.loads(result.stdout)
+    assert data["python_exact"] is False and data["python_heroku"] == choice.heroku_version
+    assert data["python"] == choice.interpreter.version
+
+
+def test_pins_for_heroku_python_are_relaxed_on_another_minor(tmp_path: Path) -> None:
+    from homedeploy.runtime.build import _top_level_requirements
+
+    (tmp_path / "requirements.txt").write_text(
+        "flask==3.1.3 --hash=sha256:abc\ngunicorn==23.0.0 ; sys_platform == 'linux'\n"
+        "-r more.txt\nrequests[socks]>=2\n"
+    )
+    relaxed = _top_level_requirements(tmp_path, tmp_path / "out.txt")
+    assert relaxed is not None and relaxed[1] == "requirements.txt without its pins"
+    assert (tmp_path / "out.txt").read_text().splitlines() == [
+        "flask",
+        'gunicorn; sys_platform == "linux"',
+        "-r more.txt",
+        "requests[socks]",
+    ]
+    (tmp_path / "requirements.in").write_text("flask\n")
+    assert _top_level_requirements(tmp_path, tmp_path / "out.txt") == (
+        tmp_path / "requirements.in",
+        "requirements.in",
+    )
+
+
+def test_env_file_option_and_bad_env_pair(tmp_path: Path) -> None:
+    project = make_app(tmp_path / "app", PY311, commit=False)
+    git(project, "add", "--all")
+    git(project, "commit", "-qm", "app")
+    result = invoke("push", "--local", "--env", "NOT VALID", str(project))
+    assert result.exit_code == 2 and "NAME=value" in result.stderr
+    result = invoke("push", "--local", "--env-file", str(tmp_path / "nope.env"), str(project))
+    assert result.exit_code == 2 and "does not exist" in result.stderr
+    assert not os.environ.get("HOMEDEPLOY_SYS_PATH")
