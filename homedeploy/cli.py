@@ -549,6 +549,10 @@ def doctor_command(path: Path, as_json: bool, offline: bool, fix: bool) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+def _ask(question: str) -> bool:
+    return click.confirm(question, default=True, err=True)
+
+
 def _push_local(path: Path, *, keep: bool, as_json: bool, options: Any = None) -> None:
     """``push --local``: the rehearsal. Returns on success; exits 1 (with the reason) on failure."""
     from homedeploy.commands.rehearse import run_rehearsal
@@ -595,6 +599,11 @@ def _push_local(path: Path, *, keep: bool, as_json: bool, options: Any = None) -
     help="With --local: leave the rehearsed app serving and print its URL and how to stop it.",
 )
 @click.option(
+    "--create-addons",
+    is_flag=True,
+    help="Create the add-ons app.json declares and the app lacks, without asking.",
+)
+@click.option(
     "--env-file",
     type=click.Path(dir_okay=False, path_type=Path),
     help="With --local: config vars from this file (default: the project's .env).",
@@ -617,6 +626,7 @@ def push_command(
     as_json: bool,
     local: bool,
     keep: bool,
+    create_addons: bool,
     env_file: Path | None,
     env_pairs: tuple[str, ...],
 ) -> None:
@@ -657,6 +667,8 @@ def push_command(
         no_verify=no_verify,
         rollback_on_fail=rollback_on_fail,
         force=force,
+        create_addons=create_addons,
+        ask=None if as_json or not sys.stdin.isatty() else _ask,
     )
     with user_errors(as_json):
         report = run_push(path, options, on_event=None if as_json else console.render_push_event)

@@ -436,8 +436,13 @@ def _fake_doctor(
         calls.append((path, offline, fix))
         return report
 
+    def run_doctor_on_commit(export: Path, worktree: Path) -> _DoctorReport:
+        assert (export / "Procfile").is_file()  # the commit's tree, unpacked
+        return run_doctor(worktree)
+
     module = types.ModuleType("homedeploy.doctor.engine")
     module.run_doctor = run_doctor  # type: ignore[attr-defined]
+    module.run_doctor_on_commit = run_doctor_on_commit  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "homedeploy.doctor.engine", module)
     return calls
 

@@ -76,6 +76,9 @@ class PushReport:
     explanation: str | None = None
     fix: str | None = None
     notes: list[str] = field(default_factory=list)
+    not_deployed: list[str] = field(default_factory=list)  # working-tree changes not in the commit
+    addons_created: list[str] = field(default_factory=list)
+    addons_missing: list[str] = field(default_factory=list)  # declared in app.json, not created
 
 
 class _Stop(Exception):
@@ -91,6 +94,21 @@ class PushOptions:
     rollback_on_fail: bool = False
     force: bool = False
     verify_timeout: float | None = None
+    create_addons: bool = False
+    """Create the add-ons app.json declares and the app lacks, without asking."""
+    ask: Callable[[str], bool] | None = None
+    """Asks the user a yes/no question (None: cannot ask, e.g. --json or no terminal)."""
+
+
+def _declared_addons(export: Path) -> dict[str, str]:
+    """Add-ons app.json declares in the commit (service -> plan); {} when none or unreadable."""
+    from homedeploy.project.config_vars import read_app_json
+
+    try:
+        app_json = read_app_json(export)
+    except HomedeployError:
+        return {}
+    return dict(app_json.addons) if app_json is not None else {}
 
 
 def _verify_timeout(options: PushOptions, env: Mapping[str, str]) -> float:
@@ -108,6 +126,7 @@ class _Push:
         self.emit = emit
         self.report = PushReport()
         self.env = os.environ
+        self.app_json_addons: dict[str, str] = {}
 
     def fail(
         self, step: str, failure: str, explanation: str | None = None, fix: str | None = None
@@ -139,12 +158,26 @@ class _Push:
                 "repository.",
             )
         self.report.commit = repo.head.commit.hexsha
-        if repo.is_dirty(untracked_files=False):
-            self.note(
-                "you have uncommitted changes; Heroku builds the last commit "
-                f"({repo.head.commit.hexsha[:7]}), not your working files"
-            )
+        self.not_deployed(repo)
         return repo
+
+    def not_deployed(self, repo: Repo) -> None:
+        """List what is in the folder but not in the commit being pushed."""
+        changed = sorted(
+            {str(item.a_path) for item in repo.index.diff(None)}
+            | {str(item.a_path) for item in repo.index.diff("HEAD")}
+        )
+        untracked = sorted(repo.untracked_files)
+        self.report.not_deployed = [f"{path} (changed)" for path in changed] + [
+            f"{path} (untracked)" for path in untracked
+        ]
+        if self.report.not_deployed:
+            shown = ", ".join(self.report.not_deployed[:10])
+            more = len(self.report.not_deployed) - 10
+            self.note(
+                f"not deployed (Heroku builds commit {repo.head.commit.hexsha[:7]}, not your "
+                f"working files): {shown}" + (f" and {more} more" if more > 0 else "")
+            )
 
     def choose_app(self) -> AppChoice | None:
         choice = resolve_app(self.path, self.options.app)
@@ -163,10 +196,23 @@ class _Push:
     # ---- step 2: doctor
 
     def doctor(self) -> None:
-        self.emit(PushEvent("step", "Checking the project (doctor)"))
-        from homedeploy.doctor.engine import run_doctor
+        """doctor on the tree of the commit being pushed, not on the working files."""
+        import shutil
+        import tempfile
 
-        result: Any = run_doctor(self.path, offline=True, fix=False)
+        from homedeploy.doctor.engine import run_doctor_on_commit
+        from homedeploy.runtime.rehearsal import export_tree
+
+        commit = (self.report.commit or "HEAD")[:7]
+        self.emit(PushEvent("step", f"Checking commit {commit}, what Heroku will build (doctor)"))
+        folder = Path(tempfile.mkdtemp(prefix="homedeploy-push-"))
+        try:
+            export = folder / "commit"
+            export_tree(self.path, self.report.commit or "HEAD", export)
+            result: Any = run_doctor_on_commit(export, self.path)
+            self.app_json_addons = _declared_addons(export)
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
         summary = DoctorSummary(str(getattr(result, "verdict", "pass")))
         for finding in getattr(result, "findings", []):
             where = ""
@@ -254,6 +300,58 @@ class _Push:
         client.set_buildpacks(app.name, [*[k for k in keep if k], "heroku/python"])
         self.report.buildpack = "set to heroku/python"
         self.emit(PushEvent("done", "buildpack set to heroku/python"))
+
+    # ---- step 4: the add-ons app.json declares
+
+    def addons(self, client: HerokuClient, app: App) -> None:
+        if not self.app_json_addons:
+            return
+        from homedeploy.heroku.addons import (
+            create_addon,
+            list_addons,
+            missing_addons,
+            wait_provisioned,
+        )
+
+        missing = missing_addons(self.app_json_addons, list_addons(client, app.name))
+        for plan in missing.values():
+            question = f"app.json declares {plan}, which {app.name} does not have: create it?"
+            if self.options.create_addons:
+                create = True
+            elif self.options.ask is not None:
+                create = self.options.ask(question)
+            else:
+                create = False
+            if not create:
+                self.report.addons_missing.append(plan)
+                self.emit(
+                    PushEvent(
+                        "warning",
+                        f"app.json declares {plan}, which {app.name} does not have; the app may "
+                        "crash without it (push again with --create-addons to create it)",
+                    )
+                )
+                continue
+            self.emit(PushEvent("step", f"Creating add-on {plan}"))
+            addon = create_addon(client, app.name, plan)
+            addon = wait_provisioned(
+                client,
+                app.name,
+                addon,
+                _verify_timeout(self.options, self.env),
+                on_wait=lambda a: self.emit(PushEvent("note", f"{a.name} is {a.state}...")),
+            )
+            if addon.state != "provisioned":
+                raise self.fail(
+                    "addons",
+                    f"the add-on {addon.name} ({plan}) is still {addon.state}",
+                    "the app reads its config vars at boot; deploying before it is ready would "
+                    "crash.",
+                    "wait a few minutes (`heroku addons` shows its state), then push again.",
+                )
+            self.report.addons_created.append(addon.plan or plan)
+            names = ", ".join(addon.config_vars) or "its config vars"
+            self.emit(PushEvent("done", f"{addon.name} provisioned ({names} set)"))
 
     # ---- steps 5 and 6: push and follow the build
 
@@ -446,6 +544,7 @@ class _Push:
             self.report.app = app.name
             self.report.web_url = app.web_url
             self.buildpack(client, app)
+            self.addons(client, app)
 
             from homedeploy.heroku.git import ensure_remote, remote_url_for
 

@@ -287,3 +287,31 @@ def collect_build_errors(folder: Path) -> list[Finding]:
     project = ProjectSnapshot(folder.resolve(), offline=True)
     findings = [finding for rule in build.RULES for finding in rule(project)]
     return [finding for finding in findings if finding.is_error]
+
+
+def run_doctor_on_commit(export: Path, worktree: Path) -> DoctorReport:
+    """doctor on what ``git push`` delivers: the build, boot and config rules read ``export`` (the
+    tree of the commit being pushed, unpacked by ``git archive``), the repository rules read the
+    working tree's git state, and the app is loaded from the export with the working tree's venv.
+    A fix that was never committed is therefore not counted as a fix."""
+    from homedeploy.doctor.rules import boot, build, config, repository
+
+    commit = ProjectSnapshot(export.resolve(), offline=True)
+    local = ProjectSnapshot(worktree.resolve(), offline=True)
+    commit.config_dir = local.root  # .env is never committed; `config push` sends the local one
+    commit.__dict__["local_venv"] = local.local_venv
+    check = _start_import_check(commit)
+    findings: list[Finding] = []
+    notes: list[str] = []
+    for rule in (*build.RULES, *boot.RULES, *config.RULES):
+        findings.extend(rule(commit))
+    if local.worktree is not None:
+        for rule in repository.RULES:
+            findings.extend(rule(local))
+    if check is not None:
+        imported, import_notes = _import_findings(commit, check, findings)
+        findings.extend(imported)
+        notes.extend(import_notes)
+    findings.sort(key=sort_key)
+    verdict = "fail" if any(f.is_error for f in findings) else "pass"
+    return DoctorReport(str(local.root), verdict, findings, [], notes)

@@ -75,6 +75,8 @@ class ProjectSnapshot:
     def __init__(self, root: Path, *, offline: bool = True) -> None:
         self.root = root.resolve()
         self.offline = offline
+        self.config_dir = self.root
+        """Where the uncommitted ``.env`` is read from (the working tree for a commit's export)."""
 
     @cached_property
     def names(self) -> frozenset[str]:

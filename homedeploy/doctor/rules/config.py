@@ -59,9 +59,10 @@ def provided_variables(project: ProjectSnapshot) -> set[str]:
     app_json = _app_json(project)
     if app_json is not None:
         provided |= set(app_json.env) | app_json.addon_variables()
-    if project.is_file(".env"):
+    env_file = project.config_dir / ".env"
+    if env_file.is_file():
         with contextlib.suppress(HomedeployError):
-            provided |= set(read_env_file(project.root / ".env"))
+            provided |= set(read_env_file(env_file))
     return provided
 
 
