@@ -53,7 +53,7 @@ def test_creates_declared_addons_and_waits(standin: HerokuStandIn, flask_project
     result = invoke("push", str(flask_project), "--create", "--app", APP, "--create-addons")
     assert result.exit_code == 0, result.stdout + result.stderr
     app = standin.state.apps[APP]
-    plans = sorted(addon["plan"]["name"] for addon in app.addons)
+    plans = sorted(f"{addon['service']}:{addon['plan']}" for addon in app.addons)
     assert plans == ["heroku-postgresql:essential-0", "heroku-redis:mini"]
     assert all(addon["state"] == "provisioned" for addon in app.addons)
     assert {"DATABASE_URL", "REDIS_URL"} <= set(app.config)

@@ -306,14 +306,9 @@ class _Push:
     def addons(self, client: HerokuClient, app: App) -> None:
         if not self.app_json_addons:
             return
-        from homedeploy.heroku.addons import (
-            create_addon,
-            list_addons,
-            missing_addons,
-            wait_provisioned,
-        )
+        from homedeploy.heroku.addons import missing_addons, wait_provisioned
 
-        missing = missing_addons(self.app_json_addons, list_addons(client, app.name))
+        missing = missing_addons(self.app_json_addons, client.addons(app.name))
         for plan in missing.values():
             question = f"app.json declares {plan}, which {app.name} does not have: create it?"
             if self.options.create_addons:
@@ -333,7 +328,7 @@ class _Push:
                 )
                 continue
             self.emit(PushEvent("step", f"Creating add-on {plan}"))
-            addon = create_addon(client, app.name, plan)
+            addon = client.create_addon(app.name, plan)
             addon = wait_provisioned(
                 client,
                 app.name,

@@ -337,19 +337,6 @@ class Handler(BaseHTTPRequestHandler):
                 if self.server.state.run_dynos:
                     restart_web(self.server.state.repos, app, app.commit_of(release))
             return 200, dict(app.config), {}
-        if rest == "/addons" and method == "GET":
-            return 200, list(app.addons), {}
-        if rest == "/addons" and method == "POST":
-            if not isinstance(body, dict) or not body.get("plan"):
-                raise ApiError(422, "invalid_params", "Plan is required.")
-            return 201, app.add_addon(str(body["plan"])), {}
-        match = re.match(r"^/addons/([^/]+)$", rest)
-        if match and method == "GET":
-            for addon in app.addons:
-                if match.group(1) in (addon["id"], addon["name"]):
-                    app.poll_addon(addon)
-                    return 200, addon, {}
-            raise ApiError(404, "not_found", "Couldn't find that add on.")
         if rest == "/log-sessions" and method == "POST":
             session_id = new_id()
             self.server.state.log_sessions[session_id] = {"app": app.name, **(body or {})}

@@ -54,48 +54,6 @@ class StandInApp:
     slug_commits: dict[str, str] = field(default_factory=dict)
     slug_types: dict[str, dict[str, str]] = field(default_factory=dict)  # Procfile per slug
     dyno: Any = None
-    # Add-ons (POST /apps/{app}/addons): each is provisioning until polled this many times.
-    addons: list[dict[str, Any]] = field(default_factory=list)
-    addon_polls: dict[str, int] = field(default_factory=dict)
-    provision_polls: int = 1
-
-    def add_addon(self, plan: str) -> dict[str, Any]:
-        """An add-on in the Platform API's shape, provisioning; config vars set when provisioned."""
-        service, _, plan_name = plan.partition(":")
-        plan_name = plan_name or {"heroku-postgresql": "essential-0"}.get(service, "mini")
-        variables = {"heroku-postgresql": ["DATABASE_URL"], "heroku-redis": ["REDIS_URL"]}
-        addon: dict[str, Any] = {
-            "actions": [],
-            "addon_service": {"id": new_id(), "name": service},
-            "billing_entity": {"id": self.id, "name": self.name, "type": "app"},
-            "app": {"id": self.id, "name": self.name},
-            "billed_price": None,
-            "config_vars": variables.get(service, [f"{service.upper().replace('-', '_')}_URL"]),
-            "created_at": now(),
-            "id": new_id(),
-            "name": f"{service.split('-')[-1]}-{secrets.token_hex(4)}",
-            "plan": {"id": new_id(), "name": f"{service}:{plan_name}"},
-            "provider_id": secrets.token_hex(4),
-            "provision_message": "",
-            "state": "provisioning",
-            "updated_at": now(),
-            "web_url": None,
-        }
-        self.addons.append(addon)
-        self.addon_polls[addon["id"]] = 0
-        return addon
-
-    def poll_addon(self, addon: dict[str, Any]) -> None:
-        """Count a GET; provisioned after :attr:`provision_polls`, its config vars then set."""
-        if addon["state"] != "provisioning":
-            return
-        self.addon_polls[addon["id"]] += 1
-        if self.addon_polls[addon["id"]] >= self.provision_polls:
-            addon["state"] = "provisioned"
-            addon["updated_at"] = now()
-            for name in addon["config_vars"]:
-                self.config[name] = f"{name.lower()}://standin-{secrets.token_hex(4)}"
-            self.add_release(f"Attach {addon['config_vars'][0]} ({addon['name']})")
 
     @property
     def web_host(self) -> str:
