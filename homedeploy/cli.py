@@ -572,6 +572,43 @@ def _push_local(path: Path, *, keep: bool, as_json: bool, options: Any = None) -
         sys.exit(1)
 
 
+def _push_fix(path: Path, *, yes: bool) -> None:
+    """``push --fix`` up to the push: fixes in a clone, shown, asked once, committed there,
+    rehearsed; the user's branch moves only after the rehearsal passed."""
+    from homedeploy.commands.push_fix import adopt_fix, commit_fix, prepare_fix
+    from homedeploy.commands.rehearse import run_rehearsal
+
+    with user_errors():
+        with console.status("push --fix: fixing a copy of the committed project") as progress:
+            progress("doctor --fix, check-reqs --write")
+            plan = prepare_fix(path)
+        try:
+            if plan.empty:
+                console.render_fix_plan(plan)
+                return
+            console.render_fix_plan(plan)
+            if not yes:
+                if not sys.stdin.isatty():
+                    raise click.UsageError(
+                        "push --fix would commit the changes above: pass --yes to accept them "
+                        "without a terminal."
+                    )
+                if not click.confirm("Commit these fixes, rehearse, then push?", default=False):
+                    console.render_fix_outcome(plan, "declined")
+                    sys.exit(1)
+            commit_fix(plan)
+            with console.steps_status("rehearsing the fixed commit") as (step, detail):
+                report = run_rehearsal(plan.clone, progress=step, detail=detail)
+            console.render_rehearsal(report)
+            if not report.ok:
+                console.render_fix_outcome(plan, "rehearsal-failed")
+                sys.exit(1)
+            adopt_fix(plan)
+            console.render_fix_outcome(plan, "committed")
+        finally:
+            plan.discard()
+
+
 # === push ===
 
 
@@ -615,6 +652,13 @@ def _push_local(path: Path, *, keep: bool, as_json: bool, options: Any = None) -
     multiple=True,
     help="With --local: set a config var for the rehearsal (repeatable).",
 )
+@click.option(
+    "--fix",
+    is_flag=True,
+    help="First deploy in one go: doctor's and check-reqs' fixes as one commit (shown, asked "
+    "once), rehearsed, then pushed.",
+)
+@click.option("--yes", "-y", is_flag=True, help="With --fix: do not ask.")
 def push_command(
     path: Path,
     app: str | None,
@@ -629,6 +673,8 @@ def push_command(
     create_addons: bool,
     env_file: Path | None,
     env_pairs: tuple[str, ...],
+    fix: bool,
+    yes: bool,
 ) -> None:
     """Deploy the committed HEAD of PATH to Heroku, and prove the release answers.
 
@@ -658,6 +704,12 @@ def push_command(
         raise click.UsageError("--env and --env-file go with --local.")
     if keep:
         raise click.UsageError("--keep goes with --local.")
+    if fix:
+        if as_json:
+            raise click.UsageError("--fix shows a diff and asks: it does not go with --json.")
+        _push_fix(path, yes=yes)
+    elif yes:
+        raise click.UsageError("--yes goes with --fix.")
     from homedeploy.commands.push import PushOptions, run_push
 
     options = PushOptions(

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from homedeploy.commands.init import InitResult
     from homedeploy.commands.ps import MaintenanceReport, PsReport, RestartReport
     from homedeploy.commands.push import PushEvent, PushReport
+    from homedeploy.commands.push_fix import FixPlan
     from homedeploy.commands.releases import ReleasesReport
     from homedeploy.commands.rollback import RollbackReport
     from homedeploy.commands.run import RunStarted
@@ -987,3 +988,38 @@ def render_addon_destroyed(result: AddonDestroyed) -> None:
     console().print(
         f"Destroying {_escape(result.addon)} on {_escape(result.app)}... done{_escape(gone)}"
     )
+
+
+# --- push --fix ---
+
+
+def render_fix_plan(plan: FixPlan) -> None:
+    out = console()
+    if plan.empty:
+        out.print("push --fix: nothing to fix in the committed project; pushing it as it is.")
+        return
+    out.print(
+        f"[bold]push --fix[/] would commit these changes to {_escape(plan.branch or 'HEAD')}:"
+    )
+    for reason in plan.reasons:
+        out.print(f"  [cyan]{_escape(reason.path)}[/]: {_escape(reason.why)}", soft_wrap=False)
+    out.print()
+    styles = {"+": "green", "-": "red", "@": "cyan"}
+    for line in plan.diff.splitlines():
+        style = styles.get(line[:1]) if not line.startswith(("+++", "---")) else "bold"
+        out.print(f"[{style}]{_escape(line)}[/]" if style else _escape(line))
+    out.print()
+
+
+def render_fix_outcome(plan: FixPlan, outcome: str) -> None:
+    where = _escape(plan.branch or "HEAD")
+    if outcome == "declined":
+        console().print(f"nothing committed: {where} is as it was")
+    elif outcome == "rehearsal-failed":
+        console(stderr=True).print(
+            f"[bold red]the fixed commit failed the rehearsal[/]: nothing committed, nothing "
+            f"pushed; {where} is as it was"
+        )
+    else:
+        commit = (plan.commit or "")[:12]
+        console().print(f"[green]committed[/] {commit} on {where}: {len(plan.files)} files fixed")
