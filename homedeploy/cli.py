@@ -603,7 +603,8 @@ def _push_fix(path: Path, *, yes: bool) -> None:
             if not report.ok:
                 console.render_fix_outcome(plan, "rehearsal-failed")
                 sys.exit(1)
-            adopt_fix(plan)
+            with console.status("committing; syncing .venv with the fix") as progress:
+                adopt_fix(plan, progress=progress)
             console.render_fix_outcome(plan, "committed")
         finally:
             plan.discard()

@@ -20,12 +20,15 @@ import os
 import shutil
 import subprocess
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from homedeploy.doctor.engine import run_doctor
 from homedeploy.errors import ProjectError
 from homedeploy.heroku.git import open_repo
+from homedeploy.project.python_version import requested_python
+from homedeploy.project.venv import VenvSync, ensure_project_venv, project_venv
 from homedeploy.requirements.check import check_requirements
 
 BACKUP_GLOBS = (":(exclude)*.bak", ":(exclude)*.bak.*")
@@ -107,6 +110,7 @@ def prepare_fix(path: Path, *, offline: bool = False) -> FixPlan:
                 relative = os.path.relpath(written.path, clone)
                 reasons.append(FixReason(relative, f"check-reqs --write: {written.how}"))
         _git(clone, "add", "--all", "--", ".", *BACKUP_GLOBS)
+        _git(clone, "clean", "--quiet", "--force")  # the fixers' .bak copies: not deployed
         files = [f for f in _git(clone, "diff", "--cached", "--name-only").splitlines() if f]
         diff = _git(clone, "diff", "--cached", "--stat", "--patch") if files else ""
     except BaseException:
@@ -147,8 +151,12 @@ def commit_fix(plan: FixPlan) -> str:
     return plan.commit
 
 
-def adopt_fix(plan: FixPlan) -> str:
-    """Fast-forward the user's branch to the rehearsed commit; the temporary clone goes."""
+def adopt_fix(plan: FixPlan, *, progress: Callable[[str], None] | None = None) -> VenvSync | None:
+    """Fast-forward the user's branch to the rehearsed commit; the temporary clone goes.
+
+    A ``.venv`` the project already has is then synced with the fixed requirements.txt, so
+    doctor (which loads the app in it before the push) sees what the commit holds.
+    """
     assert plan.commit is not None
     root = Path(plan.project)
     try:
@@ -164,4 +172,6 @@ def adopt_fix(plan: FixPlan) -> str:
         _git(root, "merge", "--quiet", "--ff-only", plan.commit)
     finally:
         plan.discard()
-    return plan.commit
+    if project_venv(root) is None:
+        return None
+    return ensure_project_venv(root, requested_python(root).major, progress=progress)
