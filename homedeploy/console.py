@@ -816,7 +816,8 @@ def print_table(
         cells = [row[index] for row in rows] + [column.name]
         naturals.append(max(_cell_width(cell) for cell in cells))
         minimums.append(naturals[-1] if not column.wrap else max(_longest_word(c) for c in cells))
-    available = out.width - 2 * (len(columns) - 1)
+    # between two columns: the padding on each side, plus the box's divider when drawn
+    available = out.width - (2 if plain else 3) * (len(columns) - 1)
     if sum(minimums) > available:
         if title:
             out.print(f"[bold]{title}[/]")
