@@ -1067,6 +1067,9 @@ def _attach_terminal(
     saved = termios.tcgetattr(fd)
     try:
         tty.setraw(fd)
+        mode = termios.tcgetattr(fd)
+        mode[1] |= termios.OPOST | termios.ONLCR  # keys raw, output still ends lines properly
+        termios.tcsetattr(fd, termios.TCSADRAIN, mode)
         return attach_run(started, stdin_fd=fd, write=write, on_attached=attached)
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)

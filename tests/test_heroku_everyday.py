@@ -278,10 +278,18 @@ def test_run_streams_stdin_stdout_and_exit_code(
     body = standin.requests_to("POST", "/dynos$")[0].body
     assert body["attach"] is True and body["env"] == {"EXTRA": "1"}
     assert (
-        body["command"].startswith("bash -c ") and "heroku-command-exit-status" in body["command"]
+        body["command"].startswith("(bash -c ") and "heroku-command-exit-status" in body["command"]
     )
     session = next(iter(standin.rendezvous.sessions.values()))
     assert session.stdin_seen == b"hello\n" and session.exit_code == 0  # the wrapper's echo
+
+
+def test_run_exit_in_the_command_still_reports_its_code(
+    standin: HerokuStandIn, deployed: StandInApp, tmp_path: Path
+) -> None:
+    result = subprocess_run("run", "-a", APP, "echo before; exit 4  # a comment", cwd=tmp_path)
+    assert result.returncode == 4, result.stderr
+    assert result.stdout == "before\n"
 
 
 def test_run_exit_zero_with_stdin_closed(
@@ -290,7 +298,9 @@ def test_run_exit_zero_with_stdin_closed(
     result = subprocess_run("run", "-a", APP, "cat; echo done", cwd=tmp_path, input="")
     assert result.returncode == 0, result.stderr
     assert result.stdout == "done\n"
-    assert standin.requests_to("POST", "/dynos$")[0].body["command"].startswith("cat; echo done;")
+    assert (
+        standin.requests_to("POST", "/dynos$")[0].body["command"].startswith("(cat; echo done\n);")
+    )
 
 
 def test_run_has_the_deployed_code(standin: HerokuStandIn, flask_project: Path) -> None:

@@ -46,8 +46,12 @@ class RendezvousError(HomedeployError):
 
 
 def wrap_command(command: str) -> str:
-    """The command as sent to the dyno: it prints the exit-status marker when it ends."""
-    return f'{command}; echo "{MARKER} $?"'
+    """The command as sent to the dyno: it prints the exit-status marker when it ends.
+
+    The command runs in a subshell, so an ``exit 4`` in it still reaches the marker; the
+    newline before the closing parenthesis ends a trailing ``# comment``.
+    """
+    return f'({command}\n); echo "{MARKER} $?"'
 
 
 @dataclass(frozen=True)
