@@ -266,6 +266,13 @@ def cli() -> None:
     type=click.Choice(["github"]),
     help="Also write a CI workflow that runs doctor and push on every push to main.",
 )
+@click.option(
+    "--manager",
+    type=click.Choice(["pip", "uv", "poetry", "pipenv"]),
+    default="pip",
+    show_default=True,
+    help="Package manager for a new app (an adopted project keeps its own).",
+)
 @json_option()
 def init_command(
     path: Path,
@@ -276,6 +283,7 @@ def init_command(
     make_venv: bool,
     no_git: bool,
     ci: str | None,
+    manager: str,
     as_json: bool,
 ) -> None:
     """Scaffold a Flask app for Heroku in PATH, or adopt the app already there.
@@ -288,6 +296,9 @@ def init_command(
     module, any variable name, create_app() factories, packages and src/ layouts. Only
     what is missing is generated, pointing at your object under your name.
     Existing files are never overwritten without --force (which keeps a .bak copy).
+    A project that uses uv, Poetry or Pipenv keeps it: no requirements.txt is added
+    (Heroku rejects two package managers). --manager uv|poetry|pipenv scaffolds a
+    new app with that manager's files, locked by its own tool.
     """
     from homedeploy.commands.init import init_project
 
@@ -302,6 +313,7 @@ def init_command(
                 venv=make_venv,
                 git=not no_git,
                 ci=ci,
+                manager=manager,
             )
         else:
             with console.status("building .venv") as progress:
@@ -315,6 +327,7 @@ def init_command(
                     git=not no_git,
                     ci=ci,
                     progress=progress,
+                    manager=manager,
                 )
     if as_json:
         print_json(result)
@@ -432,15 +445,22 @@ def _serve_foreground(plan: ServePlan, boot_timeout: float) -> None:
     short_help="Turn any pip freeze into a requirements.txt Heroku installs.",
 )
 @click.argument(
-    "requirements",
+    "path",
     required=False,
+    type=click.Path(path_type=Path),
+)
+@click.option(
+    "--requirements",
+    "requirements",
     type=click.Path(dir_okay=False, path_type=Path),
+    help="An explicit requirements file to judge (a pip freeze, anywhere).",
 )
 @click.option(
     "--app",
     "app",
     type=click.Path(file_okay=False, path_type=Path),
-    help="The app folder (default: the requirements file's folder, or '.').",
+    hidden=True,
+    help="Deprecated: the app folder (PATH takes it now).",
 )
 @click.option(
     "--python", "python", metavar="X.Y", help="Target Python (default: what Heroku picks)."
@@ -448,7 +468,14 @@ def _serve_foreground(plan: ServePlan, boot_timeout: float) -> None:
 @click.option(
     "--write",
     is_flag=True,
-    help="Write requirements.in and requirements.txt (old ones kept as .bak).",
+    help="Fix the project's own files: requirements.in/.txt for pip, the lock (by uv, Poetry or "
+    "Pipenv itself) otherwise; old files kept as .bak.",
+)
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["requirements"]),
+    help="Convert a uv/Poetry/Pipenv project to requirements.txt (their files renamed .bak).",
 )
 @json_option("Print the report as JSON.")
 @click.option("--offline", is_flag=True, help="Use only cached index data; no network.")
@@ -456,20 +483,25 @@ def _serve_foreground(plan: ServePlan, boot_timeout: float) -> None:
     "--all", "every_line", is_flag=True, help="One row per line (else alike lines are grouped)."
 )
 def check_reqs_command(
+    path: Path | None,
     requirements: Path | None,
     app: Path | None,
     python: str | None,
     write: bool,
+    to: str | None,
     as_json: bool,
     offline: bool,
     every_line: bool,
 ) -> None:
-    """Turn any pip freeze into a requirements.txt that installs on Heroku.
+    """Check that a project's requirements or lock install on Heroku, and fix them.
 
     \b
-    Judges every line of REQUIREMENTS (default: requirements.txt in the app
-    folder) for the Python Heroku will use (.python-version, else runtime.txt,
-    else 3.14; --python overrides) on Linux x86_64 (manylinux, glibc 2.39):
+    PATH is the project folder (default .) or one of its files: requirements.txt
+    (or any freeze), pyproject.toml, uv.lock, poetry.lock, Pipfile, Pipfile.lock.
+    A uv, Poetry or Pipenv project is judged per locked package (what the
+    buildpack installs), with the lock file's line numbers. Each row is judged for
+    the Python Heroku will use (.python-version, else runtime.txt, else
+    Pipfile.lock for Pipenv, else 3.14; --python overrides) on Linux x86_64:
       keep    installs there and the app needs it
       drop    conda-only, Windows/macOS only, a local path, or unused by the app
       repin   the version is not on the index or has no wheel there
@@ -480,26 +512,45 @@ def check_reqs_command(
     cached on disk (--offline uses the cache only).
 
     \b
+    --write updates the manager's own files with its own tool (uv lock, poetry
+    lock, pipenv lock at the buildpack's versions) and never adds a second
+    manager's file; --to requirements converts on request.
+
+    \b
     Exit codes: 0 clean (or written), 1 problems found, 2 unreadable input,
     3 package index unreachable.
 
     \b
     Examples:
-      homedeploy check-reqs                          # ./requirements.txt, app in .
-      homedeploy check-reqs freeze.txt --app myapp   # a freeze, judged for myapp
-      homedeploy check-reqs --write                  # fix: requirements.in + .txt
+      homedeploy check-reqs                          # the project in .
+      homedeploy check-reqs myapp/uv.lock            # a uv project's locked set
+      homedeploy check-reqs myapp --requirements freeze.txt
+      homedeploy check-reqs --write                  # fix the project's own files
       homedeploy check-reqs --python 3.12 --json
     """
     with user_errors(as_json):
         from homedeploy.commands.check_reqs import run_check_reqs
 
+        if requirements is not None and path is not None and path.is_dir() and app is None:
+            app = path  # `check-reqs APP --requirements FILE`
+            path = None
+
+        def run() -> Any:
+            return run_check_reqs(
+                path,
+                requirements=requirements,
+                app=app,
+                python=python,
+                write=write,
+                offline=offline,
+                to=to,
+            )
+
         if not as_json:
             with console.status("checking requirements against the package index"):
-                report = run_check_reqs(
-                    requirements, app, python=python, write=write, offline=offline
-                )
+                report = run()
         else:
-            report = run_check_reqs(requirements, app, python=python, write=write, offline=offline)
+            report = run()
     if as_json:
         print_json(report.to_json())
     else:

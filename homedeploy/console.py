@@ -424,7 +424,12 @@ def render_check_reqs(report: CheckReport, *, every_line: bool = False) -> None:
         backup = f" (old file kept as {_escape(written.backup)})" if written.backup else ""
         say(f"[green]wrote[/] {_escape(written.path)}{backup}: {_escape(written.how)}")
     if not report.written and not report.blocked:
-        if report.problems:
+        if report.problems and report.manager in ("uv", "poetry", "pipenv"):
+            say(
+                f"Run with [bold]--write[/] to re-lock with {report.manager} itself, or "
+                "[bold]--to requirements[/] to convert the project to requirements.txt."
+            )
+        elif report.problems:
             say(
                 "Run with [bold]--write[/] to write requirements.in and a requirements.txt "
                 "that installs on Heroku."

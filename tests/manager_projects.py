@@ -102,7 +102,10 @@ def write_pipenv_project(
     project: Path, index: str, deps: list[str], *, python: str, requires: str | None = None
 ) -> None:
     base_files(project, python)
-    packages = "".join(f'{d} = "*"\n' for d in deps)
+    packages = "".join(
+        f'{d.split("==")[0]} = "=={d.split("==")[1]}"\n' if "==" in d else f'{d} = "*"\n'
+        for d in deps
+    )
     required = f'\n[requires]\npython_version = "{requires}"\n' if requires else ""
     (project / "Pipfile").write_text(
         "[[source]]\n"

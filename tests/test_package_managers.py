@@ -173,3 +173,106 @@ def test_rehearsal_builds_with_the_buildpack_command(
         assert stale.heroku and stale.heroku.startswith(
             "Error: Unable to install dependencies using"
         )
+
+
+@pytest.mark.parametrize("tool", MANAGERS)
+def test_init_adopts_without_adding_files(
+    tool: str, fake_index: LocalIndex, tmp_path: Path
+) -> None:
+    from homedeploy.commands.init import init_project
+
+    root = tmp_path / "app"
+    WRITERS[tool](root, fake_index.url + "/", ["flask", "gunicorn"], python=HERE)  # type: ignore[operator]
+    lock(root, tool)
+    (root / "Procfile").unlink()
+    result = init_project(root, git=False)
+    assert result.mode == "adopt"
+    assert not (root / "requirements.txt").exists() and not (root / "requirements.in").exists()
+    assert (root / "Procfile").exists()
+    assert choose_manager(root).tool == tool
+    assert any("no requirements.txt written" in note for note in result.notes)
+
+
+@pytest.mark.parametrize("tool", MANAGERS)
+def test_check_reqs_reads_the_lock_and_write_relocks(
+    tool: str, fake_index: LocalIndex, tmp_path: Path
+) -> None:
+    from homedeploy.commands.check_reqs import run_check_reqs
+    from homedeploy.project.lock_check import FRESH, check_lock
+
+    root = tmp_path / "app"
+    WRITERS[tool](root, fake_index.url + "/", ["flask", "gunicorn"], python=HERE)  # type: ignore[operator]
+    lock(root, tool)
+    report = run_check_reqs(root, python=HERE)
+    names = {v.name.lower() for v in report.lines if v.name}
+    assert {"flask", "gunicorn", "werkzeug"} <= names
+    assert all(v.file == LOCK[tool] and v.line for v in report.lines if v.name == "flask")
+    # out of date: --write re-locks with the tool, keeps a backup, adds no second manager
+    WRITERS[tool](root, fake_index.url + "/", ["flask", "gunicorn", "six"], python=HERE)  # type: ignore[operator]
+    written = run_check_reqs(root, python=HERE, write=True)
+    assert written.wrote and written.written[0].backup
+    assert check_lock(root, tool, major=HERE, offline=True).state == FRESH  # type: ignore[arg-type]
+    assert not (root / "requirements.txt").exists()
+    assert "six" in (root / LOCK[tool]).read_text()
+
+
+@pytest.mark.parametrize("tool", MANAGERS)
+def test_locked_pin_without_a_wheel_for_the_target(
+    tool: str, fake_index: LocalIndex, tmp_path: Path
+) -> None:
+    from homedeploy.commands.check_reqs import run_check_reqs
+
+    root = tmp_path / "app"
+    WRITERS[tool](root, fake_index.url + "/", ["flask", "gunicorn", "oldbin==1.0"], python=HERE)  # type: ignore[operator]
+    lock(root, tool)
+    (root / "app.py").write_text((root / "app.py").read_text() + "import oldbin\n")
+    report = run_check_reqs(root, python="3.14")  # oldbin 1.0 has a wheel for this Python only
+    row = next(v for v in report.lines if v.name and v.name.lower() == "oldbin")
+    assert row.verdict == "repin" and "no wheel" in row.reason, row
+    assert row.file == LOCK[tool]
+    (root / ".python-version").write_text("3.14\n")  # doctor judges for Heroku's Python
+    doctor = run_doctor(root, offline=False)
+    repins = [f for f in doctor.findings if f.code == "check-reqs-repin" and "oldbin" in f.message]
+    assert repins and repins[0].path == LOCK[tool] and repins[0].line, doctor.findings
+
+
+def test_check_reqs_cli_takes_a_folder_or_a_file(fake_index: LocalIndex, tmp_path: Path) -> None:
+    from tests.conftest import invoke
+
+    root = tmp_path / "app"
+    WRITERS["uv"](root, fake_index.url + "/", ["flask", "gunicorn"], python=HERE)
+    lock(root, "uv")
+    for argument in (str(root), str(root / "uv.lock"), str(root / "pyproject.toml")):
+        result = invoke("check-reqs", argument, "--python", HERE, "--json")
+        assert result.exit_code in (0, 1), result.output
+        assert '"uv.lock"' in result.output
+    (root / "req.txt").write_text("flask\n")
+    result = invoke("check-reqs", "--requirements", str(root / "req.txt"), "--app", str(root))
+    assert result.exit_code in (0, 1), result.output
+
+
+def test_to_requirements_converts_with_backups(fake_index: LocalIndex, tmp_path: Path) -> None:
+    from homedeploy.commands.check_reqs import run_check_reqs
+
+    root = tmp_path / "app"
+    WRITERS["poetry"](root, fake_index.url + "/", ["flask", "gunicorn"], python=HERE)
+    lock(root, "poetry")
+    report = run_check_reqs(root, python=HERE, to="requirements")
+    assert report.wrote
+    assert choose_manager(root).tool == "pip"
+    assert (root / "poetry.lock.bak").exists()
+    text = (root / "requirements.txt").read_text()
+    assert "flask==3.1.1" in text and "gunicorn==23.0.0" in text
+
+
+def test_init_manager_scaffolds_a_locked_project(
+    fake_index: LocalIndex, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from homedeploy.commands.init import init_project
+
+    monkeypatch.setenv("UV_DEFAULT_INDEX", fake_index.url + "/")
+    root = tmp_path / "fresh"
+    result = init_project(root, manager="uv", python=HERE, git=False)
+    assert (root / "uv.lock").is_file() and not (root / "requirements.txt").exists()
+    assert choose_manager(root).tool == "uv"
+    assert any(f.path == "uv.lock" for f in result.files)

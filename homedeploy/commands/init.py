@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import re
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from homedeploy.errors import ProjectError, UsageError
 from homedeploy.fileio import make_backup, write_new_file
 from homedeploy.project import gitrepo
 from homedeploy.project.discovery import AppCandidate, Discovery, SourceProblem, find_flask_apps
+from homedeploy.project.package_manager import MANAGERS, ProjectManager
 from homedeploy.project.python_version import DEFAULT_MAJOR, LATEST_PATCH, VERSION_RE
 from homedeploy.project.venv import Interpreter, VenvResult, create_venv, find_interpreter
 from homedeploy.resources import example_app_dir, procfile_template
@@ -340,15 +342,72 @@ def _write_ci(project: Path, writer: _Writer, ci: str) -> None:
     )
 
 
-def _write_common(project: Path, writer: _Writer, python: str, result: InitResult) -> None:
+def _adopted_manager(project: Path) -> ProjectManager:
+    from homedeploy.project.package_manager import project_manager
+
+    return project_manager(project)
+
+
+def _version_for(project: Path, tool: str | None, python: str) -> str | None:
+    """The .python-version to write: ``python`` unless the manifest's Python requirement
+    excludes it (then the newest supported major it admits); None to leave the version to
+    Pipfile.lock, which the buildpack reads when there is no version file."""
+    from homedeploy.project.pyproject import requires_python
+    from homedeploy.project.python_version import LATEST_PATCH, requested_python
+
+    if tool == "pipenv" and requested_python(project).origin == "Pipfile.lock":
+        return None
+    wanted = requires_python(project, tool)
+    major = ".".join(python.split(".")[:2])
+    if wanted is None or wanted.admits(LATEST_PATCH.get(major, python)):
+        return python
+    for candidate, patch in LATEST_PATCH.items():  # newest first
+        if wanted.admits(patch):
+            return candidate
+    return python
+
+
+def _write_common(
+    project: Path, writer: _Writer, python: str, result: InitResult, manager: str
+) -> None:
+    used = _adopted_manager(project) if result.mode == "adopt" else None
+    tool = used.tool if used is not None else manager
     if (project / "runtime.txt").exists() and not (project / ".python-version").exists():
         result.notes.append(
             "runtime.txt is deprecated and wins over .python-version on Heroku; "
             "`homedeploy doctor --fix` moves it to .python-version."
         )
     else:
-        writer.write(".python-version", python + "\n")
-    if not (project / "requirements.txt").exists() or writer.force:
+        version = _version_for(project, tool, python)
+        if version is None:
+            result.notes.append(
+                "no .python-version written: Heroku takes the Python from Pipfile.lock."
+            )
+        else:
+            if version != python:
+                result.notes.append(
+                    f".python-version is {version}: the project's Python requirement excludes "
+                    f"{python}."
+                )
+            writer.write(".python-version", version + "\n")
+    if used is not None and (used.conflicts or used.tool not in (None, "pip")):
+        from homedeploy.project.package_manager import DISPLAY
+
+        if used.conflicts:
+            result.notes.append(
+                "several package-manager files (" + ", ".join(used.conflicts) + "): Heroku "
+                "stops there; keep one (`homedeploy doctor` says which)."
+            )
+        else:
+            assert used.tool is not None
+            result.notes.append(
+                f"the project uses {DISPLAY[used.tool]} ({used.decided_by}): no requirements.txt "
+                "written (Heroku rejects two package managers); `homedeploy check-reqs` checks "
+                "its lock."
+            )
+    elif result.mode != "adopt" and manager != "pip":
+        _scaffold_manager(project, writer, manager, python, result)
+    elif not (project / "requirements.txt").exists() or writer.force:
         writer.write("requirements.in", REQUIREMENTS_IN)
         writer.write("requirements.txt", _pinned_requirements())
         if result.mode == "adopt":
@@ -364,6 +423,51 @@ def _write_common(project: Path, writer: _Writer, python: str, result: InitResul
     writer.write(".gitignore", GITIGNORE)
 
 
+def _scaffold_manager(
+    project: Path, writer: _Writer, manager: str, python: str, result: InitResult
+) -> None:
+    """A new app's manifest for uv, Poetry or Pipenv, locked by the buildpack's own tool."""
+    from homedeploy.project.lock_write import relock
+
+    major = ".".join(python.split(".")[:2])
+    deps = ["flask", "gunicorn"]  # the manifest names them; the lock pins them
+    name = re.sub(r"[^a-z0-9]+", "-", project.name.lower()).strip("-") or "app"
+    listed = ", ".join(f'"{dep}"' for dep in deps)
+    if manager in ("uv", "poetry"):
+        text = (
+            "[project]\n"
+            f'name = "{name}"\n'
+            'version = "0.1.0"\n'
+            f'requires-python = ">={major}"\n'
+            f"dependencies = [{listed}]\n"
+        )
+        if manager == "poetry":
+            text += "\n[tool.poetry]\npackage-mode = false\n"
+        writer.write("pyproject.toml", text)
+    else:
+        packages = "".join(f'{dep} = "*"\n' for dep in deps)
+        writer.write(
+            "Pipfile",
+            "[[source]]\n"
+            f'url = "{_index_url()}"\n'
+            "verify_ssl = true\n"
+            'name = "pip-index"\n\n'
+            f"[packages]\n{packages}\n[dev-packages]\n\n"
+            f'[requires]\npython_version = "{major}"\n',
+        )
+    for written in relock(project, manager, major=major, upgrade=[]):  # type: ignore[arg-type]
+        rel = Path(written.path).relative_to(project).as_posix()
+        result.files.append(FileAction(rel, "created", None, written.how))
+
+
+def _index_url() -> str:
+    """The index pip is configured with (a Pipfile names its source explicitly)."""
+    from homedeploy.requirements.index import pip_index_sources
+
+    sources = pip_index_sources([])
+    return sources.index_urls[0]
+
+
 def init_project(
     path: Path,
     *,
@@ -375,11 +479,17 @@ def init_project(
     git: bool = True,
     ci: str | None = None,
     progress: Callable[[str], None] | None = None,
+    manager: str = "pip",
 ) -> InitResult:
     """Scaffold or adopt the project at ``path``; see the module docstring for the rules."""
     version = _validate_python(python)
     if ci is not None and ci not in CI_SYSTEMS:
         raise UsageError(f"--ci {ci}: unknown CI system", fix="use --ci github.")
+    if manager not in MANAGERS:
+        raise UsageError(
+            f"--manager {manager!r} is not one the buildpack supports",
+            fix="use one of pip, uv, poetry, pipenv.",
+        )
     project = _prepare_folder(path)
     new_repo = not gitrepo.is_repo_root(project)
     if git and new_repo:
@@ -404,7 +514,7 @@ def init_project(
         result.procfile_command = procfile.split(":", 1)[1].strip()
     else:
         _adopt(project, writer, app, result)
-    _write_common(project, writer, version, result)
+    _write_common(project, writer, version, result, manager)
     if ci is not None:
         _write_ci(project, writer, ci)
     if git:
@@ -418,7 +528,13 @@ def init_project(
                     "this folder already is a git repository, so nothing was committed: "
                     f"git add {' '.join(changed)} && git commit"
                 )
-    if venv:
+    if venv and manager != "pip" and result.mode != "adopt":
+        result.notes.append(
+            f"--venv builds from requirements.txt; for {manager}, run `{manager} "
+            + ("sync`" if manager in ("uv", "poetry") else "install`")
+            + " to create the environment."
+        )
+    elif venv:
         result.venv = build_project_venv(project, version, progress)
     return result
 

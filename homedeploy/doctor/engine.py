@@ -137,26 +137,48 @@ def _check_reqs_findings(
     returns the names the resolved set installs. None when check-reqs could not run (the notes
     say why); then the offline heuristics stay.
     """
-    if project.package_manager != "pip" or project.requirements is None:
-        return [], [], set()
     from homedeploy.errors import HomedeployError
+    from homedeploy.project.package_manager import INSTALL_FAILED, MANIFEST
     from homedeploy.requirements.check import check_requirements
     from homedeploy.requirements.report import ADD, DROP, FAILS, FINE, REPIN
 
+    tool = project.package_manager
+    locked = project.locked
     try:
-        report = check_requirements(project.root / "requirements.txt", project.root)
+        if tool == "pip" and project.requirements is not None:
+            report = check_requirements(project.root / "requirements.txt", project.root)
+        elif locked is not None and not locked.error:  # uv, Poetry, Pipenv: the locked set
+            report = check_requirements(locked.path, project.root, parsed=locked.as_requirements())
+        else:
+            return [], [], set()
     except HomedeployError:
         return None
     findings: list[Finding] = []
     dropped = []
-    heroku = "Error: Unable to install dependencies using pip."
+    heroku = INSTALL_FAILED[tool]  # type: ignore[index]
+    manifest = "requirements.txt" if tool == "pip" else MANIFEST[tool]  # type: ignore[index]
     for verdict in report.lines:
+        if tool != "pip" and verdict.verdict == DROP and verdict.cause == "no-wheel":
+            findings.append(  # the lock installs it all the same: a source build on Heroku
+                Finding(
+                    "check-reqs-repin",
+                    "build",
+                    "warning",
+                    f"{verdict.text!r}: {verdict.reason}; the lock installs it anyway, so the "
+                    "build compiles it from source.",
+                    path=verdict.file or manifest,
+                    line=verdict.line,
+                    fix=f"allow a newer release in {manifest} and re-lock "
+                    "(`homedeploy check-reqs --write` upgrades it).",
+                )
+            )
+            continue
         if verdict.severity == FINE:
             continue
         if verdict.verdict == DROP and verdict.severity != FAILS:
             dropped.append(verdict)
             continue
-        path = verdict.file or "requirements.txt"
+        path = verdict.file or manifest
         severity: Severity = "error" if verdict.severity == FAILS else "warning"
         what = verdict.text or verdict.name or ""
         if verdict.verdict == ADD:
@@ -167,9 +189,10 @@ def _check_reqs_findings(
                     severity,
                     f"{verdict.name or verdict.text} is needed but not installed: "
                     f"{verdict.reason}.",
-                    path="requirements.txt",
+                    path=manifest,
                     heroku="H10 (App crashed)",
-                    fix=f"add {verdict.replacement or verdict.name} to requirements.txt.",
+                    fix=f"add {verdict.replacement or verdict.name} to {manifest}"
+                    + ("." if tool == "pip" else " and re-lock."),
                 )
             )
             continue
@@ -178,7 +201,7 @@ def _check_reqs_findings(
         elif verdict.verdict == DROP:
             fix = "delete the line (`homedeploy check-reqs --write` rewrites the file)."
         else:
-            fix = "`homedeploy check-reqs --write` rewrites requirements.txt."
+            fix = f"`homedeploy check-reqs --write` rewrites {manifest}."
         findings.append(
             Finding(
                 CHECK_REQS_CODES[verdict.verdict],
@@ -201,11 +224,14 @@ def _check_reqs_findings(
                 "warning",
                 f"{len(dropped)} more line(s) install nothing the app needs ({sample}{more}); "
                 "each one is another chance for the build to fail.",
-                path="requirements.txt",
+                path=dropped[0].file or manifest,
                 line=dropped[0].line,
                 heroku=heroku,
                 fix="`homedeploy check-reqs --write` rewrites requirements.txt to what the app "
-                "needs (the old file is kept as .bak).",
+                "needs (the old file is kept as .bak)."
+                if tool == "pip"
+                else f"remove what the app does not use from {manifest}, then re-lock "
+                "(`homedeploy check-reqs --write`).",
             )
         )
     judged = f"check-reqs judged {len(report.lines)} line(s) for Python {report.python}"

@@ -12,7 +12,10 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from homedeploy.requirements.file import RequirementsFile
 
 
 def _toml_loads(text: str) -> dict[str, Any]:
@@ -179,3 +182,20 @@ def requires_python(root: Path, tool: str | None) -> RequiresPython | None:
                 "requires.python_version",
             )
     return None
+
+
+def dependency_lines(path: Path) -> RequirementsFile:
+    """``[project] dependencies`` of pyproject.toml as requirement lines (file:line each), for a
+    project that has no lock yet."""
+    from homedeploy.requirements.file import RequirementsFile, parse_line
+
+    data = read_pyproject(path)
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    items = project.get("dependencies", []) if isinstance(project, dict) else []
+    lines = []
+    for item in items if isinstance(items, list) else []:
+        if not isinstance(item, str):
+            continue
+        number = line_of(path, re.escape(f'"{item}"')) or line_of(path, re.escape(item)) or 0
+        lines.append(parse_line(path, number, item))
+    return RequirementsFile(path, "utf-8", lines, [path])

@@ -375,8 +375,12 @@ def check_requirements(
     python: str | None = None,
     write: bool = False,
     offline: bool = False,
+    parsed: RequirementsFile | None = None,
 ) -> CheckReport:
     """Judge every line of ``requirements`` for the app at ``app``; optionally write the result.
+
+    ``parsed`` stands in for reading ``requirements``: a uv/Poetry/Pipenv lock's records as
+    requirement lines (:meth:`homedeploy.project.locked.LockedSet.as_requirements`).
 
     Raises :class:`UsageError` for unreadable input and :class:`NetworkError` when an index is
     unreachable (or, ``offline``, not cached); all findings are returned in the report.
@@ -392,7 +396,8 @@ def check_requirements(
     source_in = app_dir / "requirements.in"
     preferences_from_txt: list[str] = []
     from_in = (
-        write
+        parsed is None
+        and write
         and source_in.is_file()
         and req_path.name == "requirements.txt"
         and req_path.resolve().parent == app_dir.resolve()
@@ -407,7 +412,8 @@ def check_requirements(
                 if line.name and line.pinned_version
             ]
         req_path = source_in
-    parsed = read_requirements(req_path)
+    if parsed is None:
+        parsed = read_requirements(req_path)
     target = target_for_app(app_dir, python)
     needs = app_needs(app_dir)
     report = CheckReport(

@@ -117,6 +117,7 @@ class CheckReport:
     index_options: list[str] = field(default_factory=list)
     mode: Mode = "curated"
     source_of_truth: str | None = None  # requirements.in, when --write compiled from it
+    manager: str = "pip"  # what was judged: pip, uv, poetry, pipenv (a lock), pyproject
 
     def counts(self) -> dict[str, int]:
         result: dict[str, int] = {KEEP: 0, DROP: 0, REPIN: 0, ERROR: 0, ADD: 0}
