@@ -48,7 +48,7 @@ def _pick(path: Path | None, requirements: Path | None, app: Path | None) -> Che
     target = path if path is not None else (app or Path("."))
     if not target.exists():
         raise UsageError(
-            f"{target} does not exist",
+            f"no requirements file or project folder at {target}",
             path=target,
             fix="pass the project folder, or a requirements / lock file in it.",
         )
@@ -169,6 +169,9 @@ def _check_locked(
         ):
             report.written.append(WrittenFile(item.path, item.backup, item.how))
         report.wrote = True
+        if report.blocked:  # the lock was still refreshed; say what it cannot fix
+            report.notes.append(report.blocked)
+            report.blocked = None
     return report
 
 

@@ -74,6 +74,8 @@ def relock(
         backup = make_backup(lock) if lock.is_file() else None
         run = run_tool(command, root, env=env, timeout=timeout)
     if not run.ok:
+        if backup is not None:
+            backup.unlink(missing_ok=True)  # the tool wrote nothing: no backup to keep
         raise CheckFailed(
             f"`{' '.join([tool, *command[1:]])}` failed:\n{run.tail(10)}",
             path=root / LOCK_FILE[tool],

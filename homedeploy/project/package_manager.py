@@ -172,8 +172,8 @@ def choose_manager(root: Path, names: frozenset[str] | None = None) -> ManagerCh
             other = next(name for name, tool in found if tool != "pip")
             fix = (
                 f"keep {other} and delete requirements.txt (a requirements.txt generated from a "
-                "lock file must not be committed beside it), or convert with "
-                "`homedeploy check-reqs --to requirements`"
+                f"lock file must not be committed beside it), or keep requirements.txt and "
+                f"delete {other} and its manifest"
             )
         return ManagerChoice(
             None,
