@@ -261,6 +261,8 @@ def _adopt(project: Path, writer: _Writer, app: str | None, result: InitResult) 
         (c for c in discovery.candidates if c.target == chosen.identity and not c.reexport_of),
         chosen,
     )
+    if original.kind == "factory" and original.factory_args_required:
+        original = chosen  # `app = create_app(Config)`: the object, not a call without arguments
     result.app_target = original.target
     wsgi_exists = (project / "wsgi.py").exists()
     in_wsgi = next(

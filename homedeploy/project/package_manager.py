@@ -173,7 +173,7 @@ def choose_manager(root: Path, names: frozenset[str] | None = None) -> ManagerCh
             fix = (
                 f"keep {other} and delete requirements.txt (a requirements.txt generated from a "
                 f"lock file must not be committed beside it), or keep requirements.txt and "
-                f"delete {other} and its manifest"
+                f"delete {other}" + (" and Pipfile" if other == "Pipfile.lock" else "")
             )
         return ManagerChoice(
             None,
