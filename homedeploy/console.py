@@ -448,17 +448,11 @@ _STAGE_TITLES = {
 
 
 def _finding_groups(findings: list[Finding]) -> list[list[Finding]]:
-    """Findings of one rule in one file with the same outcome and fix, as one group (in the
+    """Findings of one rule in one file with the same Heroku outcome, as one group (in the
     order the first of each appears); the rest alone."""
     groups: dict[tuple[object, ...], list[Finding]] = {}
     for finding in findings:
-        key: tuple[object, ...] = (
-            finding.code,
-            finding.severity,
-            finding.path,
-            finding.heroku,
-            finding.fix,
-        )
+        key: tuple[object, ...] = (finding.code, finding.severity, finding.path, finding.heroku)
         if finding.path is None or finding.line is None:
             key = (id(finding),)
         groups.setdefault(key, []).append(finding)
@@ -491,12 +485,15 @@ def render_doctor(report: DoctorReport) -> None:
                     f"  [bold {colour}]{first.severity:<7}[/]{where} {len(group)} lines "
                     f"[dim]({first.code})[/]"
                 )
+                same_fix = len({f.fix for f in group}) == 1
                 for finding in group:
                     line = f"{finding.line:>5}" if finding.line is not None else "     "
                     out.print(f"   [cyan]{line}[/] {_escape(finding.message)}")
+                    if finding.fix and not same_fix:
+                        out.print(f"           [bold]fix:[/] {_escape(finding.fix)}")
             if first.heroku:
                 out.print(f"           [dim]Heroku:[/] {_escape(first.heroku)}")
-            if first.fix:
+            if first.fix and (len(group) == 1 or len({f.fix for f in group}) == 1):
                 out.print(f"           [bold]fix:[/] {_escape(first.fix)}")
     for note in report.notes:
         out.print(f"\n[dim]note: {_escape(note)}[/]")
