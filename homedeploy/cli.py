@@ -638,6 +638,9 @@ def _push_fix(path: Path, *, yes: bool) -> None:
                 console.render_fix_plan(plan)
                 return
             console.render_fix_plan(plan)
+            if plan.blocking:
+                console.render_fix_outcome(plan, "blocked")
+                sys.exit(1)
             if not yes:
                 if not sys.stdin.isatty():
                     raise click.UsageError(

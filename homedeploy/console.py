@@ -998,6 +998,8 @@ def render_addon_destroyed(result: AddonDestroyed) -> None:
 
 def render_fix_plan(plan: FixPlan) -> None:
     out = console()
+    for note in plan.notes:
+        console(stderr=True).print(f"[yellow]note:[/] {_escape(note)}")
     if plan.empty:
         out.print("push --fix: nothing to fix in the committed project; pushing it as it is.")
         return
@@ -1016,7 +1018,12 @@ def render_fix_plan(plan: FixPlan) -> None:
 
 def render_fix_outcome(plan: FixPlan, outcome: str) -> None:
     where = _escape(plan.branch or "HEAD")
-    if outcome == "declined":
+    if outcome == "blocked":
+        err = console(stderr=True)
+        err.print("[bold red]push --fix cannot mend these by itself[/] (nothing committed):")
+        for problem in plan.blocking:
+            err.print(f"  {_escape(problem)}", soft_wrap=False)
+    elif outcome == "declined":
         console().print(f"nothing committed: {where} is as it was")
     elif outcome == "rehearsal-failed":
         console(stderr=True).print(

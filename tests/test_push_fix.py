@@ -96,3 +96,28 @@ def test_failed_rehearsal_commits_and_pushes_nothing(
     assert git(project, "rev-parse", "HEAD") == before
     assert git(project, "status", "--porcelain") == ""
     assert not standin.requests_to("POST", "^/apps$") and not standin.state.git_requests
+
+
+def test_fixes_that_gitignore_hides_are_committed_and_unfixable_errors_stop(
+    standin: HerokuStandIn, tmp_path: Path
+) -> None:
+    """GitHub's Python .gitignore ignores .python-version; an end-of-life Python has no safe fix."""
+    project = tmp_path / "old"
+    project.mkdir()
+    (project / "app.py").write_text("from flask import Flask\napp = Flask(__name__)\n")
+    (project / "Procfile").write_text("web: gunicorn app:app\n")
+    (project / "requirements.txt").write_text("flask\ngunicorn\n")
+    (project / "runtime.txt").write_text("python-3.5.1\n")
+    (project / ".gitignore").write_text(".python-version\n")
+    git(project, "init", "-q", "-b", "main")
+    git(project, "add", "-A")
+    git(project, "commit", "-q", "-m", "first")
+    before = git(project, "rev-parse", "HEAD")
+    result = invoke("push", str(project), "--fix", "--yes", "--create", "-a", APP)
+    assert result.exit_code == 1, result.output
+    assert "+++ b/.python-version" in result.stdout and "committed anyway" in result.stdout
+    assert "cannot mend these by itself (nothing committed)" in result.output
+    assert "end-of-life" in result.output
+    assert git(project, "rev-parse", "HEAD") == before
+    assert (project / "runtime.txt").exists() and not (project / ".python-version").exists()
+    assert not standin.requests_to("POST", "^/apps$")

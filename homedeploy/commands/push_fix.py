@@ -6,7 +6,9 @@ fixed commit has passed the rehearsal:
 1. :func:`prepare_fix` clones the repository (``git clone --shared``: a checkout of HEAD, so
    exactly what would be deployed) into a temporary folder and applies there doctor's safe fixes
    and, when check-reqs finds problems, its ``--write`` rewrite. ``git diff`` of that clone is
-   the diff shown to the user, each changed file with the reasons.
+   the diff shown to the user, each changed file with the reasons. A fixed file that
+   ``.gitignore`` hides (GitHub's Python template ignores ``.python-version``) is added anyway,
+   and doctor runs on the result: errors no safe fix can mend stop here (``blocking``).
 2. :func:`commit_fix` commits it in the clone (the user's git identity, one clear message); the
    CLI then rehearses the clone's HEAD like ``push --local``.
 3. :func:`adopt_fix` fast-forwards the user's branch to that commit (``git merge --ff-only``),
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homedeploy.doctor.engine import run_doctor
-from homedeploy.errors import ProjectError
+from homedeploy.errors import HomedeployError, ProjectError
 from homedeploy.heroku.git import open_repo
 from homedeploy.project.python_version import requested_python
 from homedeploy.project.venv import VenvSync, ensure_project_venv, project_venv
@@ -52,6 +54,8 @@ class FixPlan:
     files: list[str]
     clone: Path = field(repr=False)
     commit: str | None = None
+    notes: list[str] = field(default_factory=list)
+    blocking: list[str] = field(default_factory=list)  # doctor errors the fixes leave
 
     @property
     def empty(self) -> bool:
@@ -102,21 +106,48 @@ def prepare_fix(path: Path, *, offline: bool = False) -> FixPlan:
         for change in report.fixes_applied:
             reasons.append(FixReason(change.path, f"{change.change} ({change.code})"))
         requirements = clone / "requirements.txt"
+        notes: list[str] = []
         if requirements.is_file():
-            checked = check_requirements(None, clone, write=True, offline=offline)
-            for written in checked.written:
+            try:
+                checked = check_requirements(None, clone, write=True, offline=offline)
+            except HomedeployError as error:  # the other fixes still stand; the rehearsal judges
+                notes.append(f"check-reqs could not rewrite requirements.txt: {error.message}")
+                checked = None
+            for written in checked.written if checked else []:
                 if written.how == "unchanged":
                     continue
                 relative = os.path.relpath(written.path, clone)
                 reasons.append(FixReason(relative, f"check-reqs --write: {written.how}"))
         _git(clone, "add", "--all", "--", ".", *BACKUP_GLOBS)
+        for reason in reasons:  # a fixed file .gitignore hides would not reach Heroku
+            if (clone / reason.path).is_file() and _ignored(clone, reason.path):
+                _git(clone, "add", "--force", "--", reason.path)
+                reason.why += " (.gitignore ignores it; committed anyway: Heroku reads the commit)"
         _git(clone, "clean", "--quiet", "--force")  # the fixers' .bak copies: not deployed
         files = [f for f in _git(clone, "diff", "--cached", "--name-only").splitlines() if f]
         diff = _git(clone, "diff", "--cached", "--stat", "--patch") if files else ""
+        after = run_doctor(clone, offline=True).findings  # the staged fixes are not committed yet:
+        remaining = [f for f in after if f.is_error and f.stage != "repository"]  # git's own
     except BaseException:
         shutil.rmtree(holder, ignore_errors=True)
         raise
-    return FixPlan(str(root), branch, base, diff, reasons, files, clone)
+    blocking = [
+        f"{f.location + ': ' if f.location else ''}{f.message} (fix: {f.fix})" for f in remaining
+    ]
+    return FixPlan(
+        str(root), branch, base, diff, reasons, files, clone, notes=notes, blocking=blocking
+    )
+
+
+def _ignored(clone: Path, relative: str) -> bool:
+    done = subprocess.run(
+        ["git", "check-ignore", "--quiet", "--no-index", "--", relative],
+        cwd=clone,
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
+    return done.returncode == 0
 
 
 def _identity_env(root: Path) -> dict[str, str]:
