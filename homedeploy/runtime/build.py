@@ -83,7 +83,7 @@ def _exact_candidates(version: str) -> list[tuple[str, str]]:
     major = ".".join(version.split(".")[:2])
     found: list[tuple[str, str]] = [(sys.executable, "homedeploy's own interpreter")]
     on_path = shutil.which(f"python{major}")
-    if on_path:
+    if on_path and "/shims/" not in on_path:  # pyenv's shims: its versions folder is read below
         found.append((on_path, "PATH"))
     pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions" / version
     found.append((str(pyenv / "bin" / f"python{major}"), "pyenv"))
@@ -118,14 +118,18 @@ def _uv_install(version: str) -> tuple[Interpreter | None, str]:
             text=True,
             timeout=UV_INSTALL_TIMEOUT,
             stdin=subprocess.DEVNULL,
+            # No retries: where nothing can be downloaded (offline, a closed network) uv's
+            # default retries cost ~5 s per rehearsal before saying so.
+            env={**os.environ, "UV_HTTP_RETRIES": "0"},
         )
     except subprocess.TimeoutExpired:
         return None, f"`uv python install {version}` ran over {UV_INSTALL_TIMEOUT:g} s"
     except OSError as error:
         return None, f"uv could not run: {error.strerror}"
     if done.returncode != 0:
-        last = (done.stderr or done.stdout).strip().splitlines()
-        return None, f"`uv python install {version}` failed: {last[-1] if last else '?'}"
+        last = [line.strip() for line in (done.stderr or done.stdout).splitlines() if line.strip()]
+        reason = last[-1].removeprefix("Caused by:").removeprefix("cause:").strip() if last else "?"
+        return None, f"`uv python install {version}` failed: {reason}"
     found = subprocess.run(
         [uv, "python", "find", version], capture_output=True, text=True, timeout=30
     )
@@ -139,6 +143,9 @@ def _nearest(major: str) -> Interpreter:
     """The installed interpreter closest to ``major``: the same minor first, then the nearest
     minor (the older on a tie), homedeploy's own as the last resort."""
     wanted = int(major.split(".")[1])
+    same = find_interpreter(major)
+    if same.matches:
+        return same
     minors = sorted(
         {int(m.split(".")[1]) for m in LATEST_PATCH} | {wanted - 1, wanted - 2, wanted + 1}
     )
@@ -253,6 +260,9 @@ def pip_install(
         "install",
         "--disable-pip-version-check",
         "--no-input",
+        # Bytecode is written by the first import instead (halves pip's time; the verdict is
+        # the same: pip's compile step never fails an install).
+        "--no-compile",
         "-r",
         str(requirements),
     ]

@@ -208,8 +208,20 @@ def cause_fix(cause: CrashCause | None, sources: dict[str, str]) -> str | None:
     return None
 
 
+def _installed(venv_dir: Path, top: str) -> bool:
+    """Whether the venv has the top-level module ``top`` (a package folder or a module file)."""
+    for site in venv_dir.glob("lib/python*/site-packages"):
+        if (site / top).is_dir() or (site / f"{top}.py").is_file() or any(site.glob(f"{top}.*.so")):
+            return True
+    return False
+
+
 def _boot_failure(
-    lines: list[str], app_dir: Path, base: CheckFailed, sources: dict[str, str] | None = None
+    lines: list[str],
+    app_dir: Path,
+    base: CheckFailed,
+    sources: dict[str, str] | None = None,
+    venv_dir: Path | None = None,
 ) -> RehearsalFailed:
     """Name the cause of a failed boot from the web process's log."""
     from homedeploy.requirements.app_needs import dist_for_import
@@ -220,7 +232,18 @@ def _boot_failure(
     if missing:
         module = missing.group(1)
         top = module.split(".")[0]
-        if not ((app_dir / f"{top}.py").exists() or (app_dir / top).is_dir()):
+        installed = venv_dir is not None and _installed(venv_dir, top)
+        if installed and "." in module:
+            return RehearsalFailed(
+                "missing-module",
+                f"the app imports {module!r}, which the installed {top} does not have (it was "
+                "removed or renamed in the release requirements.txt installs).",
+                f"update the import (e.g. flask.ext.X became flask_X), or pin the {top} release "
+                "the code was written for.",
+                "H10 (App crashed)",
+                cause,
+            )
+        if not installed and not ((app_dir / f"{top}.py").exists() or (app_dir / top).is_dir()):
             return RehearsalFailed(
                 "missing-module",
                 f"the app imports {module!r}, which requirements.txt does not install "
@@ -237,6 +260,7 @@ def _boot_failure(
             f"gunicorn cannot find the app: {detail.strip()}",
             "point the Procfile at the real object (`homedeploy doctor --fix`).",
             "H10 (App crashed)",
+            cause,
         )
     if "command not found" in text:
         detail = next(line for line in lines if "command not found" in line)
@@ -245,6 +269,7 @@ def _boot_failure(
             f"the web command cannot start: {detail.strip()}",
             "add the server (gunicorn) to requirements.txt, or fix the Procfile.",
             "H10 (App crashed)",
+            cause,
         )
     if cause is not None:
         fix = cause_fix(cause, sources or {}) or (
@@ -589,10 +614,10 @@ def boot_like_a_dyno(
         except CheckFailed as error:
             process.stop(stop_timeout)
             stopped = True
-            raise _boot_failure(log_lines(log_file), app_dir, error, report.config) from None
+            raise _boot_failure(
+                log_lines(log_file), app_dir, error, report.config, venv_dir
+            ) from None
         report.probes = [probe_route(port, path, REQUEST_TIMEOUT, log_file) for path in paths]
-        time.sleep(0.3)  # let the second worker finish loading before measuring memory
-        report.rss_bytes = process.rss_bytes()
         if not process.alive:
             process.stop(stop_timeout)
             stopped = True
@@ -601,12 +626,15 @@ def boot_like_a_dyno(
                 app_dir,
                 CheckFailed("the web process exited after binding"),
                 report.config,
+                venv_dir,
             )
         failed = [p for p in report.probes if not p.ok]
         if failed:
             lines = log_lines(log_file)
             if any("Traceback" in line for line in lines) and not failed[0].status:
-                raise _boot_failure(lines, app_dir, CheckFailed("no answer"), report.config)
+                raise _boot_failure(
+                    lines, app_dir, CheckFailed("no answer"), report.config, venv_dir
+                )
             detail = f"HTTP {failed[0].status}" if failed[0].status else failed[0].error
             cause = crash_cause(lines, [app_dir])
             raise RehearsalFailed(
@@ -620,6 +648,9 @@ def boot_like_a_dyno(
             )
         if lister is not None:
             _probe_routes(lister, port, paths, log_file, report, app_dir, tell)
+        else:
+            time.sleep(0.3)  # let the second worker finish loading before measuring memory
+        report.rss_bytes = process.rss_bytes()
         crashed = others.watch()
         report.processes = [entry[0] for entry in others.running]
         if crashed is not None:
