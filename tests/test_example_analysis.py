@@ -358,3 +358,13 @@ def test_minmax_is_a_sorted_subset_that_keeps_the_extremes(
     assert set(t.tolist()) <= set(time.tolist())
     assert v.max() == y.max() and v.min() == y.min()
     assert len(t) <= 2 * buckets
+
+
+def test_display_series_skips_removed_readings() -> None:
+    from homedata_dashboard.analysis.series import display_series
+
+    time = np.arange(0, 6000, 600, dtype=np.int64)
+    value = np.array([60, np.nan, 61, 62, np.nan, 63, 64, 65, 66, 67], dtype=np.float32)
+    shown = display_series(time, value, max_points=100, gap_seconds=1800)
+    assert shown.raw_points == 8 and not np.isnan(shown.value).any()
+    assert 600 not in shown.time.tolist() and 2400 not in shown.time.tolist()

@@ -23,6 +23,26 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 
+def release_freed_memory() -> None:
+    """Hand the loader's freed heap back to the OS (glibc's ``malloc_trim``), where there is one.
+
+    Parsing the exports creates and frees millions of small objects; glibc keeps the freed
+    pages in its arenas, so a worker would carry them for its whole life (about 40 MB at ten
+    times the sample). With ``--preload`` this runs in the master before the workers fork.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return
+    try:
+        trim = ctypes.CDLL(name).malloc_trim
+    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
+        return
+    trim(0)
+
+
 def create_app(
     data_dir: str | Path | None = None,
     config: dict[str, Any] | None = None,
@@ -57,6 +77,7 @@ def create_app(
         dataset = load_dataset(Path(data_dir) if data_dir else None, sample_dir or SAMPLE_DIR)
     app.extensions["homedata_mode"] = "postgres" if url else "files"
     app.extensions["homedata"] = build_store(dataset, rules_from_env(), gap_seconds_from_env())
+    release_freed_memory()
     app.extensions["homedata_cache"] = cache_from_env()
     located = plotly_js()
     assets = prepare(located[0] if located else None)

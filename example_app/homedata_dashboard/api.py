@@ -480,14 +480,15 @@ def series(
     points: int = 1500,
     cleaned: bool = True,
 ) -> Result:
+    def columns(room_id: int) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
+        if cleaned:
+            return s.series[(room_id, measure)].time, s.series[(room_id, measure)].value
+        raw = s.data.rooms[room_id]
+        return raw.time, raw.measure(measure)
+
     out = []
     for room_id in pick_rooms(s, room, measure):
-        if cleaned:
-            time, value = s.series[(room_id, measure)].time, s.series[(room_id, measure)].value
-        else:
-            raw = s.data.rooms[room_id]
-            present = ~np.isnan(raw.measure(measure))
-            time, value = raw.time[present], raw.measure(measure)[present]
+        time, value = columns(room_id)  # NaN: removed or missing, skipped by display_series
         shown = display_series(time, value, start, end, points, s.gap_seconds)
         ms = shown.time * 1000
         x = np.insert(ms, shown.breaks, ms[shown.breaks - 1] + 1) if len(shown.breaks) else ms
@@ -514,13 +515,6 @@ def series(
         "series": out,
     }
 
-    def columns(room_id: int) -> tuple[NDArray[np.int64], NDArray[np.float32]]:
-        if cleaned:
-            return s.series[(room_id, measure)].time, s.series[(room_id, measure)].value
-        raw = s.data.rooms[room_id]
-        present = ~np.isnan(raw.measure(measure))
-        return raw.time[present], raw.measure(measure)[present]
-
     def table() -> Table:
         # A download carries every reading in the window, not the decimated points, made slice
         # by slice so that a download of every reading never exists as Python lists at once.
@@ -534,11 +528,12 @@ def series(
             for room_id, time, value, lo, hi in spans:
                 for a in range(lo, hi, 5000):
                     b = min(hi, a + 5000)
-                    values = np.round(value[a:b].astype(np.float64), 2).tolist()
-                    for t, v in zip(iso_times(time[a:b]), values, strict=True):
+                    ok = ~np.isnan(value[a:b])  # removed or missing readings are not listed
+                    values = np.round(value[a:b][ok].astype(np.float64), 2).tolist()
+                    for t, v in zip(iso_times(time[a:b][ok]), values, strict=True):
                         yield [room_id, t, v]
 
-        count = sum(hi - lo for *_, lo, hi in spans)
+        count = sum(int((~np.isnan(value[lo:hi])).sum()) for _, _, value, lo, hi in spans)
         return Table(f"series-{measure}", ["room_id", "time", measure], rows(), count)
 
     return Result(data, table)

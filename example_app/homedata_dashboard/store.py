@@ -37,7 +37,12 @@ CHART_TABLES: dict[str, tuple[str, ...]] = {
 
 @dataclass(frozen=True)
 class CleanSeries:
-    """One measure of one room after cleaning: kept readings only, plus the verdicts."""
+    """One measure of one room after cleaning, on the room's own time axis, plus the verdicts.
+
+    ``time`` is the room's raw time array itself (shared, not copied) and ``value`` is NaN
+    wherever a reading was removed or missing: one more float32 column per measure instead of a
+    copy of the kept times and values (at ten times the sample, 45 MB less per worker).
+    """
 
     time: NDArray[np.int64]
     value: NDArray[np.float32]
@@ -89,9 +94,9 @@ def build_store(
                 readings.time, readings.measure(measure), store.rules[measure], gap_seconds
             )
             keep = result.keep
-            time = np.ascontiguousarray(readings.time[keep])
-            value = np.ascontiguousarray(readings.measure(measure)[keep])
+            values = readings.measure(measure)
+            cleaned = np.where(keep, values, np.float32(np.nan)).astype(np.float32, copy=False)
             store.series[(room_id, measure)] = CleanSeries(
-                time, value, result, daily_stats(time, value)
+                readings.time, cleaned, result, daily_stats(readings.time[keep], values[keep])
             )
     return store

@@ -81,10 +81,16 @@ def display_series(
     max_points: int = 2000,
     gap_seconds: int = 1800,
 ) -> DisplaySeries:
-    """The readings in [start, end), decimated to at most about ``max_points`` points."""
+    """The readings in [start, end), decimated to at most about ``max_points`` points.
+
+    NaN values (a reading removed by cleaning, or a measure the sensor missed) are skipped.
+    """
     lo, hi = window(time, start, end)
     t, v = time[lo:hi], np.asarray(value[lo:hi], dtype=np.float64)
-    raw = hi - lo
+    present = ~np.isnan(v)
+    if not present.all():
+        t, v = t[present], v[present]
+    raw = len(t)
     if raw <= max_points:
         return DisplaySeries(t.astype(np.int64), v, "full", raw, 0, gap_breaks(t, gap_seconds))
     dt, dv, width = minmax_downsample(t, v, max(1, max_points // 2))
