@@ -558,8 +558,8 @@ def main() -> None:
             worst = max(f["latency_ms"].items(), key=lambda kv: kv[1]["p95"])
             print(
                 f"{mode}: boot {f['boot_s']} s; worst p95 {worst[1]['p95']} ms ({worst[0]}); "
-                f"RSS workers {f['memory']['worker_rss_mb']} MB, master "
-                f"{f['memory']['master_rss_mb']} MB"
+                f"RSS workers {f['memory']['worker_rss_mb']} MB (PSS "
+                f"{f['memory']['worker_pss_mb']}), master {f['memory']['master_rss_mb']} MB"
             )
             for path, r in f["latency_ms"].items():
                 print(f"   {path:<34} p50 {r['p50']:>7.2f}  p95 {r['p95']:>7.2f}")
