@@ -1092,6 +1092,7 @@ def run_command(
             size=size,
             env=extra,
             terminal_size=(size_now.columns, size_now.lines) if size_now else None,
+            tty=sys.stdin.isatty(),
         )
         console.render_run_starting(started)
         if detach:
@@ -1120,10 +1121,7 @@ def _attach_terminal(
 
     saved = termios.tcgetattr(fd)
     try:
-        tty.setraw(fd)
-        mode = termios.tcgetattr(fd)
-        mode[1] |= termios.OPOST | termios.ONLCR  # keys raw, output still ends lines properly
-        termios.tcsetattr(fd, termios.TCSADRAIN, mode)
+        tty.setraw(fd)  # the dyno has a terminal too: it echoes and ends lines with \r\n
         return attach_run(started, stdin_fd=fd, write=write, on_attached=attached)
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)

@@ -387,3 +387,53 @@ def test_completion_of_app_names_is_cached(
     assert len(standin.requests_to("GET", "^/users/~/apps$")) == 1  # the second came from cache
     cache = next((tmp_path / "cache" / "completion").iterdir()).read_text()
     assert standin.key not in cache
+
+
+def test_run_from_a_terminal_gets_a_terminal_on_the_dyno(
+    standin: HerokuStandIn, deployed: StandInApp, tmp_path: Path
+) -> None:
+    """Keys go raw (Enter is \\r, the dyno's pty turns it into a line); output keeps its lines."""
+    import fcntl
+    import pty
+    import select
+    import struct
+    import termios
+    import time
+
+    main, child = pty.openpty()
+    fcntl.ioctl(child, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 80, 0, 0))
+    script = 'read answer; echo "got:$answer"; tty; exit 5'
+    process = subprocess.Popen(
+        [sys.executable, "-m", "homedeploy", "run", "-a", APP, "bash", "-c", script],
+        cwd=tmp_path,
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
+    )
+    os.close(child)
+    output, sent = b"", False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([main], [], [], 0.2)
+        if ready:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:
+                break
+            if not chunk:
+                break
+            output += chunk
+        if not sent and b"up, run.1" in output:
+            time.sleep(0.3)
+            os.write(main, b"yes\r")
+            sent = True
+        if process.poll() is not None and not ready:
+            break
+    process.wait(timeout=10)
+    os.close(main)
+    text = output.decode(errors="replace")
+    assert process.returncode == 5, text
+    assert "got:yes\r\n" in text and "/dev/pts/" in text
+    body = standin.requests_to("POST", "/dynos$")[0].body
+    assert "force_no_tty" not in body and body["env"]["COLUMNS"] == "80"

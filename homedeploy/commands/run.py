@@ -65,8 +65,10 @@ def start_run(
     size: str | None = None,
     env: Mapping[str, str] | None = None,
     terminal_size: tuple[int, int] | None = None,
+    tty: bool = False,
 ) -> RunStarted:
-    """Create the one-off dyno (nothing runs locally)."""
+    """Create the one-off dyno (nothing runs locally); ``tty``: our stdin is a terminal, so the
+    dyno gets one too (otherwise ``force_no_tty``, and the end of our input ends its stdin)."""
     command = build_command(args)
     target = connect_app(project, app)
     dyno_env = dict(env or {})
@@ -75,7 +77,12 @@ def start_run(
         dyno_env.setdefault("LINES", str(terminal_size[1]))
     sent = command if detach else wrap_command(command)
     dyno = target.client.create_dyno(
-        target.app.name, sent, attach=not detach, env=dyno_env or None, size=size
+        target.app.name,
+        sent,
+        attach=not detach,
+        env=dyno_env or None,
+        size=size,
+        force_no_tty=not detach and not tty,  # piped input: no terminal on the dyno either
     )
     return RunStarted(target.app.name, dyno.name, command, detach, dyno.size, dyno.attach_url)
 

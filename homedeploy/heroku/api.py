@@ -545,6 +545,7 @@ class HerokuClient:
         size: str | None = None,
         process_type: str | None = None,
         time_to_live: int | None = None,
+        force_no_tty: bool = False,
     ) -> Dyno:
         """A one-off dyno; with ``attach`` its ``attach_url`` is a rendezvous session."""
         body: dict[str, Any] = {"command": command, "attach": attach}
@@ -556,6 +557,8 @@ class HerokuClient:
             body["type"] = process_type
         if time_to_live is not None:
             body["time_to_live"] = time_to_live
+        if force_no_tty:
+            body["force_no_tty"] = True
         return Dyno.from_json(self.request("POST", f"/apps/{app}/dynos", body=body).json())
 
     def set_maintenance(self, app: str, on: bool) -> App:

@@ -421,6 +421,7 @@ class Handler(BaseHTTPRequestHandler):
                 env,
                 folder,
                 on_exit=lambda _code: dyno.update(state="complete"),
+                tty=not body.get("force_no_tty"),
             )
         else:
             run_detached(app, name, body["command"], env, folder)

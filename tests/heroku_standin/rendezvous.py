@@ -17,6 +17,7 @@ output (an SSL object is not safe to read and write from two threads at once).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import selectors
@@ -30,6 +31,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Session:
     env: dict[str, str]
     folder: Path | None = None
     on_exit: Callable[[int], None] | None = None
+    tty: bool = False  # the client has a terminal: the process gets a pseudo-terminal
     used: bool = False
     exit_code: int | None = None
     stdin_seen: bytearray = field(default_factory=bytearray)
@@ -72,10 +75,11 @@ class RendezvousServer:
         env: dict[str, str],
         folder: Path | None,
         on_exit: Callable[[int], None] | None = None,
+        tty: bool = False,
     ) -> str:
         secret = secrets.token_urlsafe(24)
         with self.lock:
-            self.sessions[secret] = Session(app, command, env, folder, on_exit)
+            self.sessions[secret] = Session(app, command, env, folder, on_exit, tty=tty)
         return f"rendezvous://127.0.0.1:{self.port}/{secret}"
 
     def stop(self) -> None:
@@ -123,20 +127,38 @@ class RendezvousServer:
             "DYNO": "run.1",
             **session.env,
         }
-        process = subprocess.Popen(
-            ["bash", "-c", session.command],
-            cwd=folder,
-            env=env,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        assert process.stdin is not None and process.stdout is not None
+        if session.tty:  # like a dyno's terminal: the pty echoes, translates Enter, ^D ends input
+            import pty
+
+            main, child = pty.openpty()
+            process = subprocess.Popen(
+                ["bash", "-c", session.command],
+                cwd=folder,
+                env={**env, "TERM": "xterm"},
+                stdin=child,
+                stdout=child,
+                stderr=child,
+                start_new_session=True,
+            )
+            os.close(child)
+            stdin_w: Any = _PtyWriter(main)
+            output_fd = main
+        else:
+            process = subprocess.Popen(
+                ["bash", "-c", session.command],
+                cwd=folder,
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            assert process.stdin is not None and process.stdout is not None
+            stdin_w, output_fd = process.stdin, process.stdout.fileno()
         conn.setblocking(False)
         selector = selectors.DefaultSelector()
         selector.register(conn, selectors.EVENT_READ, "socket")
-        selector.register(process.stdout, selectors.EVENT_READ, "output")
+        selector.register(output_fd, selectors.EVENT_READ, "output")
         output_open, stdin_open = True, True
         try:
             while output_open:
@@ -154,18 +176,21 @@ class RendezvousServer:
                     if data == b"":
                         selector.unregister(conn)
                         if stdin_open:
-                            process.stdin.close()
+                            stdin_w.close()
                             stdin_open = False
                     elif data:
                         session.stdin_seen.extend(data)
                         if stdin_open:
                             try:
-                                process.stdin.write(data)
-                                process.stdin.flush()
+                                stdin_w.write(data)
+                                stdin_w.flush()
                             except BrokenPipeError:
                                 stdin_open = False
                 if "output" in ready:
-                    chunk = os.read(process.stdout.fileno(), 65536)
+                    try:
+                        chunk = os.read(output_fd, 65536)
+                    except OSError:  # a pty whose process has exited
+                        chunk = b""
                     if chunk:
                         _send_all(conn, chunk)
                     else:
@@ -173,8 +198,10 @@ class RendezvousServer:
         finally:
             selector.close()
             if stdin_open:
-                process.stdin.close()
+                stdin_w.close()
             session.exit_code = process.wait()
+            if session.tty:
+                os.close(output_fd)
             if session.on_exit is not None:
                 session.on_exit(session.exit_code)
             if session.folder is None:
@@ -185,6 +212,23 @@ class RendezvousServer:
                 conn.unwrap()
             except (OSError, ssl.SSLError, ValueError):
                 pass
+
+
+class _PtyWriter:
+    """stdin through a pseudo-terminal: closing it sends ^D, as a terminal's user would."""
+
+    def __init__(self, fd: int) -> None:
+        self.fd = fd
+
+    def write(self, data: bytes) -> None:
+        os.write(self.fd, data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        with contextlib.suppress(OSError):
+            os.write(self.fd, b"\x04")
 
 
 def _read_line(conn: ssl.SSLSocket, limit: int = 1024) -> bytes:
