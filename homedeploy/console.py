@@ -947,9 +947,10 @@ def render_run_starting(started: RunStarted) -> None:
 
 
 def render_run_up(started: RunStarted) -> None:
+    """Printed once attached, when the terminal may already be raw (hence the \\r)."""
     if _verbosity <= QUIET:
         return
-    console(stderr=True).print(f"up, {_escape(started.dyno)}")
+    console(stderr=True).print(f"up, {_escape(started.dyno)}", end="\r\n")
 
 
 def render_addons(report: AddonsReport) -> None:
