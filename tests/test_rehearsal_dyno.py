@@ -20,6 +20,7 @@ from homedeploy.commands.rehearse import RehearsalOptions, run_rehearsal
 from homedeploy.runtime import services
 from tests.conftest import invoke
 from tests.doctor_apps import GOOD_APP, git, make_app
+from tests.heroku_standin import HerokuStandIn
 from tests.test_rehearsal import local_indexes_only
 
 pytestmark = pytest.mark.slow
@@ -274,3 +275,19 @@ def test_env_file_option_and_bad_env_pair(tmp_path: Path) -> None:
     result = invoke("push", "--local", "--env-file", str(tmp_path / "nope.env"), str(project))
     assert result.exit_code == 2 and "does not exist" in result.stderr
     assert not os.environ.get("HOMEDEPLOY_SYS_PATH")
+
+
+def test_real_config_vars_of_the_app_without_its_database(
+    tmp_path: Path, standin: HerokuStandIn
+) -> None:
+    """--app NAME with a key: the app's config vars (never printed), its add-on URLs left out."""
+    app = standin.add_app("real-app")
+    app.config.update({"API_TOKEN": "secret-from-heroku", "DATABASE_URL": "postgres://real/db"})
+    code = "import os\n" + GOOD_APP["app.py"] + 'TOKEN = os.environ["API_TOKEN"]\n'
+    project = make_app(tmp_path / "app", {**PY311, "app.py": code})
+    result = invoke("push", "--local", "--app", "real-app", "--json", str(project))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    data = json.loads(result.stdout)
+    assert data["config"] == {"API_TOKEN": "config vars of real-app"}
+    assert any("DATABASE_URL of real-app not used" in note for note in data["notes"])
+    assert "secret-from-heroku" not in result.stdout + result.stderr
