@@ -291,3 +291,15 @@ def test_real_config_vars_of_the_app_without_its_database(
     assert data["config"] == {"API_TOKEN": "config vars of real-app"}
     assert any("DATABASE_URL of real-app not used" in note for note in data["notes"])
     assert "secret-from-heroku" not in result.stdout + result.stderr
+
+
+def test_other_redis_addon_names_get_the_local_server(tmp_path: Path) -> None:
+    from homedeploy.commands.rehearse import _needed_services
+    from homedeploy.runtime.dyno_config import DynoConfig
+
+    (tmp_path / "app.py").write_text(
+        'import os\nURL = os.environ.get("REDISCLOUD_URL") or os.environ.get("REDISTOGO_URL")\n'
+    )
+    needed, variables = _needed_services(tmp_path, None, DynoConfig())
+    assert needed == {"heroku-redis": "the code reads REDISTOGO_URL (app.py:2)"}
+    assert variables["heroku-redis"] == ["REDIS_URL", "REDISTOGO_URL", "REDISCLOUD_URL"]

@@ -108,11 +108,13 @@ def _check_export(project_dir: Path, app_dir: Path, commit: str) -> None:
         )
 
 
-def _needed_services(app_dir: Path, app_json: Any, config: DynoConfig) -> dict[str, str]:
-    """Add-on -> why the rehearsal needs it: declared in app.json, or its variable is read by the
-    code and no config var provides it."""
+def _needed_services(
+    app_dir: Path, app_json: Any, config: DynoConfig
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Add-on -> why the rehearsal needs it (declared in app.json, or its variable is read by the
+    code and no config var provides it), and add-on -> the config vars its URL is set on."""
     from homedeploy.project.config_vars import scan_env_reads
-    from homedeploy.runtime.services import SERVICE_VARIABLES
+    from homedeploy.runtime.services import OTHER_VARIABLES, SERVICE_VARIABLES
 
     needed: dict[str, str] = {}
     if app_json is not None:
@@ -120,11 +122,15 @@ def _needed_services(app_dir: Path, app_json: Any, config: DynoConfig) -> dict[s
             if addon in SERVICE_VARIABLES:
                 needed[addon] = f"app.json declares {app_json.addons[addon]}"
     reads = {read.name: read for read in scan_env_reads(app_dir)}
-    for addon, variable in SERVICE_VARIABLES.items():
-        read = reads.get(variable)
-        if addon not in needed and read is not None and variable not in config.values:
-            needed[addon] = f"the code reads {variable} ({read.path}:{read.line})"
-    return needed
+    variables: dict[str, list[str]] = {}
+    for addon, primary in SERVICE_VARIABLES.items():
+        names = [primary, *OTHER_VARIABLES[addon]]
+        wanted = [n for n in names if n in reads and n not in config.values]
+        variables[addon] = [primary, *(n for n in wanted if n != primary)]
+        if addon not in needed and wanted:
+            read = reads[wanted[0]]
+            needed[addon] = f"the code reads {read.name} ({read.path}:{read.line})"
+    return needed, variables
 
 
 def _remote_config(heroku_app: str, report: RehearsalReport) -> dict[str, str] | None:
@@ -231,7 +237,7 @@ def run_rehearsal(
         export_head(repo_root, prefix, app_dir)
         _check_export(project_dir, app_dir, report.commit or "HEAD")
         config, app_json = _configure(project_dir, app_dir, options, report)
-        needed = _needed_services(app_dir, app_json, config)
+        needed, variables = _needed_services(app_dir, app_json, config)
         starter = _ServiceStarter(needed, workdir / "services", tell)
         starter.start()  # the servers start while pip builds the venv
         try:
@@ -240,7 +246,7 @@ def run_rehearsal(
         finally:
             services = starter.join()
             report.services = [service.report for service in services]
-        _check_services(services, config, report)
+        _check_services(services, config, report, variables)
         report.config = dict(config.sources)
         env = dyno_environment(app_dir, venv_dir, 0, config.values)
         release = _release_command(app_dir)
@@ -290,7 +296,12 @@ def _release_command(app_dir: Path) -> str | None:
     return release.command if release is not None else None
 
 
-def _check_services(services: list[Any], config: DynoConfig, report: RehearsalReport) -> None:
+def _check_services(
+    services: list[Any],
+    config: DynoConfig,
+    report: RehearsalReport,
+    variables: dict[str, list[str]] | None = None,
+) -> None:
     """Every needed add-on started (its URL set like Heroku's), else not rehearsed / failed."""
     for service in services:
         state = service.report
@@ -318,6 +329,8 @@ def _check_services(services: list[Any], config: DynoConfig, report: RehearsalRe
             )
         if config.sources.get(state.variable) != "--env":
             config.set(state.variable, state.url, f"{state.addon} (local {state.version})")
+        for alias in (variables or {}).get(state.addon, [])[1:]:
+            config.set(alias, state.url, f"{state.addon} (local {state.version}, as {alias})")
 
 
 class _ServiceStarter:

@@ -30,6 +30,20 @@ REDIS = "heroku-redis"
 SERVICE_VARIABLES = {POSTGRES: "DATABASE_URL", REDIS: "REDIS_URL"}
 """The config var each add-on sets on the app (the primary attachment's name)."""
 
+OTHER_VARIABLES: dict[str, tuple[str, ...]] = {
+    POSTGRES: (),
+    REDIS: (
+        "REDISTOGO_URL",
+        "REDISCLOUD_URL",
+        "REDISGREEN_URL",
+        "STACKHERO_REDIS_URL_CLEAR",
+        "MEMETRIA_REDIS_URL",
+        "OPENREDIS_URL",
+    ),
+}
+"""What other Redis add-ons of the Elements marketplace call their URL (plain redis://, not TLS):
+the rehearsal's redis-server stands in for them under the name the code reads."""
+
 INSTALL_HINTS = {
     POSTGRES: "apt-get install postgresql (Debian/Ubuntu; brew install postgresql on macOS)",
     REDIS: "apt-get install redis-server (Debian/Ubuntu; brew install redis on macOS)",
