@@ -116,8 +116,31 @@ def load_toml(path: Path) -> dict[str, Any]:
         import tomllib
     else:  # pragma: no cover - exercised on 3.10 only
         import tomli as tomllib
+    from homedeploy.fileio import read_bytes
+
     try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = read_bytes(path)
+    except OSError as error:
+        raise ProjectError(
+            f"cannot read {path.name}: {error.strerror}", path=path, fix="check its permissions."
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ProjectError(
+            f"{path.name} is not UTF-8 (byte 0x{raw[error.start]:02x}); TOML files must be UTF-8",
+            path=path,
+            line=raw.count(b"\n", 0, error.start) + 1,
+            fix="re-save the file as UTF-8.",
+        ) from None
+    try:
+        return tomllib.loads(text)
+    except RecursionError:
+        raise ProjectError(
+            f"{path.name} nests arrays or tables too deeply to be read",
+            path=path,
+            fix="flatten the nesting; no pyproject.toml setting needs more than a few levels.",
+        ) from None
     except tomllib.TOMLDecodeError as error:
         match = re.search(r"line (\d+)", str(error))
         raise ProjectError(

@@ -71,29 +71,21 @@ class ConfigPlan:
         return {change.key: change.new for change in self.changes}
 
 
-def _line_numbers(path: Path) -> dict[str, int]:
-    numbers: dict[str, int] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        match = re.match(r"^\s*(?:export\s+)?([^=\s#]+)\s*=", line)
-        if match:
-            numbers[match.group(1)] = number
-    return numbers
-
-
 def read_env_file(path: Path) -> tuple[dict[str, str], dict[str, int], list[str]]:
     """(values, line numbers, skipped notes) from a ``.env`` file, via python-dotenv."""
-    from dotenv import dotenv_values
+    from homedeploy.project.dotenv_file import read_dotenv
 
-    if not path.is_file():
+    if not path.exists():
         raise ProjectError(
             f"{path} does not exist",
             path=path,
             fix="create it with KEY=value lines, or pass the file: homedeploy config push FILE.",
         )
-    numbers = _line_numbers(path)
+    parsed = read_dotenv(path)
+    numbers = parsed.lines
     values: dict[str, str] = {}
     skipped: list[str] = []
-    for key, value in dotenv_values(path).items():
+    for key, value in parsed.values.items():
         where = f"{path}:{numbers.get(key, '?')}"
         if not KEY_RE.match(key):
             raise ProjectError(

@@ -68,11 +68,28 @@ def _environment(project: Path) -> tuple[Path, str]:
 
 def _load_dotenv(project: Path) -> dict[str, str]:
     env_file = project / ".env"
-    if not env_file.is_file():
+    if not env_file.exists():
         return {}
-    from dotenv import dotenv_values
+    from homedeploy.project.dotenv_file import read_dotenv
 
-    return {key: value for key, value in dotenv_values(env_file).items() if value is not None}
+    return read_dotenv(env_file).set_values()
+
+
+def _dotenv_port(project: Path, dotenv: dict[str, str]) -> int:
+    """``PORT`` from ``.env`` (default 8000); a value that is no port number is an error."""
+    value = (dotenv.get("PORT") or "").strip()
+    if not value:
+        return DEFAULT_PORT
+    if value.isdigit() and 0 < int(value) < 65536:
+        return int(value)
+    from homedeploy.project.dotenv_file import read_dotenv
+
+    raise ProjectError(
+        f"PORT={value!r} in .env is not a port number.",
+        path=project / ".env",
+        line=read_dotenv(project / ".env").lines.get("PORT"),
+        fix="write e.g. PORT=8000, or remove the line (serve picks 8000, or pass --port).",
+    )
 
 
 def _discovered_command(project: Path, app: str | None) -> tuple[str, str]:
@@ -210,7 +227,7 @@ def plan_serve(
     if note:
         environment = f"{environment}; {note}"
     dotenv = _load_dotenv(project)
-    chosen_port = port or int(dotenv.get("PORT", DEFAULT_PORT) or DEFAULT_PORT)
+    chosen_port = port or _dotenv_port(project, dotenv)
     procfile_path = project / "Procfile"
     if app is None and procfile_path.is_file():
         procfile = read_procfile(procfile_path)

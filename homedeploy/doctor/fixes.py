@@ -18,7 +18,14 @@ from pathlib import Path
 from homedeploy.doctor.codes import CODES, FindingCode, FixerName
 from homedeploy.doctor.findings import Finding
 from homedeploy.doctor.snapshot import ProjectSnapshot
-from homedeploy.fileio import atomic_write_text, make_backup
+from homedeploy.fileio import (
+    TextFormat,
+    atomic_write_text,
+    make_backup,
+    read_bytes,
+    read_text_format,
+    rewrite_text,
+)
 
 
 @dataclass(frozen=True)
@@ -48,13 +55,13 @@ def _ignore_folder(project: ProjectSnapshot, finding: Finding) -> FixApplied | N
     if not rel:
         return None
     gitignore = project.root / ".gitignore"
-    text = gitignore.read_text(encoding="utf-8", errors="replace") if gitignore.exists() else ""
+    text, fmt = read_text_format(gitignore) if gitignore.exists() else ("", TextFormat())
     entry = f"/{rel}/"
     if entry in text.splitlines():
         return None
     backup = _backup(project, gitignore)
-    prefix = "" if not text or text.endswith("\n") else "\n"
-    atomic_write_text(gitignore, f"{text}{prefix}{entry}\n")
+    prefix = "" if not text or text.endswith(("\n", "\r")) else "\n"
+    rewrite_text(gitignore, f"{text}{prefix}{entry}\n", fmt)
     return FixApplied(finding.code, ".gitignore", f"added {entry} (a virtual environment)", backup)
 
 
@@ -87,7 +94,7 @@ def _misspelt_version(project: ProjectSnapshot, finding: Finding) -> FixApplied 
 
 def _reencode_version(project: ProjectSnapshot, finding: Finding) -> FixApplied | None:
     path = project.root / ".python-version"
-    raw = path.read_bytes()
+    raw = read_bytes(path)
     for bom, encoding in (
         (b"\xef\xbb\xbf", "utf-8-sig"),
         (b"\xff\xfe", "utf-16"),
@@ -105,11 +112,11 @@ def _reencode_version(project: ProjectSnapshot, finding: Finding) -> FixApplied 
 
 def _strip_procfile_bom(project: ProjectSnapshot, finding: Finding) -> FixApplied | None:
     path = project.root / "Procfile"
-    raw = path.read_bytes()
-    if not raw.startswith(b"\xef\xbb\xbf"):
+    text, fmt = read_text_format(path)
+    if fmt.bom != b"\xef\xbb\xbf":
         return None
     backup = _backup(project, path)
-    atomic_write_text(path, raw[3:].decode("utf-8", errors="replace"))
+    rewrite_text(path, text, TextFormat(fmt.encoding, b"", fmt.newline))
     return FixApplied(finding.code, "Procfile", "removed the byte-order mark", backup)
 
 
@@ -128,7 +135,8 @@ def _retarget_procfile(project: ProjectSnapshot, finding: Finding) -> FixApplied
     if not new:
         return None
     path = project.root / "Procfile"
-    lines = path.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+    text, fmt = read_text_format(path)
+    lines = text.splitlines()
     index = web.process.line - 1
     line = lines[index]
     if old:
@@ -139,7 +147,7 @@ def _retarget_procfile(project: ProjectSnapshot, finding: Finding) -> FixApplied
         return None
     lines[index] = updated
     backup = _backup(project, path)
-    atomic_write_text(path, "\n".join(lines) + "\n")
+    rewrite_text(path, "\n".join(lines) + "\n", fmt)
     return FixApplied(finding.code, "Procfile", f"web line is now `{updated.strip()}`", backup)
 
 
@@ -162,10 +170,10 @@ def _add_requirement(name: str) -> Fixer:
         if project.package_manager != "pip":
             return None
         path = project.root / "requirements.txt"
-        text = path.read_text(encoding="utf-8", errors="replace")
+        text, fmt = read_text_format(path)
         backup = _backup(project, path)
-        prefix = "" if not text or text.endswith("\n") else "\n"
-        atomic_write_text(path, f"{text}{prefix}{name}\n")
+        prefix = "" if not text or text.endswith(("\n", "\r")) else "\n"
+        rewrite_text(path, f"{text}{prefix}{name}\n", fmt)
         return FixApplied(finding.code, "requirements.txt", f"added {name}", backup)
 
     return add

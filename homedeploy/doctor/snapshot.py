@@ -254,7 +254,10 @@ class ProjectSnapshot:
 
     def read_text(self, rel: str) -> str | None:
         """A project file's text (UTF-8, errors replaced), or None when unreadable."""
+        from homedeploy.errors import ProjectError
+        from homedeploy.fileio import read_bytes
+
         try:
-            return (self.root / rel).read_text(encoding="utf-8", errors="replace")
-        except OSError:
+            return read_bytes(self.root / rel).decode("utf-8", errors="replace")
+        except (OSError, ProjectError):
             return None

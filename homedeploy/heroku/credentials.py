@@ -39,6 +39,11 @@ class Credential:
     source: str
     login: str | None = None
 
+    def __post_init__(self) -> None:
+        from homedeploy import redact
+
+        redact.register(self.key)
+
     def __repr__(self) -> str:
         return f"Credential(source={self.source!r}, login={self.login!r}, key=<hidden>)"
 
@@ -59,8 +64,31 @@ def from_netrc(path: Path) -> Credential | None:
     A file Python cannot parse raises :class:`CredentialError` with its file and line, because
     requests and git would otherwise fail on it later with far less helpful messages.
     """
-    if not path.is_file():
+    if not path.exists():
         return None
+    from homedeploy.errors import ProjectError
+    from homedeploy.fileio import read_bytes
+
+    try:
+        raw = read_bytes(path)
+        raw.decode("utf-8")
+    except ProjectError as error:
+        raise CredentialError(error.message, path=path, fix=error.fix) from None
+    except UnicodeDecodeError as error:
+        raise CredentialError(
+            f"the netrc file is not UTF-8 text (byte 0x{raw[error.start]:02x})",
+            path=path,
+            line=raw.count(b"\n", 0, error.start) + 1,
+            fix="re-save it as UTF-8, or set HEROKU_API_KEY instead.",
+        ) from None
+    except IsADirectoryError:
+        return None
+    except OSError as error:
+        raise CredentialError(
+            f"cannot read the netrc file: {error.strerror}",
+            path=path,
+            fix=f"check its permissions (chmod 600 {path}), or set HEROKU_API_KEY instead.",
+        ) from None
     try:
         parsed = netrc.netrc(str(path))
     except netrc.NetrcParseError as error:
@@ -96,9 +124,12 @@ def _error_line(path: Path, message: str, reported: int | None) -> int | None:
     Python counts the newline after a bad token, so it often reports the next line (even one
     past the end of the file); the token itself pins the real line.
     """
+    from homedeploy.errors import ProjectError
+    from homedeploy.fileio import read_text
+
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
+        lines = read_text(path).splitlines()
+    except (OSError, ProjectError):
         return reported
     if reported is None:
         return None
@@ -157,16 +188,33 @@ def from_keychain(env: Mapping[str, str]) -> Credential | None:
     return Credential(key=token, source=f"OS keychain ({KEYCHAIN_SERVICE})", login=account)
 
 
+def _checked(found: Credential) -> Credential:
+    """``found`` if its key can travel in an HTTP header (printable ASCII), else an error.
+
+    A pasted key with a curly quote or a non-breaking space would otherwise fail deep in
+    http.client with ``UnicodeEncodeError``; the message never shows the key itself.
+    """
+    bad = next((c for c in found.key if not (" " < c <= "~")), None)
+    if bad is None:
+        return found
+    raise CredentialError(
+        f"the Heroku API key from {found.source} contains a character ({bad!a}) that no "
+        "Heroku key has (keys are ASCII letters, digits and dashes)",
+        fix="copy the key again from https://dashboard.heroku.com/account (API Key) without "
+        "quotes or spaces.",
+    )
+
+
 def find_credential(env: Mapping[str, str] | None = None) -> Credential:
     """The first key found in the Heroku CLI's order; :class:`CredentialError` when none."""
     env = os.environ if env is None else env
     key = env.get("HEROKU_API_KEY", "").strip()
     if key:
-        return Credential(key=key, source="the HEROKU_API_KEY environment variable")
+        return _checked(Credential(key=key, source="the HEROKU_API_KEY environment variable"))
     path = netrc_path(env)
     found = from_netrc(path) or from_keychain(env)
     if found is not None:
-        return found
+        return _checked(found)
     hint = ""
     if env.get("HEROKU_API_TOKEN"):
         hint = " HEROKU_API_TOKEN is set, but the variable Heroku tools read is HEROKU_API_KEY."

@@ -12,6 +12,8 @@ import ast
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from homedeploy.fileio import read_bytes
+
 
 @dataclass(frozen=True)
 class RunCall:
@@ -113,7 +115,7 @@ def module_facts(path: Path) -> ModuleFacts:
     """Read ``path``'s top level; a syntax error is reported, not raised."""
     facts = ModuleFacts()
     try:
-        tree = ast.parse(path.read_bytes(), filename=str(path))
+        tree = ast.parse(read_bytes(path), filename=str(path))
     except SyntaxError as error:
         facts.parse_error, facts.parse_error_line = error.msg, error.lineno
         return facts

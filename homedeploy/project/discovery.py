@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from homedeploy.fileio import read_bytes
+
 SKIP_DIR_NAMES = frozenset(
     {
         "__pycache__",
@@ -235,7 +237,7 @@ def _resolve_relative(module: str, is_package: bool, level: int, target: str | N
 def _scan_module(root: Path, path: Path, problems: list[SourceProblem]) -> _ModuleScan | None:
     rel = str(path.relative_to(root))
     try:
-        source = path.read_bytes()
+        source = read_bytes(path)
     except OSError as error:
         problems.append(SourceProblem(rel, None, f"cannot read: {error.strerror}"))
         return None

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homedeploy.errors import ProjectError
+from homedeploy.fileio import read_bytes
 
 PROCESS_LINE_RE = re.compile(r"^([A-Za-z0-9_-]+):\s?(.*)$")
 
@@ -72,7 +73,7 @@ class GunicornCommand:
 def read_procfile(path: Path) -> Procfile:
     """Parse ``path``; raises :class:`ProjectError` when it cannot be read as text."""
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path)
     except OSError as error:
         raise ProjectError(
             f"cannot read the Procfile: {error.strerror}",
@@ -87,7 +88,7 @@ def read_procfile(path: Path) -> Procfile:
         if not stripped or stripped.startswith("#"):
             continue
         match = PROCESS_LINE_RE.match(stripped)
-        if match is None:
+        if match is None or "\x00" in stripped:  # no shell can run a command with a NUL byte
             invalid.append((number, line))
             continue
         name, command = match.group(1), match.group(2).strip()

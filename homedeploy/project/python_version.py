@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from homedeploy.fileio import read_bytes
+
 DEFAULT_MAJOR = "3.14"
 """Heroku's default Python for new apps (buildpack v323 and later)."""
 
@@ -217,7 +219,7 @@ def _from_runtime_txt(path: Path) -> RequestedPython:
         None,
         "replace it with a .python-version file holding just the major version, e.g. 3.14.",
     )
-    text = _decode_like_buildpack(path.read_bytes())
+    text = _decode_like_buildpack(read_bytes(path))
     lines = _meaningful_lines(text) if text is not None else []
     content = " ".join(value for _, value in lines)
     match = RUNTIME_TXT_RE.match(content)
@@ -252,7 +254,7 @@ def _from_runtime_txt(path: Path) -> RequestedPython:
 
 def _from_python_version(path: Path) -> RequestedPython:
     name = ".python-version"
-    text = _decode_like_buildpack(path.read_bytes())
+    text = _decode_like_buildpack(read_bytes(path))
     if text is None:
         return RequestedPython(
             DEFAULT_MAJOR,

@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from homedeploy.fileio import read_bytes
+
 # Import names whose distribution is named differently (the usual pipreqs/deptry pitfalls).
 IMPORT_TO_DIST: dict[str, str] = {
     "yaml": "PyYAML",
@@ -497,7 +499,7 @@ def procfile_processes(app_dir: Path) -> list[Process]:
     """Every command of every Procfile process, in order."""
     path = app_dir / "Procfile"
     try:
-        text = path.read_bytes().decode("utf-8-sig", errors="replace")
+        text = read_bytes(path).decode("utf-8-sig", errors="replace")
     except OSError:
         return []
     found = []

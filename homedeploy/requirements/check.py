@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from homedeploy.errors import UsageError
+from homedeploy.fileio import read_bytes
 from homedeploy.requirements.app_needs import AppNeed, app_needs
 from homedeploy.requirements.file import (
     EDITABLE,
@@ -719,7 +720,7 @@ def _start_fresh_resolution(
 def _has_web_process(app_dir: Path) -> bool:
     path = app_dir / "Procfile"
     try:
-        text = path.read_bytes().decode("utf-8", errors="replace")
+        text = read_bytes(path).decode("utf-8", errors="replace")
     except OSError:
         return False
     return any(line.strip().startswith("web:") for line in text.splitlines())

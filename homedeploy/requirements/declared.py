@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,20 +27,21 @@ def _canonical(name: str) -> str:
 
 def _pyproject_dependencies(path: Path) -> set[str]:
     """``[project] dependencies`` of a local project installed with ``-e .`` or ``.``."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # Python 3.10
-        import tomli as tomllib
     from packaging.requirements import InvalidRequirement, Requirement
 
+    from homedeploy.errors import HomedeployError
+    from homedeploy.settings import load_toml
+
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = load_toml(path)
+    except HomedeployError:
         return set()
+    project = data.get("project")
+    specs = project.get("dependencies") if isinstance(project, dict) else None
     names = set()
-    for spec in data.get("project", {}).get("dependencies", []) or []:
+    for spec in specs if isinstance(specs, list) else []:
         try:
-            names.add(_canonical(Requirement(spec).name))
+            names.add(_canonical(Requirement(str(spec)).name))
         except InvalidRequirement:
             continue
     return names

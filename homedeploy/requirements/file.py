@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from homedeploy.errors import UsageError
+from homedeploy.fileio import read_bytes
 
 REQUIREMENT = "requirement"
 OPTION = "option"
@@ -307,7 +308,7 @@ def read_requirements(path: Path) -> RequirementsFile:
     one bad include does not hide the rest of the report.
     """
     try:
-        raw = path.read_bytes()
+        raw = read_bytes(path)
     except FileNotFoundError:
         raise UsageError(
             f"no requirements file at {path}",
@@ -350,7 +351,7 @@ def _read_into(
             )
             continue
         try:
-            included_raw = target.read_bytes()
+            included_raw = read_bytes(target)
         except OSError as error:
             result.lines.append(
                 _invalid(
@@ -385,7 +386,10 @@ def _include_target(including: Path, value: str) -> Path | None:
         from urllib.parse import unquote, urlsplit
 
         value = unquote(urlsplit(value).path)
-    candidate = Path(value).expanduser()
+    try:
+        candidate = Path(value).expanduser()
+    except RuntimeError:  # ~user of an unknown user: pip fails to open it the same way
+        candidate = Path(value)
     return candidate if candidate.is_absolute() else including.parent / candidate
 
 

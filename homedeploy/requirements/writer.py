@@ -94,7 +94,7 @@ def write_requirements(
         if _unchanged(path, text):
             report.written.append(WrittenFile(str(path), None, "unchanged"))
             continue
-        backup = write_new_file(path, text, force=True)
+        backup = write_new_file(path, text, force=True, keep_format=True)
         report.written.append(WrittenFile(str(path), str(backup) if backup else None, how))
     report.wrote = True
 

@@ -19,6 +19,7 @@ from homedeploy.doctor.codes import BootCode, Severity, Stage
 from homedeploy.doctor.findings import Finding
 from homedeploy.doctor.rules import Rule, source_state
 from homedeploy.doctor.snapshot import ProjectSnapshot
+from homedeploy.fileio import read_bytes
 from homedeploy.project.procfile import GunicornCommand, ProcessLine, command_words, parse_gunicorn
 
 STAGE: Stage = "boot"
@@ -164,7 +165,7 @@ def procfile_web(project: ProjectSnapshot) -> list[Finding]:
         return []
     findings: list[Finding] = []
     try:
-        has_bom = (project.root / "Procfile").read_bytes().startswith(b"\xef\xbb\xbf")
+        has_bom = read_bytes(project.root / "Procfile").startswith(b"\xef\xbb\xbf")
     except OSError:
         has_bom = False
     first = min(procfile.processes.values(), key=lambda p: p.line, default=None)
@@ -646,9 +647,13 @@ def imports_installed(project: ProjectSnapshot) -> list[Finding]:
 def _dotenv_debug(project: ProjectSnapshot) -> tuple[int, str] | None:
     if ".env" not in project.names:
         return None
-    from dotenv import dotenv_values
+    from homedeploy.errors import ProjectError
+    from homedeploy.project.dotenv_file import read_dotenv
 
-    values = dotenv_values(project.root / ".env")
+    try:
+        values = read_dotenv(project.root / ".env").values
+    except ProjectError:
+        return None  # unreadable: nothing deploys FLASK_DEBUG from it
     for key in ("FLASK_DEBUG",):
         value = (values.get(key) or "").strip().lower()
         if value in TRUTHY:
