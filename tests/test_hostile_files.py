@@ -6,6 +6,7 @@ the command must end with a clear error (or carry on) instead of an exception or
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from pathlib import Path
@@ -141,8 +142,6 @@ def test_text_format_round_trips(raw: bytes) -> None:
 
 
 def test_doctor_fix_keeps_a_utf16_requirements_file(tmp_path: Path) -> None:
-    import subprocess
-
     project = make_project(tmp_path / "app")
     (project / "requirements.txt").write_bytes("flask\r\n".encode("utf-16"))
     result = invoke("doctor", "--fix", "--offline", str(project))
@@ -151,7 +150,6 @@ def test_doctor_fix_keeps_a_utf16_requirements_file(tmp_path: Path) -> None:
     assert raw.startswith(b"\xff\xfe")
     assert raw.decode("utf-16") == "flask\r\ngunicorn\r\n"
     assert (project / "requirements.txt.bak").read_bytes() == "flask\r\n".encode("utf-16")
-    del subprocess
 
 
 def test_doctor_fix_keeps_latin1_bytes(tmp_path: Path) -> None:
@@ -253,10 +251,8 @@ def test_hostile_pyproject(tmp_path: Path, text: bytes) -> None:
     (project / "requirements.txt").write_text("-e .\nflask\ngunicorn\n")
     (project / "pyproject.toml").write_bytes(text)
     no_traceback(invoke("doctor", "--offline", str(project)))
-    try:
+    with contextlib.suppress(HomedeployError):
         settings.pyproject_app(project)
-    except HomedeployError:
-        pass
 
 
 def test_include_of_an_unknown_users_home(tmp_path: Path) -> None:
