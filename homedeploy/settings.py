@@ -20,6 +20,9 @@ from homedeploy.errors import ProjectError
 HEROKU_API_URL = "HOMEDEPLOY_HEROKU_API_URL"
 HEROKU_GIT_URL = "HOMEDEPLOY_HEROKU_GIT_URL"
 HEROKU_BACKOFF = "HOMEDEPLOY_HEROKU_BACKOFF"
+HEROKU_DEADLINE = "HOMEDEPLOY_HEROKU_DEADLINE"
+INDEX_DEADLINE = "HOMEDEPLOY_INDEX_DEADLINE"
+GIT_PUSH_DEADLINE = "HOMEDEPLOY_GIT_PUSH_DEADLINE"
 VERIFY_TIMEOUT = "HOMEDEPLOY_VERIFY_TIMEOUT"
 LOGS_READ_TIMEOUT = "HOMEDEPLOY_LOGS_READ_TIMEOUT"
 NO_KEYCHAIN = "HOMEDEPLOY_NO_KEYCHAIN"
@@ -35,6 +38,9 @@ DEFAULT_API_URL = "https://api.heroku.com"
 DEFAULT_VERIFY_TIMEOUT = 120.0
 DEFAULT_LOGS_READ_TIMEOUT = 600.0
 DEFAULT_BACKOFF = 1.0
+DEFAULT_HEROKU_DEADLINE = 60.0
+DEFAULT_INDEX_DEADLINE = 30.0
+DEFAULT_GIT_PUSH_DEADLINE = 1800.0
 
 
 def _env(env: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -62,6 +68,29 @@ def git_base_url(env: Mapping[str, str] | None = None) -> str | None:
 def api_backoff(env: Mapping[str, str] | None = None) -> float:
     """Base seconds between Platform API retries (``HOMEDEPLOY_HEROKU_BACKOFF``, default 1)."""
     return _seconds(env, HEROKU_BACKOFF, DEFAULT_BACKOFF)
+
+
+def _deadline(env: Mapping[str, str] | None, name: str, default: float) -> float:
+    value = _seconds(env, name, default)
+    return value if value > 0 else default
+
+
+def api_deadline(env: Mapping[str, str] | None = None) -> float:
+    """Total seconds one Platform API call may take, retries and their waits included
+    (``HOMEDEPLOY_HEROKU_DEADLINE``, default 60); a log stream's headers get as long."""
+    return _deadline(env, HEROKU_DEADLINE, DEFAULT_HEROKU_DEADLINE)
+
+
+def index_deadline(env: Mapping[str, str] | None = None) -> float:
+    """Total seconds one package-index page may take, body included (``HOMEDEPLOY_INDEX_DEADLINE``,
+    default 30): a server dripping bytes cannot hold check-reqs or doctor longer."""
+    return _deadline(env, INDEX_DEADLINE, DEFAULT_INDEX_DEADLINE)
+
+
+def git_push_deadline(env: Mapping[str, str] | None = None) -> float:
+    """Total seconds ``git push`` to Heroku may take, build included
+    (``HOMEDEPLOY_GIT_PUSH_DEADLINE``, default 1800); git is stopped after that."""
+    return _deadline(env, GIT_PUSH_DEADLINE, DEFAULT_GIT_PUSH_DEADLINE)
 
 
 def verify_timeout(env: Mapping[str, str] | None = None) -> float:

@@ -227,10 +227,19 @@ def test_rate_limit_that_does_not_end(standin: HerokuStandIn, flask_project: Pat
 
 
 def test_503_then_success(standin: HerokuStandIn, flask_project: Path) -> None:
-    standin.inject("POST", "^/apps$", 503, "unavailable", "Service Unavailable")
+    standin.inject("GET", "^/account$", 503, "unavailable", "Service Unavailable")
     code, _, err = push(str(flask_project), "--create", "--app", APP)
     assert code == 0, err
-    assert [r.status for r in standin.requests_to("POST", "^/apps$")] == [503, 201]
+    assert [r.status for r in standin.requests_to("GET", "^/account$")] == [503, 200]
+
+
+def test_a_post_is_never_sent_twice(standin: HerokuStandIn, flask_project: Path) -> None:
+    """A 503 to app create may still have created the app: the POST is not retried."""
+    standin.inject("POST", "^/apps$", 503, "unavailable", "Service Unavailable")
+    code, _, err = push(str(flask_project), "--create", "--app", APP)
+    assert code == 3, err
+    assert "Service Unavailable" in err
+    assert [r.status for r in standin.requests_to("POST", "^/apps$")] == [503]
 
 
 def test_web_url_not_answering(

@@ -49,8 +49,11 @@ def open_logs(
         url = session.logplex_url
         while True:
             try:
+                # Without --tail the stream is finite: all of it within the API deadline.
                 yield from target.client.stream_lines(
-                    url, read_timeout=_tail_read_timeout() if tail else 60.0
+                    url,
+                    read_timeout=_tail_read_timeout() if tail else settings.api_deadline(),
+                    total=None if tail else settings.api_deadline(),
                 )
                 return
             except HerokuApiError as error:

@@ -495,7 +495,9 @@ class _Push:
         try:
             session = client.create_log_session(app.name, lines=lines)
             return list(
-                itertools.islice(client.stream_lines(session.logplex_url, read_timeout=10), lines)
+                itertools.islice(
+                    client.stream_lines(session.logplex_url, read_timeout=10, total=20), lines
+                )
             )
         except (HerokuApiError, requests.RequestException):
             return []

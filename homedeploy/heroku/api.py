@@ -10,15 +10,17 @@ tests can make it fast); list endpoints follow ``206 Partial Content`` + ``Next-
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
+from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from homedeploy import __version__, settings
+from homedeploy import __version__, netio, redact, settings
 from homedeploy.errors import HomedeployError
 from homedeploy.heroku.credentials import Credential
 
@@ -114,10 +116,11 @@ def error_from_response(response: requests.Response) -> HerokuApiError:
     kwargs: dict[str, Any] = {
         "status": status,
         "error_id": error_id or None,
-        "url": body.get("url"),
+        "url": redact.scrub(str(body["url"])) if isinstance(body.get("url"), str) else None,
         "request_id": response.headers.get("Request-Id"),
     }
-    text = f"Heroku API: {message.strip()} ({status} {error_id})".replace(" )", ")")
+    text = redact.scrub(f"Heroku API: {message.strip()} ({status} {error_id})".replace(" )", ")"))
+    error_id = redact.scrub(error_id)
     if error_id in ("verification_required", "verification_needed"):
         return VerificationRequired(text, fix=_FIXES["verification_required"], **kwargs)
     if status == 401 or error_id == "unauthorized":
@@ -153,7 +156,9 @@ class Account:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Account:
-        return cls(id=str(data.get("id", "")), email=str(data.get("email", "")))
+        if not isinstance(data.get("id"), str) or not isinstance(data.get("email"), str):
+            raise KeyError("account without id and email")
+        return cls(id=data["id"], email=data["email"])
 
 
 @dataclass(frozen=True)
@@ -340,7 +345,11 @@ class BearerAuth(requests.auth.AuthBase):
 
 @dataclass
 class RetryPolicy:
-    """How often and how patiently to retry 429/5xx answers and dropped connections."""
+    """How often and how patiently to retry 429/5xx answers and dropped connections.
+
+    Only idempotent requests (GET, PUT, DELETE, ...) are retried on an answer; a POST or PATCH
+    is sent once (a connection that never opened is retried for any method, as nothing was sent).
+    """
 
     attempts: int = 4
     backoff: float = 1.0
@@ -350,18 +359,54 @@ class RetryPolicy:
     def from_env(cls, env: Mapping[str, str] | None = None) -> RetryPolicy:
         return cls(backoff=settings.api_backoff(env))
 
-    def delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after:
-            try:
-                return min(float(retry_after), self.max_sleep) * min(self.backoff, 1.0)
-            except ValueError:
-                pass
-        return min(self.backoff * (2**attempt), self.max_sleep)
+
+class UnexpectedResponse(HerokuUnavailable):
+    """A 2xx answer that is not the JSON the Platform API schema describes."""
+
+
+def _describe_body(response: requests.Response) -> str:
+    kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+    size = len(response.content or b"")
+    return f"{kind}, {size} bytes"
+
+
+def _unexpected(what: str, detail: str) -> UnexpectedResponse:
+    return UnexpectedResponse(
+        redact.scrub(f"Heroku API: unexpected answer to {what} ({detail})"),
+        fix="this is not what api.heroku.com sends: check HOMEDEPLOY_HEROKU_API_URL and any "
+        "proxy in between, or retry later (https://status.heroku.com).",
+    )
+
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def _shaped(method: _F) -> _F:
+    """Turn a response that does not fit the expected shape into one clear error."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            detail = (
+                "not JSON"
+                if isinstance(error, ValueError) and "JSON" in type(error).__name__ + str(error)
+                else f"wrong shape: {type(error).__name__} {error}"[:200]
+            )
+            raise _unexpected(method.__name__.lstrip("_").replace("_", " "), detail) from None
+
+    return wrapper  # type: ignore[return-value]
 
 
 @dataclass
 class HerokuClient:
-    """Platform API calls homedeploy needs. Raises :class:`HerokuApiError` subclasses."""
+    """Platform API calls homedeploy needs. Raises :class:`HerokuApiError` subclasses.
+
+    Every call has a total deadline (``HOMEDEPLOY_HEROKU_DEADLINE``, retries included), bodies
+    are capped, redirects are never followed (the key would go with them), and every answer is
+    checked against the shape the endpoint returns.
+    """
 
     credential: Credential
     base_url: str = field(default_factory=settings.api_base_url)
@@ -370,10 +415,26 @@ class HerokuClient:
     on_retry: Callable[[str], None] | None = None
     warnings: list[str] = field(default_factory=list)
     session: requests.Session = field(default_factory=requests.Session)
+    deadline: float = field(default_factory=settings.api_deadline)
 
     def __post_init__(self) -> None:
         self.session.auth = BearerAuth(self.credential)
         self.session.headers.update({"Accept": ACCEPT, "User-Agent": f"homedeploy/{__version__}"})
+        netio.mount_guarded(
+            self.session,
+            netio.RetrySettings(
+                attempts=self.retry.attempts,
+                backoff=self.retry.backoff,
+                max_sleep=self.retry.max_sleep,
+                statuses=RETRY_STATUSES,
+                on_retry=self._report_retry,
+                retry_after_scale=min(self.retry.backoff, 1.0),
+            ),
+        )
+
+    def _report_retry(self, text: str) -> None:
+        if self.on_retry is not None:
+            self.on_retry(f"Heroku {text}".replace(self.base_url, ""))
 
     def __repr__(self) -> str:
         return f"HerokuClient(base_url={self.base_url!r}, credential={self.credential!r})"
@@ -388,55 +449,77 @@ class HerokuClient:
         body: Any = None,
         headers: Mapping[str, str] | None = None,
     ) -> requests.Response:
-        """One API call with retries; returns a 2xx response or raises a mapped error."""
-        url = self.base_url + path
-        last: requests.Response | None = None
-        for attempt in range(self.retry.attempts):
-            try:
-                response = self.session.request(
-                    method, url, json=body, headers=dict(headers or {}), timeout=self.timeout
-                )
-            except requests.RequestException as error:
-                if attempt + 1 >= self.retry.attempts:
-                    raise HerokuUnavailable(
-                        f"cannot reach the Heroku API at {self.base_url} ({type(error).__name__})",
-                        fix="check your internet connection (and HOMEDEPLOY_HEROKU_API_URL if "
-                        "set), or https://status.heroku.com.",
-                    ) from None
-                self._sleep(attempt, None, f"connection problem ({type(error).__name__})")
-                continue
-            log.debug(
-                "%s %s -> %s (%.2f s)",
-                method,
-                path,
-                response.status_code,
-                response.elapsed.total_seconds(),
-            )
-            for header in ("X-Heroku-Warning", "Warning-Message"):
-                if response.headers.get(header):
-                    self.warnings.append(response.headers[header])
-            if response.status_code < 400:
-                return response
-            last = response
-            if response.status_code in RETRY_STATUSES and attempt + 1 < self.retry.attempts:
-                self._sleep(
-                    attempt,
-                    response.headers.get("Retry-After"),
-                    f"Heroku answered {response.status_code} to {method} {path}",
-                )
-                continue
-            break
-        assert last is not None
-        raise error_from_response(last)
+        """One API call (retried if idempotent); returns a 2xx response or raises a mapped error.
 
-    def _sleep(self, attempt: int, retry_after: str | None, why: str) -> None:
-        delay = self.retry.delay(attempt, retry_after)
-        if self.on_retry is not None:
-            self.on_retry(f"{why}; retrying in {delay:.1f} s")
-        time.sleep(delay)
+        The body is read in full (capped) before returning, within the call's deadline.
+        """
+        url = self.base_url + path
+        deadline = netio.Deadline(self.deadline, f"{method} {path}")
+        try:
+            with deadline:
+                response = self.session.request(
+                    method,
+                    url,
+                    json=body,
+                    headers=dict(headers or {}),
+                    timeout=deadline.timeout(*self.timeout),
+                    stream=True,
+                    allow_redirects=False,
+                )
+                try:
+                    netio.read_body(response, deadline)
+                finally:
+                    response.close()
+        except netio.BodyTooLarge as error:
+            raise _unexpected(f"{method} {path}", f"a body of {error}") from None
+        except (netio.DeadlineExceeded, requests.RequestException) as error:
+            if deadline.expired:
+                raise HerokuUnavailable(
+                    f"the Heroku API did not finish {method} {path} within {self.deadline:g} s",
+                    fix="retry later (https://status.heroku.com); a slow link can allow more "
+                    f"time with {settings.HEROKU_DEADLINE}=<seconds>.",
+                ) from None
+            raise HerokuUnavailable(
+                f"cannot reach the Heroku API at {self.base_url} ({type(error).__name__})",
+                fix="check your internet connection (and HOMEDEPLOY_HEROKU_API_URL if "
+                "set), or https://status.heroku.com.",
+            ) from None
+        log.debug(
+            "%s %s -> %s (%.2f s)",
+            method,
+            path,
+            response.status_code,
+            response.elapsed.total_seconds(),
+        )
+        for header in ("X-Heroku-Warning", "Warning-Message"):
+            if response.headers.get(header):
+                self.warnings.append(redact.scrub(response.headers[header]))
+        if 300 <= response.status_code < 400:
+            location = response.headers.get("Location", "")
+            host = urlsplit(urljoin(url, location)).netloc or "?"
+            write = "" if method in netio.IDEMPOTENT else " a write, so nothing was changed"
+            raise HerokuApiError(
+                redact.scrub(
+                    f"Heroku API: {method} {path} was redirected ({response.status_code}) to "
+                    f"{host}; homedeploy does not follow API redirects (the key and any body "
+                    f"would go with them){write and ':'}{write}"
+                ),
+                status=response.status_code,
+                fix="check HOMEDEPLOY_HEROKU_API_URL and any proxy in between; the Platform "
+                "API answers directly.",
+            )
+        if response.status_code < 300:
+            return response
+        raise error_from_response(response)
 
     def get(self, path: str, headers: Mapping[str, str] | None = None) -> Any:
         return self.request("GET", path, headers=headers).json()
+
+    def get_object(self, path: str) -> dict[str, Any]:
+        return _expect(self.get(path), dict, f"GET {path}")
+
+    def get_list(self, path: str) -> list[dict[str, Any]]:
+        return _expect_list(self.get(path), f"GET {path}")
 
     def list_all(
         self, path: str, range_header: str | None = None, limit: int | None = None
@@ -447,8 +530,7 @@ class HerokuClient:
         while True:
             headers = {"Range": next_range} if next_range else None
             response = self.request("GET", path, headers=headers)
-            page = response.json()
-            items.extend(page if isinstance(page, list) else [])
+            items.extend(_expect_list(response.json(), f"GET {path}"))
             if limit is not None and len(items) >= limit:
                 return items[:limit]
             next_range = response.headers.get("Next-Range")
@@ -612,25 +694,73 @@ class HerokuClient:
         if source:
             body["source"] = source
         data = self.request("POST", f"/apps/{app}/log-sessions", body=body).json()
-        return LogSession(id=str(data["id"]), logplex_url=str(data["logplex_url"]))
+        url = data["logplex_url"]
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            raise ValueError("logplex_url is not an http(s) URL")
+        return LogSession(id=str(data["id"]), logplex_url=url)
 
-    def stream_lines(self, url: str, *, read_timeout: float | None = 60.0) -> Iterator[str]:
+    def stream_lines(
+        self, url: str, *, read_timeout: float | None = 60.0, total: float | None = None
+    ) -> Iterator[str]:
         """Lines of a log/output stream (``text/plain`` or server-sent events, ``data:`` stripped).
 
-        The stream URL carries its own token, so no Heroku auth is sent with it.
+        The stream URL carries its own token, so no Heroku auth is sent with it. The answer's
+        headers must come within the API deadline; then each line within ``read_timeout``
+        (silence raises ``requests.ReadTimeout``, as a per-read time-out would) and, with
+        ``total``, the whole stream within ``total`` seconds.
         """
-        with requests.get(
-            url,
-            stream=True,
-            timeout=(self.timeout[0], read_timeout),
-            headers={"Accept": "text/event-stream", "User-Agent": f"homedeploy/{__version__}"},
-        ) as response:
-            if response.status_code >= 400:
-                raise error_from_response(response)
-            for raw in response.iter_lines(decode_unicode=False):
-                line = sse_payload(raw.decode("utf-8", errors="replace"))
-                if line is not None:
-                    yield line
+        session = netio.guarded_session()
+        session.headers.update(
+            {"Accept": "text/event-stream", "User-Agent": f"homedeploy/{__version__}"}
+        )
+        started = time.monotonic()
+        deadline = netio.Deadline(self.deadline, "the log stream")
+        try:
+            with deadline:
+                response = session.get(
+                    url, stream=True, timeout=deadline.timeout(self.timeout[0], read_timeout)
+                )
+                with response:
+                    if response.status_code >= 400:
+                        netio.read_body(response, deadline, limit=1024 * 1024)
+                        raise error_from_response(response)
+                    lines = netio.iter_lines_within(response, deadline)
+                    while True:
+                        budget = read_timeout if read_timeout is not None else 3600.0
+                        if total is not None:
+                            budget = min(budget, max(total - (time.monotonic() - started), 0.0))
+                        deadline.extend(budget)
+                        raw = next(lines, None)
+                        if raw is None:
+                            return
+                        line = sse_payload(redact.scrub(raw.decode("utf-8", errors="replace")))
+                        if line is not None:
+                            yield line
+        except (netio.DeadlineExceeded, requests.RequestException) as error:
+            if deadline.expired:
+                raise requests.ReadTimeout("the stream sent no complete line in time") from None
+            raise error
+        except netio.BodyTooLarge:
+            raise requests.ConnectionError("the stream sent an overlong line") from None
+
+
+_NOT_ENDPOINTS = frozenset({"request", "get", "get_object", "get_list", "list_all", "stream_lines"})
+for _name_, _method_ in list(vars(HerokuClient).items()):
+    if callable(_method_) and not _name_.startswith("_") and _name_ not in _NOT_ENDPOINTS:
+        setattr(HerokuClient, _name_, _shaped(_method_))
+
+
+def _expect(value: Any, kind: type, what: str) -> Any:
+    if not isinstance(value, kind):
+        raise TypeError(f"{what} gave {type(value).__name__}, not {kind.__name__}")
+    return value
+
+
+def _expect_list(value: Any, what: str) -> list[dict[str, Any]]:
+    items = _expect(value, list, what)
+    if not all(isinstance(item, dict) for item in items):
+        raise TypeError(f"{what} gave a list with non-object items")
+    return items
 
 
 def sse_payload(line: str) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import re
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,17 +39,43 @@ _HELPER = (
 )
 
 
-def remote_url_for(app_name: str, api_git_url: str, env: Mapping[str, str] | None = None) -> str:
-    """The URL for the remote: the API's ``git_url`` unless the git host is overridden."""
-    base = settings.git_base_url(env)
-    url = f"{base}/{app_name}.git" if base else api_git_url
+def git_base(env: Mapping[str, str] | None = None) -> str:
+    """The one git host the key may be sent to: the override, else ``https://git.heroku.com``."""
+    return settings.git_base_url(env) or DEFAULT_GIT_URL
+
+
+def _origin(url: str) -> str:
     parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.hostname or ''}{f':{parts.port}' if parts.port else ''}"
+
+
+def remote_url_for(app_name: str, api_git_url: str, env: Mapping[str, str] | None = None) -> str:
+    """The URL for the remote: always on the configured git host.
+
+    The API's ``git_url`` is used only when it is on that host; any other host (a proxy, a
+    tampered answer) is ignored, since git would send the key to it.
+    """
+    base = git_base(env)
+    parts = urlsplit(api_git_url)
     if parts.username or parts.password:
         raise UsageError(
             "the Heroku git URL contains a user name or password",
             fix="set HOMEDEPLOY_HEROKU_GIT_URL to a URL without credentials.",
         )
-    return url
+    if settings.git_base_url(env) is None and _origin(api_git_url) == _origin(base):
+        return api_git_url
+    return f"{base}/{app_name}.git"
+
+
+def check_push_target(url: str, env: Mapping[str, str] | None = None) -> None:
+    """Refuse to push with the key to anything but the configured git host."""
+    if _origin(url) != _origin(git_base(env)):
+        raise ProjectError(
+            f"the heroku remote points at {_origin(url)}, not {_origin(git_base(env))}; "
+            "homedeploy sends the API key only to the configured git host",
+            fix=f"git remote set-url heroku {git_base(env)}/<app>.git (homedeploy push does it "
+            "when it knows the app), or set HOMEDEPLOY_HEROKU_GIT_URL.",
+        )
 
 
 def app_from_remote_url(url: str, env: Mapping[str, str] | None = None) -> str | None:
@@ -131,11 +158,14 @@ def credential_env(key: str, url: str, base_env: Mapping[str, str] | None = None
         KEY_ENV: key,
         "GIT_TERMINAL_PROMPT": "0",
         "GCM_INTERACTIVE": "never",
-        "GIT_CONFIG_COUNT": str(start + 2),
+        "GIT_CONFIG_COUNT": str(start + 3),
         f"GIT_CONFIG_KEY_{start}": f"credential.{prefix}.helper",
         f"GIT_CONFIG_VALUE_{start}": "",
         f"GIT_CONFIG_KEY_{start + 1}": f"credential.{prefix}.helper",
         f"GIT_CONFIG_VALUE_{start + 1}": _HELPER,
+        # A redirect would take the request (and git's credential) to another host.
+        f"GIT_CONFIG_KEY_{start + 2}": "http.followRedirects",
+        f"GIT_CONFIG_VALUE_{start + 2}": "false",
     }
 
 
@@ -181,7 +211,7 @@ def push_head(
     *,
     force: bool = False,
     on_line: Callable[[str], None] | None = None,
-    timeout: float = 1800.0,
+    timeout: float | None = None,
 ) -> PushOutcome:
     """``git push heroku HEAD:refs/heads/main``, streaming each output line to ``on_line``.
 
@@ -190,6 +220,8 @@ def push_head(
     """
     from git import GitCommandError
     from git.util import RemoteProgress
+
+    from homedeploy import redact
 
     outcome = PushOutcome()
 
@@ -200,7 +232,7 @@ def push_head(
             def handle(line: Any) -> None:
                 text = line.decode("utf-8", "replace") if isinstance(line, bytes) else str(line)
                 for piece in re.split(r"[\r\n]+", text):
-                    piece = piece.rstrip()
+                    piece = redact.scrub(piece.rstrip())
                     if not piece or _PROGRESS_RE.match(piece):
                         continue
                     outcome.lines.append(piece)
@@ -221,13 +253,21 @@ def push_head(
             fix="install a newer git (https://git-scm.com/downloads).",
         )
     remote = repo.remote(REMOTE_NAME)
+    check_push_target(remote.url)
     env = credential_env(key, remote.url)
+    deadline = settings.git_push_deadline() if timeout is None else timeout
+    started = time.monotonic()
     refspec = f"{'+' if force else ''}HEAD:{TARGET_REF}"
     try:
         with repo.git.custom_environment(**env):
-            infos = remote.push(refspec, progress=_Progress(), kill_after_timeout=timeout)
+            infos = remote.push(refspec, progress=_Progress(), kill_after_timeout=deadline)
     except GitCommandError as error:
         outcome.error = _clean(str(error.stderr or error), key)
+        if time.monotonic() - started >= deadline:
+            outcome.error = (
+                f"git push did not finish within {deadline:g} s and was stopped "
+                f"({settings.GIT_PUSH_DEADLINE} sets the time allowed)"
+            )
         return outcome
     for info in infos:
         outcome.ref_flags = _flag_names(info.flags)
@@ -245,4 +285,6 @@ _PROGRESS_RE = re.compile(
 
 def _clean(text: str, key: str) -> str:
     """Defensive: git error text with the key removed, should anything ever echo it."""
-    return text.replace(key, "<hidden>") if key else text
+    from homedeploy import redact
+
+    return redact.scrub(text.replace(key, "<hidden>") if key else text)

@@ -36,6 +36,8 @@ index itself announces ``max-age=600``)."""
 NOT_FOUND_TTL = 86400.0
 """Seconds a "not on the index" answer is trusted (such names seldom appear overnight)."""
 TIMEOUT = (5.0, 20.0)
+MAX_PAGE_BYTES = 64 * 1024 * 1024
+"""The biggest project page read (the largest real ones are a few MB)."""
 WORKERS = 8
 """More threads only fight over the GIL while parsing big project pages (measured)."""
 CACHE_SECTION = "index-pages"
@@ -372,9 +374,9 @@ class PackageIndex:
     def _session(self) -> requests.Session:
         session = getattr(self._local, "session", None)
         if session is None:
-            import requests
+            from homedeploy.netio import RetrySettings, guarded_session
 
-            session = requests.Session()
+            session = guarded_session(RetrySettings(attempts=2, backoff=0.5, max_sleep=2.0))
             session.headers["User-Agent"] = "homedeploy check-reqs"
             if self.sources.cert:
                 session.verify = self.sources.cert
@@ -520,13 +522,27 @@ class PackageIndex:
                 headers["If-Modified-Since"] = str(entry["last_modified"])
         import requests
 
+        from homedeploy import netio, settings
+
+        deadline = netio.Deadline(settings.index_deadline(), f"GET {redact(url)}")
         try:
-            response = self._session().get(url, headers=headers, timeout=self.timeout)
-        except requests.RequestException as error:
+            with deadline:
+                response = self._session().get(
+                    url, headers=headers, timeout=deadline.timeout(*self.timeout), stream=True
+                )
+                try:
+                    netio.read_body(response, deadline, limit=MAX_PAGE_BYTES)
+                finally:
+                    response.close()
+        except (requests.RequestException, netio.DeadlineExceeded, netio.BodyTooLarge) as error:
+            reason = _short(error) if isinstance(error, requests.RequestException) else str(error)
+            if deadline.expired:
+                reason = f"no complete answer within {deadline.seconds:g} s"
             raise NetworkError(
-                f"cannot reach the package index at {redact(url)}: {_short(error)}",
+                f"cannot reach the package index at {redact(url)}: {reason}",
                 fix="check the network and pip's index settings (pip config list), "
-                "or use --offline to work from the cache.",
+                f"or use --offline to work from the cache ({settings.INDEX_DEADLINE} sets the "
+                "time allowed per page).",
             ) from None
         with self._lock:
             self.requests_made += 1
