@@ -730,7 +730,7 @@ def app_needs(app_dir: Path) -> list[AppNeed]:
                 path.relative_to(app_dir).as_posix() if path.is_relative_to(app_dir) else str(path)
             )
             try:
-                trees[path] = ast.parse(path.read_bytes(), filename=relative)
+                trees[path] = ast.parse(read_bytes(path), filename=relative)
             except (SyntaxError, ValueError, OSError):
                 trees[path] = None
         return trees[path]
