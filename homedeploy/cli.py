@@ -43,11 +43,17 @@ def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON on stdout (no rich markup, safe for pipes)."""
     import json
 
-    click.echo(json.dumps(to_jsonable(value), indent=2, sort_keys=False))
+    from homedeploy.redact import scrub_value
+
+    click.echo(json.dumps(scrub_value(to_jsonable(value)), indent=2, sort_keys=False))
 
 
 def fail(error: HomedeployError, *, as_json: bool = False) -> NoReturn:
     """Show a user-facing error (what, where, fix) without a traceback and exit with its code."""
+    from homedeploy.redact import scrub
+
+    error.message = scrub(error.message)
+    error.fix = scrub(error.fix) if error.fix else error.fix
     if as_json:
         payload = {
             "ok": False,

@@ -177,7 +177,7 @@ _INIT_TITLES = {
     "adopt": "Adopted the existing Flask app",
     "example": "Copied the homedata dashboard example",
 }
-_ACTION_STYLES = {"created": "green", "replaced": "yellow", "kept": "dim"}
+_ACTION_STYLES = {"created": "green", "replaced": "yellow", "updated": "yellow", "kept": "dim"}
 
 
 def render_init(result: InitResult) -> None:

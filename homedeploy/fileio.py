@@ -61,12 +61,13 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def read_bytes(path: Path, *, limit: int = MAX_READ_BYTES) -> bytes:
+def read_bytes(path: Path, *, limit: int = MAX_READ_BYTES, head: bool = False) -> bytes:
     """The bytes of the regular file ``path`` (at most ``limit``), never blocking on it.
 
     ``FileNotFoundError``, ``IsADirectoryError`` and ``PermissionError`` propagate as the
     ``OSError`` they are, so callers keep their own messages for them; a FIFO, a device (a symlink
-    to ``/dev/zero``) or a file over ``limit`` raises :class:`UnreadableFile`.
+    to ``/dev/zero``) or a file over ``limit`` raises :class:`UnreadableFile`. With ``head``
+    a longer file gives its first ``limit`` bytes instead (for sniffing content).
     """
     flags = os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0)
     fd = os.open(path, flags)
@@ -89,6 +90,8 @@ def read_bytes(path: Path, *, limit: int = MAX_READ_BYTES) -> bytes:
                 break
             chunks.append(chunk)
             size += len(chunk)
+        if size > limit and head:
+            return b"".join(chunks)[:limit]
         if size > limit:
             raise UnreadableFile(
                 path,

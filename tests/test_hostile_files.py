@@ -294,3 +294,86 @@ def test_non_latin1_api_key_is_refused_without_showing_it(tmp_path: Path) -> Non
     assert result.exit_code == 2
     assert "123-secret" not in result.output
     assert "contains a character" in result.output
+
+
+# ---------------------------------------------------------------- init and secrets
+
+PRIVATE_KEY = (
+    "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAtest\n-----END RSA PRIVATE KEY-----\n"
+)
+CA_BUNDLE = "-----BEGIN CERTIFICATE-----\nMIIDdzCCAl+gAwIBAgIE\n-----END CERTIFICATE-----\n"
+SERVICE_ACCOUNT = (
+    '{"type": "service_account", "project_id": "p", "private_key_id": "1", '
+    '"private_key": "-----BEGIN PRIVATE KEY-----\\nAAA\\n-----END PRIVATE KEY-----\\n"}'
+)
+
+
+def _committed(project: Path) -> set[str]:
+    import subprocess
+
+    out = subprocess.run(
+        ["git", "-C", str(project), "ls-files"], capture_output=True, text=True, check=True
+    ).stdout
+    return set(out.split())
+
+
+def test_init_force_merges_the_users_gitignore_and_commits_no_secrets(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "app")
+    (project / ".gitignore").write_bytes(b"secrets.json\r\ncredentials/\r\n")
+    (project / "secrets.json").write_text('{"token": "x"}')
+    (project / "credentials").mkdir()
+    (project / "credentials" / "key.pem").write_text(PRIVATE_KEY)
+    (project / ".env").write_text("SECRET_KEY=abc\n")
+    (project / "server.pem").write_text(PRIVATE_KEY)
+    (project / "deploy-1234.json").write_text(SERVICE_ACCOUNT)
+    (project / "aws.cfg").write_text("[default]\naws_access_key_id = AKIAABCDEFGHIJKLMNOP\n")
+    (project / "config.ini").write_text("[db]\npassword = hunter2\n")
+    (project / "cacert.pem").write_text(CA_BUNDLE)
+    result = invoke("init", "--force", str(project))
+    no_traceback(result)
+    assert result.exit_code == 0, result.output
+    raw = (project / ".gitignore").read_bytes()
+    assert raw.startswith(b"secrets.json\r\ncredentials/\r\n") and b".env\r\n" in raw
+    assert b"\n" not in raw.replace(b"\r\n", b"")
+    committed = _committed(project)
+    for secret in (
+        ".env",
+        "secrets.json",
+        "credentials/key.pem",
+        "server.pem",
+        "deploy-1234.json",
+        "aws.cfg",
+        "config.ini",
+    ):
+        assert secret not in committed, secret
+    assert {"app.py", "Procfile", ".gitignore", "cacert.pem"} <= committed
+    assert "server.pem was not committed" in result.output
+
+
+def test_doctor_recognises_secrets_by_content_and_junk(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    project = make_project(tmp_path / "app")
+    (project / ".gitignore").write_text("./venv/\n.venv/\nbuild\\\n")
+    (project / "server.pem").write_text(PRIVATE_KEY)
+    (project / "cacert.pem").write_text(CA_BUNDLE)
+    (project / "gcp.json").write_text(SERVICE_ACCOUNT)
+    (project / "settings.ini").write_text("[app]\nsecret_key = s3cr3t\n")
+    (project / "__pycache__").mkdir()
+    (project / "__pycache__" / "app.cpython-312.pyc").write_bytes(b"\x00\x01")
+    (project / "flask_session").mkdir()
+    (project / "flask_session" / "2029f3").write_bytes(b"\x80session")
+    subprocess.run(["git", "init", "-q", "-b", "main", str(project)], check=True)
+    subprocess.run(["git", "-C", str(project), "add", "-A", "-f"], check=True)
+    subprocess.run(["git", "-C", str(project), "commit", "-qm", "all"], check=True)
+    result = invoke("doctor", "--offline", "--json", str(project))
+    no_traceback(result)
+    findings = json.loads(result.output)["findings"]
+    secret_paths = {f["path"] for f in findings if f["code"] == "secret-committed"}
+    assert {"server.pem", "gcp.json", "settings.ini"} <= secret_paths
+    assert "cacert.pem" not in secret_paths
+    codes = [f["code"] for f in findings]
+    assert "pycache-committed" in codes and "sessions-committed" in codes
+    unmatched = [f["line"] for f in findings if f["code"] == "gitignore-pattern-unmatched"]
+    assert unmatched == [1, 3]

@@ -12,13 +12,19 @@ from __future__ import annotations
 import importlib.metadata
 import os
 import re
-import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from homedeploy.errors import ProjectError, UsageError
-from homedeploy.fileio import make_backup, write_new_file
+from homedeploy.fileio import (
+    atomic_write_bytes,
+    make_backup,
+    read_bytes,
+    read_text_format,
+    rewrite_text,
+    write_new_file,
+)
 from homedeploy.project import gitrepo
 from homedeploy.project.discovery import AppCandidate, Discovery, SourceProblem, find_flask_apps
 from homedeploy.project.package_manager import MANAGERS, ProjectManager
@@ -67,7 +73,8 @@ class FileAction:
     """One file init wrote, kept or replaced."""
 
     path: str
-    action: str  # "created", "kept" (existed; left alone) or "replaced" (--force, backed up)
+    action: str  # "created", "kept" (existed; left alone), "replaced" (--force, backed up)
+    # or "updated" (.gitignore: init's lines added to the user's, backed up)
     backup: str | None = None
     note: str | None = None
 
@@ -247,10 +254,7 @@ def _copy_example(project: Path, force: bool, result: InitResult) -> None:
                 )
             else:
                 result.files.append(FileAction(str(relative), "created"))
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            temporary = destination.with_name(f".{destination.name}.tmp")
-            shutil.copy2(origin, temporary)
-            os.replace(temporary, destination)
+            atomic_write_bytes(destination, read_bytes(origin), mode=origin.stat().st_mode & 0o777)
 
 
 def _adopt(project: Path, writer: _Writer, app: str | None, result: InitResult) -> None:
@@ -422,7 +426,43 @@ def _write_common(
         result.notes.append(
             "requirements.txt exists: run `homedeploy check-reqs` to check it installs on Heroku."
         )
-    writer.write(".gitignore", GITIGNORE)
+    _merge_gitignore(project, result)
+
+
+def _merge_gitignore(project: Path, result: InitResult) -> None:
+    """Add init's ignore lines the user's ``.gitignore`` lacks; never drop one of theirs.
+
+    Even with ``--force`` the file is extended, not replaced: replacing it would un-ignore what
+    the user ignored (``secrets.json``, ``credentials/``) right before the first commit. The
+    user's encoding and line endings are kept; a backup is made before the change.
+    """
+    path = project / ".gitignore"
+    if not os.path.lexists(path):
+        write_new_file(path, GITIGNORE)
+        result.files.append(FileAction(".gitignore", "created"))
+        return
+    text, fmt = read_text_format(path)
+    present = {line.strip() for line in text.splitlines()}
+    missing = [
+        line
+        for line in GITIGNORE.splitlines()
+        if line.strip() and not line.startswith("#") and line.strip() not in present
+    ]
+    if not missing:
+        result.files.append(FileAction(".gitignore", "kept", note="has every line init adds"))
+        return
+    backup = make_backup(path)
+    prefix = "" if not text or text.endswith(("\n", "\r")) else "\n"
+    addition = "# Added by homedeploy init\n" + "\n".join(missing) + "\n"
+    rewrite_text(path, f"{text}{prefix}{addition}", fmt)
+    result.files.append(
+        FileAction(
+            ".gitignore",
+            "updated",
+            str(backup.relative_to(project)),
+            note=f"added {', '.join(missing)}",
+        )
+    )
 
 
 def _scaffold_manager(
@@ -522,6 +562,11 @@ def init_project(
     if git:
         if new_repo:
             result.git = gitrepo.init_and_commit(project, "Initial commit (homedeploy init)")
+            for rel, reason in result.git.withheld:
+                result.notes.append(
+                    f"{rel} was not committed: it is {reason}. Keep it out of git (add it to "
+                    ".gitignore) and set its values with `homedeploy config push`."
+                )
         else:
             changed = [f.path for f in result.files if f.action != "kept"]
             result.git = gitrepo.GitOutcome(False, False, None, None)

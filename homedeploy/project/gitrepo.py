@@ -26,6 +26,8 @@ class GitOutcome:
     branch: str | None
     commit: str | None
     note: str | None = None
+    withheld: tuple[tuple[str, str], ...] = ()
+    """(file, why) for secret-looking files left out of the first commit."""
 
 
 def enclosing_repo_root(path: Path) -> Path | None:
@@ -76,13 +78,36 @@ def identity_problem(repo_dir: Path | None = None) -> ProjectError | None:
 
 
 def init_and_commit(project_dir: Path, message: str) -> GitOutcome:
-    """``git init`` (branch ``main``), add everything not ignored, and commit."""
+    """``git init`` (branch ``main``), add everything not ignored except secrets, and commit.
+
+    ``.env``, key files and files whose content is a credential (see
+    :mod:`homedeploy.project.secret_files`) are never added, whatever ``.gitignore`` says; they
+    are returned in ``withheld``.
+    """
     import git
+
+    from homedeploy.project.secret_files import secret_reason
 
     repo: Repo = git.Repo.init(project_dir, initial_branch="main")
     repo.git.add(A=True)
-    repo.git.commit("--quiet", "--no-verify", "-m", message)
-    return GitOutcome(True, True, repo.active_branch.name, repo.head.commit.hexsha[:12])
+    staged = repo.git.diff("--cached", "--name-only", "-z").split("\0")
+    withheld = []
+    for rel in staged:
+        if not rel:
+            continue
+        reason = secret_reason(project_dir, rel)
+        if reason is not None:
+            withheld.append((rel, reason))
+    if withheld:
+        repo.git.rm("--cached", "--quiet", "--", *(rel for rel, _ in withheld))
+    repo.git.commit("--quiet", "--no-verify", "--allow-empty", "-m", message)
+    return GitOutcome(
+        True,
+        True,
+        repo.active_branch.name,
+        repo.head.commit.hexsha[:12],
+        withheld=tuple(withheld),
+    )
 
 
 def is_repo_root(project_dir: Path) -> bool:

@@ -8,7 +8,6 @@ these rules are skipped (doctor says so in a note).
 
 from __future__ import annotations
 
-import fnmatch
 import os
 from pathlib import Path
 
@@ -21,22 +20,6 @@ from homedeploy.doctor.snapshot import ProjectSnapshot
 STAGE: Stage = "repository"
 SLUG_LIMIT = 500 * 1024 * 1024
 SLUG_SOFT_LIMIT = 300 * 1024 * 1024
-SECRET_PATTERNS = (
-    ".env",
-    ".env.*",
-    "*.pem",
-    "*.key",
-    "*.p12",
-    "*.pfx",
-    "id_rsa*",
-    "id_ed25519*",
-    ".netrc",
-    ".pypirc",
-    "credentials.json",
-    "service-account*.json",
-    "client_secret*.json",
-)
-NOT_SECRET = ("*.example", "*.sample", "*.template", "*.dist", "*.pub")
 
 
 def _repo(
@@ -230,25 +213,100 @@ def _is_venv(project: ProjectSnapshot, rel: str) -> bool:
 
 
 def secrets_committed(project: ProjectSnapshot) -> list[Finding]:
-    """.env files, private keys and credential files in the commit go to Heroku with every push."""
+    """.env files, private keys and credential files in the commit go to Heroku with every push.
+
+    Files are recognised by name and by content (a PEM private key, a service-account JSON, an
+    AWS key, a config file with a password), see :mod:`homedeploy.project.secret_files`; a CA
+    bundle of certificates only is not a secret.
+    """
     tree = project.worktree
     if tree is None:
         return []
+    from homedeploy.project.secret_files import secret_reason
+
     findings: list[Finding] = []
     for rel in sorted({*tree.committed, *(r for r, c in tree.changed.items() if c[0] == "A")}):
-        name = rel.rsplit("/", 1)[-1]
-        if any(fnmatch.fnmatchcase(name, p) for p in NOT_SECRET):
+        if tree.committed.get(rel, 0) > 4 * 1024 * 1024:
             continue
-        if any(fnmatch.fnmatchcase(name, p) for p in SECRET_PATTERNS):
+        reason = secret_reason(project.root, rel)
+        if reason is not None:
             findings.append(
                 _repo(
                     "secret-committed",
                     "warning",
-                    f"{rel} is committed; secrets in it are copied into every deploy and stay in "
-                    "the git history.",
+                    f"{rel} is committed and is {reason}; secrets in it are copied into every "
+                    "deploy and stay in the git history.",
                     path=rel,
                     fix=f"git rm --cached {rel}, add it to .gitignore, rotate the secrets, and "
                     "set them on Heroku with `homedeploy config push`.",
+                )
+            )
+    return findings
+
+
+SESSION_DIRS = ("flask_session",)
+"""Flask-Session's filesystem store: users' session data, never something to deploy."""
+
+
+def junk_committed(project: ProjectSnapshot) -> list[Finding]:
+    """Byte-code caches and session stores in the commit (they belong in .gitignore)."""
+    tree = project.worktree
+    if tree is None:
+        return []
+    committed = sorted(tree.committed)
+    pycache = [r for r in committed if "__pycache__/" in f"/{r}" or r.endswith((".pyc", ".pyo"))]
+    sessions = [r for r in committed if r.split("/", 1)[0] in SESSION_DIRS]
+    findings: list[Finding] = []
+    if pycache:
+        findings.append(
+            _repo(
+                "pycache-committed",
+                "warning",
+                f"{len(pycache)} byte-code file(s) are committed (e.g. {pycache[0]}); they are "
+                "stale on the dyno's Python and bloat the slug.",
+                path=pycache[0],
+                fix="git rm -r --cached $(git ls-files '*__pycache__*' '*.pyc') and add "
+                "__pycache__/ and *.pyc to .gitignore.",
+            )
+        )
+    if sessions:
+        folder = sessions[0].split("/", 1)[0]
+        findings.append(
+            _repo(
+                "sessions-committed",
+                "warning",
+                f"{len(sessions)} session file(s) in {folder}/ are committed: users' session "
+                "data would be deployed and kept in the git history.",
+                path=f"{folder}/",
+                fix=f"git rm -r --cached {folder} and add /{folder}/ to .gitignore.",
+            )
+        )
+    return findings
+
+
+def gitignore_patterns(project: ProjectSnapshot) -> list[Finding]:
+    """``.gitignore`` lines git never matches: ``./x/`` and ``../x`` (git has no ``.`` segments)
+    and a trailing backslash (an escape in git, not a folder separator)."""
+    if ".gitignore" not in project.names:
+        return []
+    text = project.read_text(".gitignore") or ""
+    findings: list[Finding] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        pattern = line.strip()
+        if not pattern or pattern.startswith("#"):
+            continue
+        body = pattern.removeprefix("!")
+        if body.startswith(("./", "../")) or body.endswith("\\"):
+            fixed = "/" + body.removeprefix("./").rstrip("\\").replace("\\", "/")
+            findings.append(
+                _repo(
+                    "gitignore-pattern-unmatched",
+                    "warning",
+                    f".gitignore line {number} ({pattern!r}) matches nothing: git ignores no "
+                    "file by it.",
+                    path=".gitignore",
+                    line=number,
+                    fix=f"write it as {fixed!r} (a leading / anchors it to the project root).",
                 )
             )
     return findings
@@ -346,6 +404,8 @@ RULES: tuple[Rule, ...] = (
     uncommitted_changes,
     virtualenvs_ignored,
     secrets_committed,
+    junk_committed,
+    gitignore_patterns,
     branch,
     slug_size,
 )
