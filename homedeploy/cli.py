@@ -39,6 +39,17 @@ def to_jsonable(value: Any) -> Any:
     return value
 
 
+class Seconds(click.FloatRange):
+    """A number of seconds: a float in range, and never NaN (which compares false to any bound
+    and would make a wait loop never end)."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = super().convert(value, param, ctx)
+        if number != number:  # NaN
+            self.fail(f"{value!r} is not a number of seconds.", param, ctx)
+        return number
+
+
 def print_json(value: Any) -> None:
     """Print ``value`` as indented JSON on stdout (no rich markup, safe for pipes)."""
     import json
@@ -365,7 +376,7 @@ def init_command(
 )
 @click.option(
     "--boot-timeout",
-    type=click.FloatRange(min=0.1),
+    type=Seconds(min=0.1, max=3600.0),
     default=60.0,
     show_default=True,
     help="Seconds the app may take to bind $PORT (Heroku's R10 limit is 60).",
