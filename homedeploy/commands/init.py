@@ -442,11 +442,11 @@ def _merge_gitignore(project: Path, result: InitResult) -> None:
         result.files.append(FileAction(".gitignore", "created"))
         return
     text, fmt = read_text_format(path)
-    present = {line.strip() for line in text.splitlines()}
+    present = {line.strip().rstrip("/") for line in text.splitlines()}
     missing = [
         line
         for line in GITIGNORE.splitlines()
-        if line.strip() and not line.startswith("#") and line.strip() not in present
+        if line.strip() and not line.startswith("#") and line.strip().rstrip("/") not in present
     ]
     if not missing:
         result.files.append(FileAction(".gitignore", "kept", note="has every line init adds"))
