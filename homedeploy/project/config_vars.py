@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homedeploy.errors import ProjectError
+from homedeploy.fileio import read_bytes
 
 PLATFORM_VARIABLES = frozenset(
     {
@@ -315,7 +316,7 @@ def scan_source(root: Path) -> SourceFacts:
         if rel.name == "conftest.py":
             continue
         try:
-            tree = ast.parse(path.read_bytes(), filename=str(path))
+            tree = ast.parse(read_bytes(path), filename=str(path))
         except (SyntaxError, ValueError, OSError):
             continue
         visitor = _SourceScan(rel.as_posix())

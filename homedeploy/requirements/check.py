@@ -937,7 +937,7 @@ def is_environment_freeze(requirements: RequirementsFile, needs: list[AppNeed]) 
     if len(pinned) < FREEZE_MIN_LINES:
         return False
     try:
-        text = requirements.path.read_bytes().decode("utf-8", errors="replace")
+        text = read_bytes(requirements.path).decode("utf-8", errors="replace")
     except OSError:
         text = ""
     if "# via" in text:
