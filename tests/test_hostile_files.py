@@ -377,3 +377,27 @@ def test_doctor_recognises_secrets_by_content_and_junk(tmp_path: Path) -> None:
     assert "pycache-committed" in codes and "sessions-committed" in codes
     unmatched = [f["line"] for f in findings if f["code"] == "gitignore-pattern-unmatched"]
     assert unmatched == [1, 3]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("Pipfile.lock", b"[" * 100_000 + b"]" * 100_000),
+        ("Pipfile.lock", b"\xff\xfe{}"),
+        ("Pipfile.lock", "fifo"),
+        ("app.json", b"[" * 100_000 + b"]" * 100_000),
+        ("app.json", b'{"name": "caf\xe9"}'),
+        ("app.json", "fifo"),
+        ("pyproject.toml", b"x = " + b"[" * 100_000 + b"]" * 100_000),
+        ("Pipfile", b"[packages]\n" + b"a = " + b"{b=" * 3000 + b"1" + b"}" * 3000),
+        ("Pipfile", "fifo"),
+    ],
+)
+def test_hostile_lock_and_manifest_files(tmp_path: Path, name: str, data: bytes | str) -> None:
+    project = make_project(tmp_path / "app")
+    if data == "fifo":
+        os.mkfifo(project / name)
+    else:
+        assert isinstance(data, bytes)
+        (project / name).write_bytes(data)
+    no_traceback(invoke("doctor", "--offline", str(project)))

@@ -101,7 +101,13 @@ def read_app_json(root: Path) -> AppJson | None:
     if not path.is_file():
         return None
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
+        data = json.loads(read_bytes(path).decode("utf-8-sig", errors="replace"))
+    except RecursionError:
+        raise ProjectError(
+            "app.json nests arrays or objects too deeply to be read",
+            path=path,
+            fix="flatten app.json (Heroku's app.json is a few levels deep).",
+        ) from None
     except json.JSONDecodeError as error:
         raise ProjectError(
             f"app.json is not valid JSON: {error.msg}",

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from homedeploy.fileio import read_bytes
 from homedeploy.project.pyproject import read_toml
 
 if TYPE_CHECKING:
@@ -331,9 +332,9 @@ def read_pipfile_lock(root: Path) -> LockedSet:
     path = root / "Pipfile.lock"
     locked = LockedSet("pipenv", path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_bytes(path).decode("utf-8")
         data = json.loads(text)
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
         locked.error = f"Pipfile.lock is not valid JSON ({error})"
         return locked
     default = data.get("default", {}) if isinstance(data, dict) else {}

@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from homedeploy.requirements.file import RequirementsFile
 
+from homedeploy.fileio import read_bytes
+
 
 def _toml_loads(text: str) -> dict[str, Any]:
     if sys.version_info >= (3, 11):
@@ -29,13 +31,15 @@ def _toml_loads(text: str) -> dict[str, Any]:
 def read_toml(path: Path) -> tuple[dict[str, Any], str | None]:
     """``(data, error)``: the parsed file, or {} and tomllib's message (never raises)."""
     try:
-        text = path.read_text(encoding="utf-8-sig")
+        text = read_bytes(path).decode("utf-8-sig")
     except (OSError, UnicodeDecodeError) as error:
         return {}, str(error)
     try:
         return _toml_loads(text), None
     except ValueError as error:
         return {}, str(error)
+    except RecursionError:
+        return {}, "arrays or tables nested too deeply to be read"
 
 
 def read_pyproject(path: Path) -> dict[str, Any]:
@@ -46,7 +50,7 @@ def read_pyproject(path: Path) -> dict[str, Any]:
 def line_of(path: Path, pattern: str) -> int | None:
     """The first line (1-based) of ``path`` matching the regex ``pattern``."""
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        lines = read_bytes(path).decode("utf-8", errors="replace").splitlines()
     except OSError:
         return None
     compiled = re.compile(pattern)

@@ -353,8 +353,8 @@ def _from_pipfile_lock(path: Path) -> RequestedPython | None:
 
     name = "Pipfile.lock"
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as error:
+        data = json.loads(read_bytes(path).decode("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
         return RequestedPython(
             DEFAULT_MAJOR,
             None,

@@ -13,6 +13,8 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from homedeploy.fileio import read_bytes
+
 if TYPE_CHECKING:
     from homedeploy.doctor.snapshot import ProjectSnapshot
 
@@ -74,8 +76,8 @@ def declared_distributions(project: ProjectSnapshot) -> set[str] | None:
         return names
     if tool == "pipenv":
         try:
-            data = json.loads((root / "Pipfile.lock").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+            data = json.loads(read_bytes(root / "Pipfile.lock").decode("utf-8"))
+        except (OSError, ValueError, RecursionError):
             return None
         default = data.get("default", {}) if isinstance(data, dict) else {}
         return {_canonical(name) for name in default} if isinstance(default, dict) else None

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from homedeploy.errors import HomedeployError
+from homedeploy.fileio import read_bytes
 from homedeploy.project.python_version import LATEST_PATCH, RequestedPython
 from homedeploy.project.venv import Interpreter, find_interpreter
 
@@ -197,7 +198,7 @@ def _top_level_requirements(app_dir: Path, destination: Path) -> tuple[Path, str
         return source_in, "requirements.in"
     source = app_dir / "requirements.txt"
     try:
-        lines = source.read_text(encoding="utf-8-sig", errors="replace").splitlines()
+        lines = read_bytes(source).decode("utf-8-sig", errors="replace").splitlines()
     except OSError:
         return None
     relaxed, changed = [], False
