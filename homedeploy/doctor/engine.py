@@ -140,7 +140,7 @@ def _check_reqs_findings(
     from homedeploy.errors import HomedeployError
     from homedeploy.project.package_manager import INSTALL_FAILED, MANIFEST
     from homedeploy.requirements.check import check_requirements
-    from homedeploy.requirements.report import ADD, DROP, FAILS, FINE, REPIN
+    from homedeploy.requirements.report import ADD, DROP, FAILS, FINE, KEEP, REPIN
 
     tool = project.package_manager
     locked = project.locked
@@ -200,6 +200,8 @@ def _check_reqs_findings(
             fix = f"{'pin' if verdict.verdict == REPIN else 'use'} {verdict.replacement}"
         elif verdict.verdict == DROP:
             fix = "delete the line (`homedeploy check-reqs --write` rewrites the file)."
+        elif verdict.verdict == KEEP:
+            fix = "none needed; a release with a wheel for Heroku's Python builds faster."
         else:
             fix = f"`homedeploy check-reqs --write` rewrites {manifest}."
         findings.append(

@@ -77,6 +77,18 @@ _OS_TAG_RE = re.compile(r"(^|\.)(win|macosx|ios|android)")
 BINARY_TWIN = {"psycopg2": "psycopg2-binary"}
 
 
+PYTHON_RELEASED = {
+    "3.9": "2020-10-05",
+    "3.10": "2021-10-04",
+    "3.11": "2022-10-24",
+    "3.12": "2023-10-02",
+    "3.13": "2024-10-07",
+    "3.14": "2025-10-07",
+}
+"""When each CPython minor was released (python.org): a compiled project's sdist uploaded before
+then was written against an older C API."""
+
+
 class Assessment:
     """What the indexes say about one project, for the target.
 
@@ -169,7 +181,13 @@ class Assessment:
             default=0,
         )
         target = int(self.target.abi[3:])
-        return newest == 0 or newest < target
+        if newest:
+            return newest < target
+        uploaded = self.first_upload(version)
+        released = PYTHON_RELEASED.get(self.target.python)
+        if uploaded and released:
+            return uploaded < released  # made before the target Python existed
+        return True
 
     def minimal(self, version: str) -> str | None:
         """The nearest installable release to ``version``: newer in the same major first, then
@@ -200,6 +218,30 @@ class Assessment:
             if self.is_usable(candidate):
                 return candidate
         return None
+
+    def minimal_source(self, version: str) -> str | None:
+        """The nearest final release whose sdist can build on the target (for projects with no
+        wheel for it at all, like psycopg2): newer in the same major first, then any newer."""
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            wanted = Version(version)
+        except InvalidVersion:
+            return None
+        later = []
+        for candidate in self.project.versions():
+            parsed = Version(candidate)
+            if parsed <= wanted or parsed.is_prerelease or parsed.is_devrelease:
+                continue
+            files = self.project.files_for(candidate)
+            if not any(
+                not f.is_wheel and not f.yanked and self.target.python_fits(f.requires_python)
+                for f in files
+            ):
+                continue
+            if not self.source_build_fails(candidate):
+                later.append((parsed.release[:1] != wanted.release[:1], parsed, candidate))
+        return min(later)[2] if later else None
 
     def first_upload(self, version: str) -> str | None:
         times = [f.uploaded for f in self.project.files_for(version) if f.uploaded]
@@ -998,6 +1040,7 @@ class _Plan:
         self.moved_from: str | None = None
         self.move_reason = ""
         self.cause: LineCause | None = None  # None: decided by the resolution (needed/unused)
+        self.repinned_text: str | None = None  # a source-only repin, written as it is
 
     @property
     def constraint_version(self) -> str | None:
@@ -1148,8 +1191,18 @@ def _check_curated(
             continue
         moved = assessment.minimal(version)
         if moved is None:
+            source = assessment.minimal_source(version)
+            twin = BINARY_TWIN.get(key)
+            hint = f"; {twin} is the same package with wheels" if twin else ""
+            if source is not None:
+                # Builds from source on Heroku; pip's wheel-only resolution cannot take it.
+                plan.verdict, plan.severity, plan.resolve = REPIN, FAILS, False
+                plan.constraint = f"{key}=={source}"
+                plan.reason = f"{why}; nearest that builds there: {source}{hint}"
+                plan.repinned_text = _requirement_for_resolver(line, source, markers=True)
+                continue
             plan.verdict, plan.severity, plan.resolve = ERROR, FAILS, False
-            plan.reason = f"{why}, and no release of it installs there"
+            plan.reason = f"{why}, and no release of it installs there{hint}"
             continue
         plan.constraint = f"{key}=={moved}"
         plan.moved_from, plan.move_reason, plan.severity = version, why, severity
@@ -1203,12 +1256,17 @@ def _check_curated(
                 f"{line.text} is kept as written: the resolved set does not include it."
             )
         elif plan.resolve:
+            if key not in needed and _transitive_covers(key, resolution):
+                continue  # a dependency of another line: requirements.txt pins it
             pin = resolved.get(key) if line.pinned_version else None
             requirement = _requirement_for_resolver(line, pin, markers=True)
             top[key] = TopLevel(line.name or key, requirement, _curated_why(key, needs, resolution))
         elif not plan.resolve:
             top[key] = TopLevel(
-                line.name or key, line.text, plan.reason or "kept as written", verbatim=True
+                line.name or key,
+                plan.repinned_text or line.text,
+                plan.reason or "kept as written",
+                verbatim=True,
             )
     for key, need in extra_requirements.items():
         if _transitive_covers(key, resolution):
@@ -1319,7 +1377,9 @@ def _curated_verdict(
     if plan.verdict in (DROP, ERROR) or not plan.resolve:
         verdict.verdict = plan.verdict
         verdict.reason = plan.reason or why
-        if plan.verdict == REPIN and pin:
+        if plan.verdict == REPIN and plan.repinned_text:
+            verdict.replacement = plan.repinned_text
+        elif plan.verdict == REPIN and pin:
             verdict.replacement = f"{line.name}=={pin}"
         return verdict
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -1393,22 +1453,30 @@ def _resolve_minimal(
         )
         return _verified(result, index, target, sources, lines, offline)
 
-    try:
-        resolution = run(hold=True)
-    except CheckFailed as error:
-        resolution = run(hold=False)
+    def settle(result: Resolution, error: CheckFailed) -> None:
+        """The pins pip could not hold together moved: say so, and treat them as moved."""
         conflict = f"pip cannot install the file's pins together ({error.message})"
         for plan in plans:
-            wanted = plan.constraint_version
-            if wanted and resolution.versions.get(plan.key) != wanted and not plan.move_reason:
+            wanted, got = plan.constraint_version, result.versions.get(plan.key)
+            if wanted and got and got != wanted and not plan.moved_from:
+                plan.moved_from = plan.line.pinned_version or wanted
                 plan.move_reason = conflict
                 plan.severity = FAILS
-        return resolution
-    if _follow_framework(resolution, plans, assessments, app_keys):
+                plan.constraint = f"{plan.key}=={got}"
+
+    def attempt() -> Resolution:
         try:
-            resolution = run(hold=True)
-        except CheckFailed:
-            resolution = run(hold=False)
+            return run(hold=True)
+        except CheckFailed as error:
+            result = run(hold=False)
+            settle(result, error)
+            return result
+
+    resolution = attempt()
+    for _ in range(2):  # a framework's move can move its extensions, which can move others
+        if not _follow_framework(resolution, plans, assessments, app_keys):
+            break
+        resolution = attempt()
     return resolution
 
 
@@ -1449,10 +1517,21 @@ def _follow_framework(
             for parent in (moved_pin.required_by if moved_pin else ())
             if parent in by_key and parent in app_keys
         ]
+        # Extensions left out of the resolution (source-only pins) cannot show Requires-Dist;
+        # their name says whose extension they are (Flask-Mail), a heuristic.
+        dependents += [
+            other.key
+            for other in plans
+            if not other.resolve
+            and other.verdict == KEEP
+            and other.line.pinned_version
+            and other.key.startswith(plan.key + "-")
+            and other.key not in dependents
+        ]
         for name in dependents:
             dependent = by_key[name]
             assessment = assessments.get(name)
-            pinned = dependent.constraint_version
+            pinned = dependent.constraint_version or dependent.line.pinned_version
             if assessment is None or pinned is None or dependent.moved_from:
                 continue
             choices = assessment.released_after(moment) if moment else []
@@ -1465,6 +1544,8 @@ def _follow_framework(
             if choice is None or choice == pinned:
                 continue
             dependent.constraint = f"{name}=={choice}"
+            dependent.resolve = True
+            dependent.verdict = KEEP  # decided again once resolved
             dependent.moved_from = pinned
             dependent.severity = FAILS
             dependent.move_reason = (
