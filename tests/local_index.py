@@ -356,6 +356,8 @@ CORPUS: dict[str, list[FakeFile]] = {
     ],
     "pillow": [_cp("pillow", "10.4.0", "cp314", top_level=("PIL",))],
     "pyyaml": [_cp("PyYAML", "6.0.2", "cp314", top_level=("yaml",))],
+    "oldpure": [FakeFile("oldpure-0.24.tar.gz"), _any("oldpure", "2.2.0")],
+    "needsnew": [_any("needsnew", "1.0", "oldpure>=2")],
     "heavylib": [
         _cp("heavylib", "2.15.0", "cp311"),
         _cp("heavylib", "2.16.1", "cp314"),

@@ -221,6 +221,16 @@ CASES: dict[str, Case] = {
         },
         "pass",
     ),
+    "source-pin-the-set-outgrew": Case(
+        {
+            "app.py": APP + "import needsnew\n",
+            "requirements.txt": "Flask\ngunicorn\nneedsnew==1.0\noldpure==0.24\n",
+        },
+        {"oldpure": ("repin", "error"), "needsnew": ("keep", "info")},
+        "fail",
+        replacements={"oldpure": "oldpure==2.2.0"},
+        reasons={"oldpure": "does not fit what needsnew require(s)"},
+    ),
     "pre-release-newest": Case(
         {
             "app.py": APP + "import heavylib\n",
@@ -305,7 +315,12 @@ def test_corpus_verdicts(name: str, tmp_path: Path) -> None:
 
 @pytest.mark.usefixtures("env")
 def test_write_then_doctor_passes_for_the_cases_that_fail(tmp_path: Path) -> None:
-    for name in ("framework-major-upgrade", "pre-release-newest", "old-pins-cannot-build"):
+    for name in (
+        "framework-major-upgrade",
+        "pre-release-newest",
+        "old-pins-cannot-build",
+        "source-pin-the-set-outgrew",
+    ):
         app = project(tmp_path / name, CASES[name].files)
         code, report = check(app, "--write")
         assert code == 0, report
@@ -313,6 +328,9 @@ def test_write_then_doctor_passes_for_the_cases_that_fail(tmp_path: Path) -> Non
         written = (app / "requirements.txt").read_text()
         for replacement in CASES[name].replacements.values():
             assert replacement.lower() in written.lower(), (replacement, written)
+            package = replacement.partition("==")[0].lower()
+            pinned = [row for row in written.lower().splitlines() if row.startswith(package + "==")]
+            assert len(pinned) == 1, written  # one version per package
 
 
 @pytest.mark.usefixtures("env")

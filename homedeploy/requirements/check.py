@@ -33,6 +33,7 @@ from homedeploy.requirements.file import (
     read_requirements,
 )
 from homedeploy.requirements.index import (
+    RELEASES_TTL,
     IndexSources,
     PackageIndex,
     ProjectFiles,
@@ -557,7 +558,9 @@ def _check_freeze(
     in_text = "".join(f"{text}\n" for text in resolver_lines)
     needs_resolver = any(not entry.source_only for entry in top.values())
     early = _start_fresh_resolution(in_text, target, sources, write, offline, needs_resolver)
-    rest = index.projects(sorted(names_in_file))
+    # The rest of a freeze only asks "does this release exist, with a wheel?": a day-old page
+    # answers that (what the app needs was looked up fresh above).
+    rest = index.projects(sorted(names_in_file), stale_ok=RELEASES_TTL)
     assessments.update({name: assess(project, target) for name, project in rest.items()})
     if early is not None:
         early.join()
@@ -1243,6 +1246,23 @@ def _check_curated(
         )
         report.method = resolution.method
     resolved = dict(resolution.versions) if resolution else {}
+    for plan in plans:
+        # A line left out of the resolution (a source-only pin) that the resolved set installs
+        # anyway, as another package's dependency: one version only, the resolved one.
+        if plan.resolve or plan.verdict != KEEP or plan.key not in resolved:
+            continue
+        if plan.cause == "marker-excludes-target":
+            continue
+        plan.resolve = True
+        got, pinned = resolved[plan.key], plan.line.pinned_version
+        if pinned and got != pinned:
+            needing = ", ".join(_transitive_covers(plan.key, resolution)) or "the resolved set"
+            plan.moved_from, plan.severity = pinned, FAILS
+            plan.move_reason = (
+                f"{plan.line.name} {pinned} (a source build) does not fit what {needing} "
+                f"require(s); the resolved set installs {got}"
+            )
+            plan.constraint = f"{plan.key}=={got}"
 
     top: dict[str, TopLevel] = {}
     for plan in plans:

@@ -34,6 +34,8 @@ DEFAULT_TTL = 600.0
 """Seconds an index page stays fresh when the server sends no Cache-Control (the default
 index itself announces ``max-age=600``)."""
 NOT_FOUND_TTL = 86400.0
+RELEASES_TTL = 86400.0
+"""Seconds a cached page may answer questions about existing releases (see ``stale_ok``)."""
 """Seconds a "not on the index" answer is trusted (such names seldom appear overnight)."""
 TIMEOUT = (5.0, 20.0)
 MAX_PAGE_BYTES = 64 * 1024 * 1024
@@ -383,8 +385,13 @@ class PackageIndex:
             self._local.session = session
         return session
 
-    def projects(self, names: list[str]) -> dict[str, ProjectFiles]:
-        """Look up many projects at once (threads), keyed by canonical name."""
+    def projects(self, names: list[str], *, stale_ok: float = 0.0) -> dict[str, ProjectFiles]:
+        """Look up many projects at once (threads), keyed by canonical name.
+
+        ``stale_ok`` (seconds) lets a cached page older than its max-age answer without asking
+        the index: for lines whose only question is "does this release exist, with a wheel for
+        the target?", whose answer a day-old page gives as well (releases do not change; the
+        index sends max-age=600 for the newest-version question)."""
         from packaging.utils import canonicalize_name
 
         wanted = list(dict.fromkeys(str(canonicalize_name(name)) for name in names))
@@ -392,7 +399,7 @@ class PackageIndex:
         if missing:
             self._prefetch_find_links()
             with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                futures = {pool.submit(self._lookup, name): name for name in missing}
+                futures = {pool.submit(self._lookup, name, stale_ok): name for name in missing}
                 done, pending = wait(futures, return_when=FIRST_EXCEPTION)
                 for future in pending:
                     future.cancel()
@@ -426,11 +433,11 @@ class PackageIndex:
         base = f"{self.sources.index_urls[0]}/{project.name}/" if self.sources.index_urls else ""
         return import_names(project, version, base, self._session(), offline=self.offline)
 
-    def _lookup(self, name: str) -> ProjectFiles:
+    def _lookup(self, name: str, stale_ok: float = 0.0) -> ProjectFiles:
         files: list[DistFile] = []
         found = False
         for index_url in self.sources.index_urls:
-            page = self._index_page(index_url, name)
+            page = self._index_page(index_url, name, stale_ok)
             if page is not None:
                 found = True
                 files.extend(page)
@@ -478,11 +485,13 @@ class PackageIndex:
             return []
         return [(str(row[0]), row[1], bool(row[2])) for row in entry.get("links", [])]
 
-    def _index_page(self, index_url: str, name: str) -> list[DistFile] | None:
+    def _index_page(
+        self, index_url: str, name: str, stale_ok: float = 0.0
+    ) -> list[DistFile] | None:
         page_url = f"{index_url}/{name}/"
         if urlsplit(page_url).scheme == "file":
             return self._file_index_page(page_url, name)
-        entry = self._cached_fetch(page_url, name)
+        entry = self._cached_fetch(page_url, name, stale_ok)
         if entry is None:
             return None
         parsed = entry.get("_parsed")
@@ -500,7 +509,9 @@ class PackageIndex:
             return _files_from_links(base, [(c.name, None, False) for c in folder.iterdir()], name)
         return None
 
-    def _cached_fetch(self, url: str, name: str | None) -> dict[str, Any] | None:
+    def _cached_fetch(
+        self, url: str, name: str | None, stale_ok: float = 0.0
+    ) -> dict[str, Any] | None:
         """A parsed page from the cache when fresh, else from the network (revalidating).
 
         Returns the cache entry (``files`` for a project page, ``links`` for a find-links page),
@@ -509,7 +520,8 @@ class PackageIndex:
         entry = disk_cache.read_entry(CACHE_SECTION, url)
         now = time.time()
         if entry is not None:
-            fresh = now - float(entry.get("fetched", 0)) < float(entry.get("max_age", 0))
+            age = now - float(entry.get("fetched", 0))
+            fresh = age < max(float(entry.get("max_age", 0)), stale_ok)
             if fresh or self.offline:
                 return entry if entry.get("status") == 200 else None
         if self.offline:
