@@ -1185,8 +1185,17 @@ def _check_curated(
         why = state.text
         plan.cause = state.cause
         if severity == FRAGILE:
-            # A pure-Python source build works on Heroku: the pin stays. pip's target-aware
-            # resolution only takes wheels, so this line is left out of it.
+            # A pure-Python sdist: old ones can fail to build on a new Python (dominate 2.3.1's
+            # setup.py imports `imp`), so the nearest release of the same major with a wheel
+            # is taken when there is one.
+            nearby = assessment.minimal(version)
+            if nearby is not None and _major(nearby) == _major(version):
+                plan.constraint = f"{key}=={nearby}"
+                plan.moved_from, plan.severity = version, FRAGILE
+                plan.move_reason = f"{why}, which can fail for a release that old"
+                continue
+            # None: the pin stays. pip's target-aware resolution only takes wheels, so this
+            # line is left out of it.
             twin = BINARY_TWIN.get(key)
             if twin:
                 why += f" ({twin} is the same package with wheels)"
