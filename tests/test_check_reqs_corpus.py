@@ -139,7 +139,8 @@ CASES: dict[str, Case] = {
     ),
     "conditional-and-function-imports": Case(
         {
-            "app.py": APP + "import os\n\nif os.environ.get('EXPORT', ''):\n    import requests\n\n\n"
+            "app.py": APP
+            + "import os\n\nif os.environ.get('EXPORT', ''):\n    import requests\n\n\n"
             "def export():\n    import openpyxl\n    return openpyxl\n",
             "requirements.txt": "Flask\ngunicorn\n",
         },
