@@ -85,6 +85,7 @@ class EnvRead:
     line: int
     has_default: bool
     at_import: bool  # module level or a class body (runs when the module is imported)
+    raises: bool = False  # ``os.environ["X"]``: KeyError when unset (``.get``/getenv give None)
 
 
 def _addon_entry(entry: object) -> str | None:
@@ -253,15 +254,17 @@ class _SourceScan(ast.NodeVisitor):
             and node.value.id in self.os_names
         )
 
-    def _add(self, name_node: ast.AST, line: int, has_default: bool) -> None:
+    def _add(
+        self, name_node: ast.AST, line: int, has_default: bool, *, raises: bool = False
+    ) -> None:
         if isinstance(name_node, ast.Constant) and isinstance(name_node.value, str):
             self.reads.append(
-                EnvRead(name_node.value, self.rel, line, has_default, self.deferred == 0)
+                EnvRead(name_node.value, self.rel, line, has_default, self.deferred == 0, raises)
             )
 
     def visit_Subscript(self, node: ast.Subscript) -> None:
         if self._is_environ(node.value) and isinstance(node.ctx, ast.Load):
-            self._add(node.slice, node.lineno, False)
+            self._add(node.slice, node.lineno, False, raises=True)
         self.generic_visit(node)
 
     def visit_Constant(self, node: ast.Constant) -> None:

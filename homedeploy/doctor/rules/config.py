@@ -67,7 +67,11 @@ def provided_variables(project: ProjectSnapshot) -> set[str]:
 
 
 def config_vars_unset(project: ProjectSnapshot) -> list[Finding]:
-    """Variables read at import that nothing provides: an error without a default."""
+    """Variables read at import that nothing provides.
+
+    ``os.environ["X"]`` is an error (KeyError at boot); a read with a default, or a ``.get`` /
+    ``getenv`` that yields None, is a warning: the dyno runs with that value.
+    """
     facts = _facts(project)
     provided = provided_variables(project)
     findings: list[Finding] = []
@@ -76,7 +80,9 @@ def config_vars_unset(project: ProjectSnapshot) -> list[Finding]:
     for read in facts.reads:
         if not read.at_import or read.name in provided or read.name in reported:
             continue
-        if read.has_default:
+        if read.has_default or not read.raises:
+            # ``.get("X")``/``getenv("X")`` give None rather than crash: whether None breaks
+            # the boot depends on what the code does with it, so it is not called an error.
             defaulted.setdefault(read.name, f"{read.path}:{read.line}")
             continue
         reported.add(read.name)
@@ -114,8 +120,8 @@ def config_vars_unset(project: ProjectSnapshot) -> list[Finding]:
                 "config-var-defaulted",
                 STAGE,
                 "warning",
-                f"read at import with a default that nothing overrides on Heroku: {listing}; the "
-                "dyno runs with those defaults.",
+                f"read at import with a default (or None) that nothing overrides on Heroku: "
+                f"{listing}; the dyno runs with those values.",
                 path=first.rsplit(":", 1)[0],
                 line=int(first.rsplit(":", 1)[1]),
                 fix="set the ones that matter with `homedeploy config set NAME=...` (or app.json "
