@@ -31,7 +31,7 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 demo: $(VENV)/.installed
 	rm -rf $(DEMO)
 	$(BIN)/homedeploy init --example --venv $(DEMO)
-	$(BIN)/homedeploy check-reqs --app $(DEMO)
+	$(BIN)/homedeploy check-reqs $(DEMO)
 	$(BIN)/homedeploy doctor $(DEMO)
 	$(BIN)/homedeploy push --local $(DEMO)
 	@echo "To deploy for real: HEROKU_API_KEY=... $(abspath $(BIN))/homedeploy push $(DEMO) --create -a NAME"
