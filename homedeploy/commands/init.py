@@ -65,7 +65,8 @@ dist/
 REQUIREMENTS_IN = "flask\ngunicorn\n"
 
 IGNORED_WHEN_EMPTY = frozenset({".git", ".DS_Store"})
-EXAMPLE_SKIP = frozenset({"__pycache__", ".venv", "venv", ".pytest_cache", ".mypy_cache"})
+EXAMPLE_SKIP = frozenset({"__pycache__", ".venv", "venv", ".pytest_cache", ".mypy_cache", "build"})
+"""Never copied by init --example: caches, venvs and build/ (assets bin/post_compile makes)."""
 
 
 @dataclass(frozen=True)
