@@ -194,6 +194,17 @@ CASES: dict[str, Case] = {
         {"flask": ("keep", "info"), "gunicorn": ("keep", "info"), "colorama": ("keep", "info")},
         "pass",
     ),
+    "psycopg2-unpinned": Case(
+        {
+            "db.py": "import psycopg2\n",
+            "app.py": APP + "import db  # noqa\n",
+            "requirements.txt": "Flask\ngunicorn\npsycopg2\n",
+        },
+        {"psycopg2": ("keep", "warning"), "flask": ("keep", "info")},
+        "pass",
+        absent=("psycopg2-binary",),
+        reasons={"psycopg2": "builds 2.9.9 from source"},
+    ),
     "curated-unused-lines": Case(
         {"requirements.txt": "Flask\ngunicorn\nrequests==2.31.0\nsix==1.17.0\n"},
         {"requests": ("keep", "info"), "six": ("keep", "info")},

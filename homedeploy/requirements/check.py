@@ -1171,6 +1171,17 @@ def _check_curated(
                 need_errors[key] = plan.reason
             continue
         version = line.pinned_version
+        if version is None and assessment is not None and assessment.newest is None:
+            # No release has a wheel (psycopg2): pip builds the newest sdist; the resolver,
+            # which only takes wheels, leaves it out.
+            twin = BINARY_TWIN.get(key)
+            plan.severity, plan.resolve, plan.cause = FRAGILE, False, "source-only"
+            plan.reason = (
+                f"no release of {line.name} has a wheel for {target.description}; "
+                + (f"Heroku builds {assessment.newest_sdist} from source")
+                + (f" ({twin} is the same package with wheels)" if twin else "")
+            )
+            continue
         if version is None or assessment is None:
             continue
         state, severity = _pin_state(version, assessment, target)
