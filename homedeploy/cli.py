@@ -519,14 +519,16 @@ def check_reqs_command(
     buildpack installs), with the lock file's line numbers. Each row is judged for
     the Python Heroku will use (.python-version, else runtime.txt, else
     Pipfile.lock for Pipenv, else 3.14; --python overrides) on Linux x86_64:
-      keep    installs there and the app needs it
-      drop    conda-only, Windows/macOS only, a local path, or unused by the app
-      repin   the version is not on the index or has no wheel there
+      keep    installs there (a curated file keeps lines nothing imports)
+      drop    cannot install there (conda-only, Windows/macOS only, a local
+              path); in a whole-environment freeze, also unused by the app
+      repin   the pin cannot install there (moved to the nearest that can)
       error   the line is invalid, or the app needs it and nothing installs
-      add     the app needs it (imports, Procfile) but no line installs it
-    What the app needs comes from its imports, its Procfile (gunicorn) and names
-    it loads at run time. Indexes come from pip's configuration; look-ups are
-    cached on disk (--offline uses the cache only).
+      add     the app needs it (imports, Procfile) but nothing installs it
+    What the app needs comes from every Procfile command and the code on its
+    processes' import path, with what those packages require. Indexes come from
+    pip's configuration; look-ups are cached on disk (--offline uses the cache
+    only).
 
     \b
     --write updates the manager's own files with its own tool (uv lock, poetry
