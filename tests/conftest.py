@@ -11,6 +11,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
+from hypothesis import HealthCheck, settings
+
+# Property tests judge correctness, not speed: on a loaded 2-core CI machine Hypothesis' own
+# "data generation is too slow" health check and per-example deadline would fail them by timing.
+settings.register_profile("homedeploy", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("homedeploy")
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
