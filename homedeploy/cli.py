@@ -11,7 +11,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, is_dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
@@ -26,17 +25,15 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-def to_jsonable(value: Any) -> Any:
-    """Turn dataclasses, paths and containers into plain JSON values."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable(asdict(value))
-    if isinstance(value, dict):
-        return {str(k): to_jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, Path):
-        return str(value)
-    return value
+def print_json(value: object) -> None:
+    """Print a result as indented JSON on stdout (no rich markup, safe for pipes), secrets
+    scrubbed."""
+    import json
+
+    from homedeploy.jsonout import to_json
+    from homedeploy.redact import scrub_value
+
+    click.echo(json.dumps(scrub_value(to_json(value)), indent=2))
 
 
 class Seconds(click.FloatRange):
@@ -50,15 +47,6 @@ class Seconds(click.FloatRange):
         return number
 
 
-def print_json(value: Any) -> None:
-    """Print ``value`` as indented JSON on stdout (no rich markup, safe for pipes)."""
-    import json
-
-    from homedeploy.redact import scrub_value
-
-    click.echo(json.dumps(scrub_value(to_jsonable(value)), indent=2, sort_keys=False))
-
-
 def fail(error: HomedeployError, *, as_json: bool = False) -> NoReturn:
     """Show a user-facing error (what, where, fix) without a traceback and exit with its code."""
     from homedeploy.redact import scrub
@@ -66,19 +54,7 @@ def fail(error: HomedeployError, *, as_json: bool = False) -> NoReturn:
     error.message = scrub(error.message)
     error.fix = scrub(error.fix) if error.fix else error.fix
     if as_json:
-        payload = {
-            "ok": False,
-            "error": {
-                "message": error.message,
-                "path": error.path,
-                "line": error.line,
-                "fix": error.fix,
-                "exit_code": error.exit_code,
-            },
-        }
-        import json
-
-        click.echo(json.dumps(payload, indent=2))
+        print_json(error)
     else:
         console.render_error(error)
     sys.exit(error.exit_code)
@@ -432,7 +408,7 @@ def serve_command(
                 while_booting=None if as_json else console.warm_serve_report,
             )
             if as_json:
-                print_json(report.as_json())
+                print_json(report)
             else:
                 console.render_serve_report(plan, report)
             sys.exit(0 if report.ok else 1)
@@ -571,7 +547,7 @@ def check_reqs_command(
         else:
             report = run()
     if as_json:
-        print_json(report.to_json())
+        print_json(report)
     else:
         console.render_check_reqs(report, every_line=every_line)
     sys.exit(report.exit_code)
@@ -613,7 +589,7 @@ def doctor_command(path: Path, as_json: bool, offline: bool, fix: bool) -> None:
             with console.status(title):
                 report = doctor(path, offline=offline, fix=fix)
     if as_json:
-        print_json(report.as_json())
+        print_json(report)
     else:
         console.render_doctor(report)
     sys.exit(0 if report.ok else 1)
@@ -635,7 +611,7 @@ def _push_local(path: Path, *, keep: bool, as_json: bool, options: Any = None) -
                 path, keep=keep, progress=progress, detail=detail, options=options
             )
     if as_json:
-        print_json(report.as_json())
+        print_json(report)
     else:
         console.render_rehearsal(report)
     if not report.ok:

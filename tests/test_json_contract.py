@@ -93,7 +93,8 @@ def test_check_reqs(tmp_path: Path) -> None:
         tmp_path / "app",
         {
             ".python-version": "3.14\n",
-            "requirements.txt": "Flask==1.0.2\ngunicorn\npywin32==306\nconda==4.3.16\nsix==1.17\n",
+            "requirements.txt": "Flask==1.0.2\ngunicorn\npywin32==306\nconda==4.3.16\n"
+            "six==1.17.0\n",
         },
         git_init=False,
     )

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from homedeploy.doctor.codes import EXPLAINS_IMPORT_FAILURE, OFFLINE_GUESSES, FindingCode, Severity
 from homedeploy.doctor.findings import Finding, sort_key
 from homedeploy.doctor.fixes import FixApplied, apply_fixes
 from homedeploy.doctor.snapshot import ProjectSnapshot
 from homedeploy.errors import UsageError
+
+if TYPE_CHECKING:
+    from homedeploy.jsonout import JsonKeys
 
 
 @dataclass
@@ -42,17 +45,8 @@ class DoctorReport:
     def ok(self) -> bool:
         return self.verdict == "pass"
 
-    def as_json(self) -> dict[str, Any]:
-        """The documented ``doctor --json`` shape (plus fixes and notes)."""
-        from dataclasses import asdict
-
-        return {
-            "verdict": self.verdict,
-            "findings": [asdict(f) for f in self.findings],
-            "fixes_applied": [asdict(f) for f in self.fixes_applied],
-            "notes": self.notes,
-            "project": self.project,
-        }
+    JSON_KEYS: ClassVar[JsonKeys] = ("verdict", "findings", "fixes_applied", "notes", "project")
+    """The documented ``doctor --json`` shape (plus fixes and notes)."""
 
 
 def _project_dir(path: Path) -> Path:

@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
+
+if TYPE_CHECKING:
+    from homedeploy.jsonout import JsonKeys
 
 Verdict = Literal["keep", "drop", "repin", "error", "add"]
 KEEP: Verdict = "keep"
@@ -83,6 +86,18 @@ class LineVerdict:
     severity: Severity = FINE
     cause: LineCause = field(kw_only=True)
 
+    JSON_KEYS: ClassVar[JsonKeys] = (
+        "line",
+        "text",
+        "name",
+        "verdict",
+        "reason",
+        "replacement",
+        "file",
+        "severity",
+    )
+    """``cause`` is for code, not part of the ``check-reqs --json`` contract."""
+
 
 @dataclass
 class WrittenFile:
@@ -95,7 +110,7 @@ class WrittenFile:
 
 @dataclass
 class CheckReport:
-    """Everything check-reqs found; :meth:`to_json` is the ``--json`` shape."""
+    """Everything check-reqs found; ``JSON_KEYS`` is the ``--json`` shape."""
 
     python: str
     platform: str
@@ -136,26 +151,11 @@ class CheckReport:
             return 0
         return 1 if self.problems or self.blocked else 0
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "target": {"python": self.python, "platform": self.platform},
-            "lines": [
-                {
-                    "line": v.line,
-                    "text": v.text,
-                    "name": v.name,
-                    "verdict": v.verdict,
-                    "reason": v.reason,
-                    "replacement": v.replacement,
-                    "file": v.file,
-                    "severity": v.severity,
-                }
-                for v in self.lines
-            ],
-            "mode": self.mode,
-            "requirements_in": list(self.requirements_in),
-            "written": [{"path": w.path, "backup": w.backup, "how": w.how} for w in self.written],
-        }
+    JSON_KEYS: ClassVar[JsonKeys] = ("target", "lines", "mode", "requirements_in", "written")
+
+    @property
+    def target(self) -> dict[str, str]:
+        return {"python": self.python, "platform": self.platform}
 
 
 @dataclass

@@ -25,7 +25,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from homedeploy.errors import CheckFailed, HomedeployError
 from homedeploy.project.package_manager import Manager
@@ -33,6 +33,10 @@ from homedeploy.project.venv import Interpreter
 from homedeploy.runtime.crash import CrashCause, crash_cause
 from homedeploy.runtime.routes import RouteProbe, probe_route
 from homedeploy.runtime.serving import REQUEST_TIMEOUT, WebProcess
+
+if TYPE_CHECKING:
+    from homedeploy.jsonout import JsonKeys
+    from homedeploy.runtime.services import ServiceReport
 
 MEMORY_LIMIT = 512 * 1024 * 1024
 """RAM of an eco, basic or standard-1X dyno; above it Heroku logs R14 and swaps."""
@@ -88,7 +92,7 @@ class RehearsalReport:
     build_from: str | None = None
     build_seconds: float | None = None
     config: dict[str, str] = field(default_factory=dict)  # name -> source; never values
-    services: list[Any] = field(default_factory=list)  # ServiceReport
+    services: list[ServiceReport] = field(default_factory=list)
     release: ProcessReport | None = None
     processes: list[ProcessReport] = field(default_factory=list)
     boot_seconds: float | None = None
@@ -107,13 +111,12 @@ class RehearsalReport:
     notes: list[str] = field(default_factory=list)
     log_tail: list[str] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, Any]:
-        from dataclasses import asdict
+    JSON_KEYS: ClassVar[JsonKeys] = (..., "rss_mb")
+    """``push --local --json``: every field, then ``rss_mb``."""
 
-        data = asdict(self)
-        data["services"] = [service.as_json() for service in self.services]
-        data["rss_mb"] = round(self.rss_bytes / 1024 / 1024, 1) if self.rss_bytes else None
-        return data
+    @property
+    def rss_mb(self) -> float | None:
+        return round(self.rss_bytes / 1024 / 1024, 1) if self.rss_bytes else None
 
 
 class RehearsalFailed(Exception):

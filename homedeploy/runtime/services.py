@@ -23,6 +23,10 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from homedeploy.jsonout import JsonKeys
 
 POSTGRES = "heroku-postgresql"
 REDIS = "heroku-redis"
@@ -68,19 +72,18 @@ class ServiceReport:
     fix: str | None = None
     url: str | None = field(default=None, repr=False)
 
-    def as_json(self) -> dict[str, object]:
-        """Everything but the URL (it carries the password)."""
-        return {
-            "addon": self.addon,
-            "variable": self.variable,
-            "state": self.state,
-            "why": self.why,
-            "port": self.port,
-            "seconds": self.seconds,
-            "version": self.version,
-            "detail": self.detail,
-            "fix": self.fix,
-        }
+    JSON_KEYS: ClassVar[JsonKeys] = (
+        "addon",
+        "variable",
+        "state",
+        "why",
+        "port",
+        "seconds",
+        "version",
+        "detail",
+        "fix",
+    )
+    """Everything but the URL (it carries the password)."""
 
 
 def free_port() -> int:

@@ -20,10 +20,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
 
 from homedeploy.errors import CheckFailed, ProjectError
+
+if TYPE_CHECKING:
+    from homedeploy.jsonout import JsonKeys
 
 BOOT_TIMEOUT = 60.0
 """Heroku's R10: a web process must bind $PORT within 60 seconds of launch."""
@@ -85,27 +89,26 @@ class ServeReport:
     problems: list[str] = field(default_factory=list)
     log_tail: list[str] = field(default_factory=list)
 
-    def as_json(self) -> dict[str, object]:
-        """The documented ``serve --check --json`` shape, plus a few extra fields."""
-        return {
-            "ok": self.ok,
-            "boot_seconds": self.boot_seconds,
-            "probes": [
-                {
-                    "path": p.path,
-                    "status": p.status,
-                    "seconds": round(p.seconds, 4),
-                    "error": p.error,
-                }
-                for p in self.probes
-            ],
-            "log_tail": self.log_tail,
-            "port": self.port,
-            "command": self.command,
-            "environment": self.environment,
-            "stop_seconds": self.stop.seconds if self.stop else None,
-            "problems": self.problems,
-        }
+    JSON_KEYS: ClassVar[JsonKeys] = (
+        "ok",
+        "boot_seconds",
+        ("probes", "rounded_probes"),
+        "log_tail",
+        "port",
+        "command",
+        "environment",
+        "stop_seconds",
+        "problems",
+    )
+    """The documented ``serve --check --json`` shape (see :mod:`homedeploy.jsonout`)."""
+
+    @property
+    def rounded_probes(self) -> list[ProbeResult]:
+        return [replace(probe, seconds=round(probe.seconds, 4)) for probe in self.probes]
+
+    @property
+    def stop_seconds(self) -> float | None:
+        return self.stop.seconds if self.stop else None
 
 
 def port_in_use(port: int) -> bool:
