@@ -190,7 +190,7 @@ class ProjectSnapshot:
         """Canonical names of the distributions the build installs; None when unknown."""
         from homedeploy.requirements.declared import declared_distributions
 
-        return declared_distributions(self)
+        return declared_distributions(self.root, self.package_manager, self.requirements)
 
     @cached_property
     def procfile(self) -> Procfile | None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from homedeploy.fileio import read_bytes
 
 if TYPE_CHECKING:
-    from homedeploy.doctor.snapshot import ProjectSnapshot
+    from homedeploy.requirements.file import RequirementsFile
 
 _LOCK_NAME_RE = re.compile(r'^name\s*=\s*"([^"]+)"', re.MULTILINE)
 
@@ -49,12 +49,15 @@ def _pyproject_dependencies(path: Path) -> set[str]:
     return names
 
 
-def declared_distributions(project: ProjectSnapshot) -> set[str] | None:
-    """Canonical names the build installs; None when no single package manager is in use."""
-    tool = project.package_manager
-    root = project.root
+def declared_distributions(
+    root: Path, tool: str | None, requirements: RequirementsFile | None
+) -> set[str] | None:
+    """Canonical names the build installs; None when no single package manager is in use.
+
+    ``tool`` is the package manager the buildpack picks (``pip``, ``pipenv``, ``poetry``,
+    ``uv``), ``requirements`` the parsed requirements.txt when it is pip.
+    """
     if tool == "pip":
-        requirements = project.requirements
         if requirements is None:
             return None
         from homedeploy.requirements.file import EDITABLE, INVALID, LOCAL_PATH
@@ -83,8 +86,9 @@ def declared_distributions(project: ProjectSnapshot) -> set[str] | None:
         return {_canonical(name) for name in default} if isinstance(default, dict) else None
     if tool in ("poetry", "uv"):
         lock = "poetry.lock" if tool == "poetry" else "uv.lock"
-        text = project.read_text(lock)
-        if text is None:
+        try:
+            text = (root / lock).read_text(encoding="utf-8", errors="replace")
+        except OSError:
             return None
         return {_canonical(name) for name in _LOCK_NAME_RE.findall(text)}
     return None
