@@ -163,7 +163,8 @@ def load_toml(path: Path) -> dict[str, Any]:
             fix="re-save the file as UTF-8.",
         ) from None
     try:
-        return tomllib.loads(text)
+        data: dict[str, Any] = tomllib.loads(text)
+        return data
     except RecursionError:
         raise ProjectError(
             f"{path.name} nests arrays or tables too deeply to be read",

@@ -82,7 +82,7 @@ class ProjectFiles:
 
     def _grouped(self) -> dict[str, list[DistFile]]:
         """Files by normalised version string (computed once; projects have thousands)."""
-        cached = self.__dict__.get("_by_version")
+        cached: dict[str, list[DistFile]] | None = self.__dict__.get("_by_version")
         if cached is not None:
             return cached
         from packaging.version import InvalidVersion, Version
