@@ -107,3 +107,39 @@ def tmp_project(tmp_path: Path) -> Iterator[Path]:
     project = tmp_path / "project"
     project.mkdir()
     yield project
+
+
+@pytest.fixture
+def local_package_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+    """The test package index (tests/local_index.py) on 127.0.0.1, with pip and homedeploy
+    pointed at it only (and a private cache)."""
+    from local_index import PROJECTS, LocalIndex, pip_env
+
+    with LocalIndex(PROJECTS) as served:
+        for key, value in pip_env(served.url, tmp_path / "cache").items():
+            monkeypatch.setenv(key, value)
+        yield served
+
+
+def pip_file_indexes() -> list[str]:
+    """The file:// indexes in pip's own configuration (the machine's local mirror), if any."""
+    listing = subprocess.run(
+        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True
+    ).stdout
+    urls: list[str] = []
+    for line in listing.splitlines():
+        key, _, value = line.partition("=")
+        if key.endswith(("index-url", "extra-index-url")):
+            urls += [u for u in value.strip("'\"").split() if u.startswith("file:")]
+    return urls
+
+
+@pytest.fixture
+def local_pip_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """pip (as the rehearsal runs it) uses only the file:// indexes of its configuration,
+    never a remote index; skips when there are none."""
+    urls = pip_file_indexes()
+    if not urls:
+        pytest.skip("pip has no local (file://) index configured")
+    monkeypatch.setenv("PIP_INDEX_URL", urls[0])
+    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", " ".join(urls[1:]))

@@ -63,3 +63,25 @@ def test_codes_emitted_in_source_are_registered() -> None:
 
 def test_uninstallable_causes_are_causes() -> None:
     assert set(UNINSTALLABLE) <= set(get_args(LineCause))
+
+
+def test_each_rule_module_emits_codes_of_its_stage() -> None:
+    """``rules/build.py`` emits build codes, ``boot.py`` boot codes, ``repository.py``
+    repository codes: the registry's stage is the module a reader finds the rule in."""
+    for module, helper, stage in (
+        ("build", "_build", "build"),
+        ("boot", "_boot", "boot"),
+        ("repository", "_repo", "repository"),
+    ):
+        path = PACKAGE / "doctor" / "rules" / f"{module}.py"
+        codes = {
+            node.args[0].value
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+            if isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == helper
+            and node.args
+            and isinstance(node.args[0], ast.Constant)
+        }
+        assert codes, module
+        assert {code: CODES[code].stage for code in codes if CODES[code].stage != stage} == {}

@@ -9,7 +9,7 @@ import pytest
 
 from tests.conftest import invoke
 from tests.doctor_apps import make_app
-from tests.local_index import PROJECTS, LocalIndex, pip_env
+from tests.local_index import LocalIndex, pip_env
 
 REQUIREMENTS = """\
 Flask==3.1.0
@@ -21,11 +21,8 @@ six==1.17.0
 
 
 @pytest.fixture
-def index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> LocalIndex:
-    with LocalIndex(PROJECTS) as served:
-        for key, value in pip_env(served.url, tmp_path / "cache").items():
-            monkeypatch.setenv(key, value)
-        yield served
+def index(local_package_index: LocalIndex) -> LocalIndex:
+    return local_package_index
 
 
 @pytest.mark.usefixtures("index")

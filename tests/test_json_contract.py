@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -20,7 +18,6 @@ import pytest
 from click.testing import Result
 from conftest import free_port, invoke
 from heroku_standin import HerokuStandIn
-from local_index import PROJECTS, LocalIndex, pip_env
 
 from tests.doctor_apps import make_app
 
@@ -79,15 +76,7 @@ def test_serve_check(tmp_path: Path) -> None:
     assert data["ok"] is True
 
 
-@pytest.fixture
-def index_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
-    with LocalIndex(PROJECTS, mode="json") as served:
-        for key, value in pip_env(served.url, tmp_path / "cache").items():
-            monkeypatch.setenv(key, value)
-        yield served
-
-
-@pytest.mark.usefixtures("index_env")
+@pytest.mark.usefixtures("local_package_index")
 def test_check_reqs(tmp_path: Path) -> None:
     project = make_app(
         tmp_path / "app",
@@ -105,7 +94,7 @@ def test_check_reqs(tmp_path: Path) -> None:
     assert data["written"]
 
 
-@pytest.mark.usefixtures("index_env")
+@pytest.mark.usefixtures("local_package_index")
 def test_doctor(tmp_path: Path) -> None:
     project = make_app(
         tmp_path / "app",
@@ -129,24 +118,6 @@ def test_error_payload(tmp_path: Path) -> None:
     assert data["ok"] is False
 
 
-@pytest.fixture
-def local_pip_indexes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The rehearsal's pip uses the file:// indexes from pip's own configuration (as in
-    test_rehearsal.py), never a remote index."""
-    listing = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True
-    ).stdout
-    urls: list[str] = []
-    for line in listing.splitlines():
-        key, _, value = line.partition("=")
-        if key.endswith(("index-url", "extra-index-url")):
-            urls += [u for u in value.strip("'\"").split() if u.startswith("file:")]
-    if not urls:
-        pytest.skip("pip has no local (file://) index configured")
-    monkeypatch.setenv("PIP_INDEX_URL", urls[0])
-    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", " ".join(urls[1:]))
-
-
 @pytest.mark.slow
 @pytest.mark.usefixtures("local_pip_indexes")
 def test_push_local(tmp_path: Path) -> None:
@@ -163,10 +134,6 @@ def test_push(standin: HerokuStandIn, flask_project: Path) -> None:
     result = invoke("push", str(flask_project), "--create", "--app", APP, "--json")
     data = _validate("push", "deployed", result, exit_codes=(0,))
     assert data["ok"] is True
-
-
-def _run_in(cwd: Path, *args: str) -> Result:
-    return invoke(*args, cwd=cwd)
 
 
 @pytest.fixture

@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -26,20 +24,8 @@ PY311 = {".python-version": "3.11\n"}
 
 
 @pytest.fixture(autouse=True)
-def local_indexes_only(monkeypatch: pytest.MonkeyPatch) -> None:
+def local_indexes_only(local_pip_indexes: None) -> None:
     """Point pip at the file:// indexes from its own configuration, never at a remote index."""
-    listing = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True
-    ).stdout
-    urls: list[str] = []
-    for line in listing.splitlines():
-        key, _, value = line.partition("=")
-        if key.endswith(("index-url", "extra-index-url")):
-            urls += [u for u in value.strip("'\"").split() if u.startswith("file:")]
-    if not urls:
-        pytest.skip("pip has no local (file://) index configured")
-    monkeypatch.setenv("PIP_INDEX_URL", urls[0])
-    monkeypatch.setenv("PIP_EXTRA_INDEX_URL", " ".join(urls[1:]))
 
 
 def test_good_app_builds_boots_and_stops(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import get_args
 
-from homedeploy.doctor.codes import FindingCode, Severity, Stage
+from homedeploy.doctor.codes import CODES, FindingCode, Severity, Stage
 
 STAGES: tuple[Stage, ...] = get_args(Stage)
 """In the order the build meets them (see :data:`homedeploy.doctor.codes.Stage`)."""
@@ -43,6 +43,20 @@ class Finding:
     @property
     def is_error(self) -> bool:
         return self.severity == "error"
+
+
+def finding(
+    code: FindingCode,
+    severity: Severity,
+    message: str,
+    *,
+    path: str | None = None,
+    line: int | None = None,
+    heroku: str | None = None,
+    fix: str | None = None,
+) -> Finding:
+    """A :class:`Finding` of ``code``; its stage comes from the registry (doctor/codes.py)."""
+    return Finding(code, CODES[code].stage, severity, message, path, line, heroku, fix)
 
 
 def sort_key(finding: Finding) -> tuple[int, int, str, int]:

@@ -15,30 +15,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
-from homedeploy.doctor.codes import BootCode, Severity, Stage
-from homedeploy.doctor.findings import Finding
+from homedeploy.doctor.findings import Finding, finding
 from homedeploy.doctor.rules import Rule, source_state
 from homedeploy.doctor.snapshot import ProjectSnapshot
 from homedeploy.fileio import read_bytes
 from homedeploy.project.procfile import GunicornCommand, ProcessLine, command_words, parse_gunicorn
 
-STAGE: Stage = "boot"
 ENV_ASSIGNMENT_RE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 TRUTHY = frozenset({"1", "true", "yes", "on"})
 PORT_RE = re.compile(r"\$\{?PORT\}?")
 
 
-def _boot(
-    code: BootCode,
-    severity: Severity,
-    message: str,
-    *,
-    path: str | None = None,
-    line: int | None = None,
-    heroku: str | None = None,
-    fix: str | None = None,
-) -> Finding:
-    return Finding(code, STAGE, severity, message, path, line, heroku, fix)
+_boot = finding  # a finding's stage comes from its code's entry in doctor/codes.py
 
 
 class _Where(TypedDict):

@@ -9,27 +9,16 @@ from __future__ import annotations
 
 import re
 
-from homedeploy.doctor.codes import BuildCode, Severity, Stage
-from homedeploy.doctor.findings import Finding
+from homedeploy.doctor.codes import BuildCode, Severity
+from homedeploy.doctor.findings import Finding, finding
 from homedeploy.doctor.rules import Rule, in_build, source_state
 from homedeploy.doctor.snapshot import DETECT_NAMES, MISSPELT_REQUIREMENTS, ProjectSnapshot
 
 NO_PACKAGE_MANAGER = "Error: Couldn't find any supported Python package manager files."
 PIP_INSTALL_FAILED = "Error: Unable to install dependencies using pip."
-STAGE: Stage = "build"
 
 
-def _build(
-    code: BuildCode,
-    severity: Severity,
-    message: str,
-    *,
-    path: str | None = None,
-    line: int | None = None,
-    heroku: str | None = None,
-    fix: str | None = None,
-) -> Finding:
-    return Finding(code, STAGE, severity, message, path, line, heroku, fix)
+_build = finding  # a finding's stage comes from its code's entry in doctor/codes.py
 
 
 def detection(project: ProjectSnapshot) -> list[Finding]:

@@ -11,28 +11,16 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from homedeploy.doctor.codes import RepositoryCode, Severity, Stage
-from homedeploy.doctor.findings import Finding
+from homedeploy.doctor.findings import Finding, finding
 from homedeploy.doctor.rules import Rule
 from homedeploy.doctor.rules.boot import web_command
 from homedeploy.doctor.snapshot import ProjectSnapshot
 
-STAGE: Stage = "repository"
 SLUG_LIMIT = 500 * 1024 * 1024
 SLUG_SOFT_LIMIT = 300 * 1024 * 1024
 
 
-def _repo(
-    code: RepositoryCode,
-    severity: Severity,
-    message: str,
-    *,
-    path: str | None = None,
-    line: int | None = None,
-    heroku: str | None = None,
-    fix: str | None = None,
-) -> Finding:
-    return Finding(code, STAGE, severity, message, path, line, heroku, fix)
+_repo = finding  # a finding's stage comes from its code's entry in doctor/codes.py
 
 
 def needed_files(project: ProjectSnapshot) -> list[tuple[str, str]]:
