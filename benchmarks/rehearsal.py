@@ -48,15 +48,10 @@ def minimal_app(folder: Path) -> Path:
 
 
 def local_index_urls() -> list[str]:
-    listing = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True
-    ).stdout
-    urls: list[str] = []
-    for line in listing.splitlines():
-        key, _, value = line.partition("=")
-        if key.endswith(("index-url", "extra-index-url")):
-            urls += [u for u in value.strip("'\"").split() if u.startswith("file:")]
-    return urls
+    """The file:// indexes in pip's own configuration (asked as homedeploy asks pip)."""
+    from homedeploy.requirements.index import pip_index_sources
+
+    return [url for url in pip_index_sources().index_urls if url.startswith("file:")]
 
 
 def use_local_indexes(urls: list[str]) -> None:

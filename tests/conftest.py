@@ -123,15 +123,9 @@ def local_package_index(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 def pip_file_indexes() -> list[str]:
     """The file:// indexes in pip's own configuration (the machine's local mirror), if any."""
-    listing = subprocess.run(
-        [sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True
-    ).stdout
-    urls: list[str] = []
-    for line in listing.splitlines():
-        key, _, value = line.partition("=")
-        if key.endswith(("index-url", "extra-index-url")):
-            urls += [u for u in value.strip("'\"").split() if u.startswith("file:")]
-    return urls
+    from homedeploy.requirements.index import pip_index_sources
+
+    return [url for url in pip_index_sources().index_urls if url.startswith("file:")]
 
 
 @pytest.fixture
