@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from homedeploy.commands.serve import ServePlan
 
 F = TypeVar("F", bound=Callable[..., Any])
+R = TypeVar("R")
 
 
 def print_json(value: object) -> None:
@@ -47,16 +48,21 @@ class Seconds(click.FloatRange):
         return number
 
 
+def show(result: R, as_json: bool, render: Callable[[R], None]) -> None:
+    """Print ``result`` as JSON with ``--json``, else hand it to its renderer in console.py."""
+    if as_json:
+        print_json(result)
+    else:
+        render(result)
+
+
 def fail(error: HomedeployError, *, as_json: bool = False) -> NoReturn:
     """Show a user-facing error (what, where, fix) without a traceback and exit with its code."""
     from homedeploy.redact import scrub
 
     error.message = scrub(error.message)
     error.fix = scrub(error.fix) if error.fix else error.fix
-    if as_json:
-        print_json(error)
-    else:
-        console.render_error(error)
+    show(error, as_json, console.render_error)
     sys.exit(error.exit_code)
 
 
@@ -322,10 +328,7 @@ def init_command(
                     progress=progress,
                     manager=manager,
                 )
-    if as_json:
-        print_json(result)
-        return
-    console.render_init(result)
+    show(result, as_json, console.render_init)
 
 
 # === serve ===
@@ -588,10 +591,7 @@ def doctor_command(path: Path, as_json: bool, offline: bool, fix: bool) -> None:
             title = "doctor: checking the project" + ("" if offline else " and the package index")
             with console.status(title):
                 report = doctor(path, offline=offline, fix=fix)
-    if as_json:
-        print_json(report)
-    else:
-        console.render_doctor(report)
+    show(report, as_json, console.render_doctor)
     sys.exit(0 if report.ok else 1)
 
 
@@ -610,10 +610,7 @@ def _push_local(path: Path, *, keep: bool, as_json: bool, options: Any = None) -
             report = run_rehearsal(
                 path, keep=keep, progress=progress, detail=detail, options=options
             )
-    if as_json:
-        print_json(report)
-    else:
-        console.render_rehearsal(report)
+    show(report, as_json, console.render_rehearsal)
     if not report.ok:
         sys.exit(1)
 
@@ -774,10 +771,7 @@ def push_command(
     )
     with user_errors(as_json):
         report = run_push(path, options, on_event=None if as_json else console.render_push_event)
-    if as_json:
-        print_json(report)
-    else:
-        console.render_push(report)
+    show(report, as_json, console.render_push)
     sys.exit(0 if report.ok else 1)
 
 
@@ -796,10 +790,7 @@ def apps_command(as_json: bool) -> None:
 
     with user_errors(as_json):
         report = list_apps()
-    if as_json:
-        print_json(report)
-        return
-    console.render_apps(report)
+    show(report, as_json, console.render_apps)
 
 
 @cli.command(
@@ -846,10 +837,7 @@ def config_group(ctx: click.Context, app: str | None, reveal: bool, as_json: boo
 
     with user_errors(as_json):
         report = show_config(Path.cwd(), app, reveal=reveal)
-    if as_json:
-        print_json(report)
-        return
-    console.render_config(report)
+    show(report, as_json, console.render_config)
 
 
 @config_group.command("push", context_settings=CONTEXT_SETTINGS)
@@ -905,10 +893,7 @@ def scale_command(changes: tuple[str, ...], app: str | None, as_json: bool) -> N
 
     with user_errors(as_json):
         report = scale(Path.cwd(), app, list(changes))
-    if as_json:
-        print_json(report)
-        return
-    console.render_scale(report)
+    show(report, as_json, console.render_scale)
 
 
 @cli.command(
@@ -925,10 +910,7 @@ def releases_command(app: str | None, num: int, as_json: bool) -> None:
 
     with user_errors(as_json):
         report = list_releases(Path.cwd(), app, limit=num)
-    if as_json:
-        print_json(report)
-        return
-    console.render_releases(report)
+    show(report, as_json, console.render_releases)
 
 
 @cli.command(
@@ -949,10 +931,7 @@ def rollback_command(version: str | None, app: str | None, as_json: bool) -> Non
 
     with user_errors(as_json):
         report = rollback(Path.cwd(), app, version)
-    if as_json:
-        print_json(report)
-        return
-    console.render_rollback(report)
+    show(report, as_json, console.render_rollback)
 
 
 # === heroku day-to-day: config set/unset/get, ps, restart, maintenance, run, addons, open ===
@@ -1018,10 +997,7 @@ def ps_command(app: str | None, as_json: bool) -> None:
 
     with user_errors(as_json):
         report = list_dynos(Path.cwd(), app)
-    if as_json:
-        print_json(report)
-        return
-    console.render_ps(report)
+    show(report, as_json, console.render_ps)
 
 
 @cli.command("restart", context_settings=CONTEXT_SETTINGS, short_help="Restart dynos.")
@@ -1140,10 +1116,7 @@ def addons_group(ctx: click.Context, app: str | None, as_json: bool) -> None:
 
     with user_errors(as_json):
         report = list_addons(Path.cwd(), app)
-    if as_json:
-        print_json(report)
-        return
-    console.render_addons(report)
+    show(report, as_json, console.render_addons)
 
 
 @addons_group.command("create", context_settings=CONTEXT_SETTINGS)
