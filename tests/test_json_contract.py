@@ -56,6 +56,9 @@ def test_every_schema_is_exercised() -> None:
         "scale",
         "releases",
         "rollback",
+        "ps",
+        "addons",
+        "addons-create",
         "error",
     }
     assert {path.stem for path in SCHEMAS.glob("*.json")} == exercised
@@ -154,3 +157,11 @@ def test_heroku_management(deployed: Callable[..., Result], standin: HerokuStand
     _validate("scale", "changed", deployed("scale", "web=2", "--json"), exit_codes=(0,))
     _validate("releases", "list", deployed("releases", "--json"), exit_codes=(0,))
     _validate("rollback", "previous", deployed("rollback", "--json"), exit_codes=(0,))
+
+
+def test_dynos_and_addons(deployed: Callable[..., Result], standin: HerokuStandIn) -> None:
+    _validate("ps", "web", deployed("ps", "--json"), exit_codes=(0,))
+    standin.state.addon_provision_polls = 1
+    created = deployed("addons", "create", "heroku-postgresql:essential-0", "--json")
+    _validate("addons-create", "provisioned", created, exit_codes=(0,))
+    _validate("addons", "one", deployed("addons", "--json"), exit_codes=(0,))

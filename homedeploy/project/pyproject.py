@@ -25,7 +25,8 @@ def _toml_loads(text: str) -> dict[str, Any]:
         import tomllib
     else:  # Python 3.10
         import tomli as tomllib
-    return tomllib.loads(text)
+    data: dict[str, Any] = tomllib.loads(text)
+    return data
 
 
 def read_toml(path: Path) -> tuple[dict[str, Any], str | None]:
