@@ -20,6 +20,7 @@ from homedeploy import __version__, console
 from homedeploy.errors import HomedeployError
 
 if TYPE_CHECKING:
+    from homedeploy.commands.run import RunStarted
     from homedeploy.commands.serve import ServePlan
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -1078,7 +1079,10 @@ def run_command(
 
 
 def _attach_terminal(
-    started: Any, attach_run: Callable[..., int | None], write: Any, attached: Any
+    started: RunStarted,
+    attach_run: Callable[..., int | None],
+    write: Callable[[bytes], None],
+    attached: Callable[[], None],
 ) -> int | None:
     """Attach with stdin in raw mode when it is a terminal (keys go to the dyno as typed)."""
     try:
