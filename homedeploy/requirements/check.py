@@ -46,6 +46,7 @@ from homedeploy.requirements.platform import (
     TargetPlatform,
     target_for_app,
 )
+from homedeploy.requirements.provides import provided_import_names
 from homedeploy.requirements.report import (
     ADD,
     DROP,
@@ -1013,7 +1014,7 @@ def _provider_key(
         if squashed[:4] not in plain and plain[:4] not in squashed:
             continue  # only distributions whose name resembles the import are opened
         with contextlib.suppress(Exception):
-            names = index.import_names(candidate)
+            names = provided_import_names(index, candidate)
             if names and top in names:
                 return candidate
     return None

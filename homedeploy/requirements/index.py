@@ -425,13 +425,13 @@ class PackageIndex:
     def project(self, name: str) -> ProjectFiles:
         return next(iter(self.projects([name]).values()))
 
-    def import_names(self, name: str, version: str | None = None) -> list[str] | None:
-        """The import names a distribution's wheel provides (see :mod:`.provides`)."""
-        from homedeploy.requirements.provides import import_names
+    def page_url(self, project: ProjectFiles) -> str:
+        """The primary index's page for ``project`` (where its file links are relative to)."""
+        return f"{self.sources.index_urls[0]}/{project.name}/" if self.sources.index_urls else ""
 
-        project = self.project(name)
-        base = f"{self.sources.index_urls[0]}/{project.name}/" if self.sources.index_urls else ""
-        return import_names(project, version, base, self._session(), offline=self.offline)
+    def session(self) -> requests.Session:
+        """This thread's HTTP session for the indexes (their certificate, our User-Agent)."""
+        return self._session()
 
     def _lookup(self, name: str, stale_ok: float = 0.0) -> ProjectFiles:
         files: list[DistFile] = []

@@ -16,7 +16,7 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from homedeploy.requirements import cache as disk_cache
-from homedeploy.requirements.index import DistFile, ProjectFiles
+from homedeploy.requirements.index import DistFile, PackageIndex, ProjectFiles
 
 CACHE_SECTION = "wheel-names"
 TIMEOUT = (5.0, 20.0)
@@ -63,10 +63,10 @@ class _RangeFile(io.RawIOBase):
             headers={"Range": f"bytes={self.position}-{end - 1}"},
             timeout=TIMEOUT,
         )
-        data = response.content[: end - self.position]
-        self.chunks[self.position] = data
-        self.position += len(data)
-        return data
+        fetched: bytes = response.content[: end - self.position]
+        self.chunks[self.position] = fetched
+        self.position += len(fetched)
+        return fetched
 
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         data = self.read(len(buffer))
@@ -169,3 +169,13 @@ def import_names(
     if names is not None:
         disk_cache.write_entry(CACHE_SECTION, key, {"names": names})
     return names
+
+
+def provided_import_names(
+    index: PackageIndex, name: str, version: str | None = None
+) -> list[str] | None:
+    """The import names distribution ``name`` provides, read from its wheel on ``index``."""
+    project = index.project(name)
+    return import_names(
+        project, version, index.page_url(project), index.session(), offline=index.offline
+    )

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
+from homedeploy.doctor.codes import Severity
 from homedeploy.doctor.findings import Finding, finding
 from homedeploy.doctor.rules import Rule, source_state
 from homedeploy.doctor.snapshot import ProjectSnapshot
