@@ -15,7 +15,6 @@ from homedeploy.doctor.codes import (
     RepositoryCode,
 )
 from homedeploy.doctor.fixes import FIXERS
-from homedeploy.requirements.report import UNINSTALLABLE, LineCause
 
 PACKAGE = Path(__file__).resolve().parent.parent / "homedeploy"
 
@@ -59,10 +58,6 @@ def test_codes_emitted_in_source_are_registered() -> None:
                 emitted.add(node.args[0].value)
     assert emitted, "no finding constructions found"
     assert emitted <= set(CODES), emitted - set(CODES)
-
-
-def test_uninstallable_causes_are_causes() -> None:
-    assert set(UNINSTALLABLE) <= set(get_args(LineCause))
 
 
 def test_each_rule_module_emits_codes_of_its_stage() -> None:

@@ -53,11 +53,6 @@ LineCause = Literal[
 """Why a line got its verdict: the fact the verdict was decided on, for code to decide on in
 turn; ``reason`` is the same fact written for people. Not part of ``check-reqs --json``."""
 
-UNINSTALLABLE: frozenset[LineCause] = frozenset(
-    {"not-on-index", "os-only", "all-yanked", "no-release-installs", "version-not-on-index"}
-)
-"""Causes of a line pip cannot install on Heroku at all (the build stops there)."""
-
 
 Severity = Literal["error", "warning", "info"]
 """What the line does on Heroku as it stands: ``error`` the build or the boot fails, ``warning``
