@@ -57,7 +57,8 @@ def project_venv(project_dir: Path) -> Path | None:
     return candidate if venv_python(candidate).exists() else None
 
 
-def _interpreter_version(path: str) -> str | None:
+def interpreter_version(path: str) -> str | None:
+    """``X.Y.Z`` of the Python at ``path``, or None when it does not run (15 s at most)."""
     try:
         completed = subprocess.run(
             [path, "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
@@ -88,7 +89,7 @@ def find_interpreter(major: str | None) -> Interpreter:
         if current.startswith(major + "."):
             return Interpreter(sys.executable, current, major, True)
         for path in _candidates(major):
-            version = _interpreter_version(path)
+            version = interpreter_version(path)
             if version and version.startswith(major + "."):
                 return Interpreter(path, version, major, True)
     return Interpreter(sys.executable, current, major, major is None)
@@ -267,7 +268,7 @@ def ensure_project_venv(
             round(time.monotonic() - started, 1),
             interpreter_matches=interpreter.matches,
         )
-    python = _interpreter_version(str(venv_python(venv_dir))) or "?"
+    python = interpreter_version(str(venv_python(venv_dir))) or "?"
     missing = unsatisfied_requirements(venv_dir, requirements)
     if not missing:
         return VenvSync("fresh", str(venv_dir), requirements.name, python, 0.0)

@@ -27,7 +27,7 @@ from pathlib import Path
 from homedeploy.errors import HomedeployError
 from homedeploy.fileio import read_bytes
 from homedeploy.project.python_version import LATEST_PATCH, RequestedPython
-from homedeploy.project.venv import Interpreter, find_interpreter
+from homedeploy.project.venv import Interpreter, find_interpreter, interpreter_version
 
 UV_INSTALL_TIMEOUT = 180.0
 
@@ -55,19 +55,6 @@ class PythonChoice:
 class BuildOutcome:
     installed_from: str
     notes: list[str] = field(default_factory=list)
-
-
-def _version_of(path: str) -> str | None:
-    try:
-        done = subprocess.run(
-            [path, "-c", "import sys; print('.'.join(map(str, sys.version_info[:3])))"],
-            capture_output=True,
-            text=True,
-            timeout=15,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip() if done.returncode == 0 else None
 
 
 def uv_binary() -> str | None:
@@ -102,7 +89,7 @@ def _exact_candidates(version: str) -> list[tuple[str, str]]:
 def _find_exact(version: str) -> tuple[Interpreter, str] | None:
     major = ".".join(version.split(".")[:2])
     for path, source in _exact_candidates(version):
-        if _version_of(path) == version:
+        if interpreter_version(path) == version:
             return Interpreter(path, version, major, True), source
     return None
 
@@ -135,7 +122,7 @@ def _uv_install(version: str) -> tuple[Interpreter | None, str]:
         [uv, "python", "find", version], capture_output=True, text=True, timeout=30
     )
     path = found.stdout.strip()
-    if found.returncode == 0 and path and _version_of(path) == version:
+    if found.returncode == 0 and path and interpreter_version(path) == version:
         return Interpreter(path, version, ".".join(version.split(".")[:2]), True), ""
     return None, f"uv installed {version} but `uv python find` did not return it"
 
