@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from homedeploy.commands.rehearse import RehearsalOptions, run_rehearsal
+from homedeploy.jsonout import to_json
 from homedeploy.runtime import services
 from tests.conftest import invoke
 from tests.doctor_apps import GOOD_APP, git, make_app
@@ -110,7 +111,7 @@ def test_postgres_app_with_release_and_worker(tmp_path: Path) -> None:
     assert routes["/items"].status == 200
     assert [p.state for p in report.processes] == ["up"]
     assert report.workdir is None and not _postgres_running(postgres.port)
-    dumped = json.dumps(report.as_json())
+    dumped = json.dumps(to_json(report))
     assert "postgres://" not in dumped  # the URL (and its password) is never in the report
 
 
