@@ -516,7 +516,8 @@ class HerokuClient:
         return self.request("GET", path, headers=headers).json()
 
     def get_object(self, path: str) -> dict[str, Any]:
-        return _expect(self.get(path), dict, f"GET {path}")
+        found: dict[str, Any] = _expect(self.get(path), dict, f"GET {path}")
+        return found
 
     def get_list(self, path: str) -> list[dict[str, Any]]:
         return _expect_list(self.get(path), f"GET {path}")
@@ -757,7 +758,7 @@ def _expect(value: Any, kind: type, what: str) -> Any:
 
 
 def _expect_list(value: Any, what: str) -> list[dict[str, Any]]:
-    items = _expect(value, list, what)
+    items: list[dict[str, Any]] = _expect(value, list, what)
     if not all(isinstance(item, dict) for item in items):
         raise TypeError(f"{what} gave a list with non-object items")
     return items
