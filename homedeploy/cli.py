@@ -28,14 +28,10 @@ R = TypeVar("R")
 
 
 def print_json(value: object) -> None:
-    """Print a result as indented JSON on stdout (no rich markup, safe for pipes), secrets
-    scrubbed."""
-    import json
+    """Print a result as indented JSON on stdout (no rich markup, safe for pipes)."""
+    from homedeploy.jsonout import dumps
 
-    from homedeploy.jsonout import to_json
-    from homedeploy.redact import scrub_value
-
-    click.echo(json.dumps(scrub_value(to_json(value)), indent=2))
+    click.echo(dumps(value))
 
 
 class Seconds(click.FloatRange):

@@ -69,7 +69,10 @@ def _keys(value: object) -> list[tuple[str, str]]:
 
 
 def dumps(value: object) -> str:
-    """``value`` as indented JSON text (what ``--json`` prints)."""
+    """``value`` as indented JSON text, as ``--json`` prints it: secrets scrubbed
+    (:func:`homedeploy.redact.scrub_value`)."""
     import json
 
-    return json.dumps(to_json(value), indent=2)
+    from homedeploy.redact import scrub_value
+
+    return json.dumps(scrub_value(to_json(value)), indent=2)
