@@ -171,6 +171,10 @@ def test_path_errors(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "not a folder" in result.output
 
 
+def _terminal_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_foreground_streams_logs_and_stops_on_sigint(tmp_project: Path, port: int) -> None:
     scaffold(tmp_project)
     process = subprocess.Popen(
@@ -179,6 +183,9 @@ def test_foreground_streams_logs_and_stops_on_sigint(tmp_project: Path, port: in
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
+        # A shell that starts pytest in the background leaves SIGINT ignored, and a Python
+        # started with it ignored never raises KeyboardInterrupt: give the child a terminal's.
+        preexec_fn=_terminal_sigint,
     )
     try:
         deadline = time.monotonic() + 30
