@@ -2,8 +2,9 @@
 
 doctor reads files; only running the app proves it works. The rehearsal does what Heroku does, on
 this machine, from what is committed: ``git archive`` of HEAD into a fresh folder (so a file that
-was never committed is missing here too), a clean venv built from requirements.txt alone with
-Heroku's Python when it is installed, the app's config vars (app.json, ``.env``, ``--env``, or
+was never committed is missing here too), a clean venv built by the package manager the buildpack
+picks, with its own command and tool version (pip, uv, Poetry or Pipenv), with Heroku's Python
+when it is installed, the app's config vars (app.json, ``.env``, ``--env``, or
 the real app's) and its add-ons as real local servers, the Procfile's ``release`` command before
 anything starts, then the ``web`` command with ``PORT`` and ``WEB_CONCURRENCY`` and no other
 environment of yours, 60 seconds to bind (R10), a GET of every parameterless route, the other
