@@ -9,7 +9,7 @@ import pytest
 
 from homedeploy.errors import UsageError
 from homedeploy.requirements.app_needs import app_needs, dist_for_import
-from homedeploy.requirements.index import PackageIndex, pip_index_sources
+from homedeploy.requirements.index import DistFile, PackageIndex, ProjectFiles, pip_index_sources
 from homedeploy.requirements.platform import TargetPlatform, parse_python_option, target_for_app
 
 
@@ -212,3 +212,11 @@ def test_the_import_check_runs_gunicorn_alone_from_a_chain() -> None:
     assert command == "gunicorn --check-config m:app"
     assert check_config_command("gunicorn app:app | tee log") is None
     assert check_config_command("a; gunicorn 'x:y;z'") is None
+
+
+def test_a_pin_without_trailing_zeros_finds_the_release_it_names() -> None:
+    # ``six==1.17`` installs 1.17.0 (PEP 440): it is on the index, not "missing".
+    wheel = DistFile("six-1.17.0-py2.py3-none-any.whl", "u", "1.17.0", True, None, False, None)
+    project = ProjectFiles("six", True, [wheel])
+    assert project.files_for("1.17") == project.files_for("1.17.0") == [wheel]
+    assert project.files_for("1.18") == []

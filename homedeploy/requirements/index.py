@@ -115,7 +115,27 @@ class ProjectFiles:
             key = str(Version(version))
         except InvalidVersion:
             return [item for item in self.files if item.version == version]
-        return list(self._grouped().get(key, []))
+        grouped = self._grouped()
+        if key not in grouped:
+            # PEP 440: ``==1.17`` is ``1.17.0``; pip installs it, so the index has it.
+            key = self._equivalent().get(_release_key(key), key)
+        return list(grouped.get(key, []))
+
+    def _equivalent(self) -> dict[str, str]:
+        """Versions by their spelling without trailing ``.0`` release segments."""
+        cached: dict[str, str] | None = self.__dict__.get("_equivalent_keys")
+        if cached is None:
+            cached = {}
+            for key in self._grouped():
+                cached.setdefault(_release_key(key), key)
+            self.__dict__["_equivalent_keys"] = cached
+        return cached
+
+
+def _release_key(version: str) -> str:
+    from packaging.utils import canonicalize_version
+
+    return canonicalize_version(version, strip_trailing_zero=True)
 
 
 def redact(url: str) -> str:
