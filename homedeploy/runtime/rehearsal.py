@@ -220,15 +220,27 @@ def _installed(venv_dir: Path, top: str) -> bool:
     return False
 
 
+DECLARED_IN = {
+    "pip": "requirements.txt",
+    "uv": "pyproject.toml (and uv.lock)",
+    "poetry": "pyproject.toml (and poetry.lock)",
+    "pipenv": "Pipfile (and Pipfile.lock)",
+}
+"""Where each package manager's dependencies are declared, for the fixes a failure names."""
+
+
 def _boot_failure(
     lines: list[str],
     app_dir: Path,
     base: CheckFailed,
     sources: dict[str, str] | None = None,
     venv_dir: Path | None = None,
+    manager: str | None = None,
 ) -> RehearsalFailed:
     """Name the cause of a failed boot from the web process's log."""
     from homedeploy.requirements.app_needs import dist_for_import
+
+    declared = DECLARED_IN.get(manager or "pip", "requirements.txt")
 
     text = "\n".join(lines)
     cause = crash_cause(lines, [app_dir])
@@ -241,7 +253,7 @@ def _boot_failure(
             return RehearsalFailed(
                 "missing-module",
                 f"the app imports {module!r}, which the installed {top} does not have (it was "
-                "removed or renamed in the release requirements.txt installs).",
+                f"removed or renamed in the release {declared} installs).",
                 f"update the import (e.g. flask.ext.X became flask_X), or pin the {top} release "
                 "the code was written for.",
                 "H10 (App crashed)",
@@ -250,10 +262,9 @@ def _boot_failure(
         if not installed and not ((app_dir / f"{top}.py").exists() or (app_dir / top).is_dir()):
             return RehearsalFailed(
                 "missing-module",
-                f"the app imports {module!r}, which requirements.txt does not install "
+                f"the app imports {module!r}, which {declared} does not install "
                 "(ModuleNotFoundError at boot).",
-                f"add {dist_for_import(module)} (it provides {top!r}) to requirements.txt "
-                "and commit.",
+                f"add {dist_for_import(module)} (it provides {top!r}) to {declared} and commit.",
                 "H10 (App crashed)",
                 cause,
             )
@@ -271,7 +282,7 @@ def _boot_failure(
         return RehearsalFailed(
             "command-not-found",
             f"the web command cannot start: {detail.strip()}",
-            "add the server (gunicorn) to requirements.txt, or fix the Procfile.",
+            f"add the server (gunicorn) to {declared}, or fix the Procfile.",
             "H10 (App crashed)",
             cause,
         )
@@ -619,7 +630,7 @@ def boot_like_a_dyno(
             process.stop(stop_timeout)
             stopped = True
             raise _boot_failure(
-                log_lines(log_file), app_dir, error, report.config, venv_dir
+                log_lines(log_file), app_dir, error, report.config, venv_dir, report.package_manager
             ) from None
         report.probes = [probe_route(port, path, REQUEST_TIMEOUT, log_file) for path in paths]
         if not process.alive:
@@ -631,13 +642,19 @@ def boot_like_a_dyno(
                 CheckFailed("the web process exited after binding"),
                 report.config,
                 venv_dir,
+                report.package_manager,
             )
         failed = [p for p in report.probes if not p.ok]
         if failed:
             lines = log_lines(log_file)
             if any("Traceback" in line for line in lines) and not failed[0].status:
                 raise _boot_failure(
-                    lines, app_dir, CheckFailed("no answer"), report.config, venv_dir
+                    lines,
+                    app_dir,
+                    CheckFailed("no answer"),
+                    report.config,
+                    venv_dir,
+                    report.package_manager,
                 )
             detail = f"HTTP {failed[0].status}" if failed[0].status else failed[0].error
             cause = crash_cause(lines, [app_dir])
