@@ -222,7 +222,7 @@ def _check_reqs_findings(
                 "each one is another chance for the build to fail.",
                 path=dropped[0].file or manifest,
                 line=dropped[0].line,
-                heroku=heroku,
+                heroku=None,  # they install: a warning predicts no build failure
                 fix="`homedeploy check-reqs --write` rewrites requirements.txt to what the app "
                 "needs (the old file is kept as .bak)."
                 if tool == "pip"
