@@ -128,32 +128,50 @@ def create_venv(
     )
 
 
+def stream_output(
+    command: list[str],
+    on_line: Callable[[str], None],
+    *,
+    cwd: Path | None = None,
+    env: dict[str, str] | None = None,
+    keep: Callable[[str], bool] = bool,
+) -> tuple[int, list[str]]:
+    """Run ``command`` (pip, usually) with its output merged, each kept line to ``on_line``.
+
+    Returns the exit code and the kept lines (callers show the last ones on a failure). Raises
+    :class:`OSError` when the command cannot start. Used by ``init --venv``, ``serve``'s venv
+    sync and the rehearsal's build, so pip's output is read and shown the same way everywhere.
+    """
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, "PIP_PROGRESS_BAR": "off", **(env or {})},
+        cwd=cwd,  # pip resolves `-e .` and other relative paths from here
+    )
+    lines: list[str] = []
+    assert process.stdout is not None
+    for raw in process.stdout:
+        line = raw.rstrip()
+        if keep(line):
+            lines.append(line)
+            on_line(line)
+    return process.wait(), lines
+
+
 def _run(
     command: list[str], tell: Callable[[str], None], what: str, cwd: Path | None = None
 ) -> None:
-    lines: list[str] = []
     try:
-        process = subprocess.Popen(
-            command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "PIP_PROGRESS_BAR": "off"},
-            cwd=cwd,  # pip resolves `-e .` and other relative paths from here
-        )
+        code, lines = stream_output(command, tell, cwd=cwd)
     except OSError as error:
         raise ProjectError(f"could not {what}: {error.strerror}") from error
-    assert process.stdout is not None
-    for line in process.stdout:
-        line = line.rstrip()
-        if line:
-            lines.append(line)
-            tell(line)
-    if process.wait() != 0:
+    if code != 0:
         tail = "\n".join(lines[-8:])
         raise ProjectError(
-            f"could not {what} (exit code {process.returncode}):\n{tail}",
+            f"could not {what} (exit code {code}):\n{tail}",
             fix="read pip's message above; `homedeploy check-reqs --write` fixes most "
             "requirements problems.",
         )

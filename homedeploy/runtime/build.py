@@ -27,7 +27,12 @@ from pathlib import Path
 from homedeploy.errors import HomedeployError
 from homedeploy.fileio import read_bytes
 from homedeploy.project.python_version import LATEST_PATCH, RequestedPython
-from homedeploy.project.venv import Interpreter, find_interpreter, interpreter_version
+from homedeploy.project.venv import (
+    Interpreter,
+    find_interpreter,
+    interpreter_version,
+    stream_output,
+)
 
 UV_INSTALL_TIMEOUT = 180.0
 
@@ -254,29 +259,20 @@ def pip_install(
         "-r",
         str(requirements),
     ]
-    lines: list[str] = []
     try:
-        process = subprocess.Popen(
+        code, lines = stream_output(
             command,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            text=True,
-            env={**os.environ, "PIP_PROGRESS_BAR": "off", "PIP_NO_INPUT": "1"},
+            progress,
             cwd=cwd,
+            env={"PIP_NO_INPUT": "1"},
+            keep=lambda line: bool(line) and not line.startswith("WARNING: Location "),
         )
     except OSError as error:
         raise BuildFailed(f"could not run pip: {error.strerror}") from error
-    assert process.stdout is not None
-    for line in process.stdout:
-        line = line.rstrip()
-        if line and not line.startswith("WARNING: Location "):
-            lines.append(line)
-            progress(line)
-    if process.wait() != 0:
+    if code != 0:
         tail = "\n".join(lines[-8:])
         raise BuildFailed(
-            f"could not install {requirements.name} (pip exit code {process.returncode}):\n{tail}",
+            f"could not install {requirements.name} (pip exit code {code}):\n{tail}",
             fix="read pip's message above; `homedeploy check-reqs --write` fixes most "
             "requirements problems.",
         )
