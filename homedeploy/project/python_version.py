@@ -132,6 +132,21 @@ def _meaningful_lines(text: str) -> list[tuple[int, str]]:
     return kept
 
 
+def _requested(
+    version: str, name: str, line: int | None, extra: list[VersionProblem] | None = None
+) -> RequestedPython:
+    """What a valid ``X.Y`` or ``X.Y.Z`` in file ``name`` asks for, with the version's problems."""
+    parts = version.split(".")
+    return RequestedPython(
+        f"{parts[0]}.{parts[1]}",
+        version if len(parts) == 3 else None,
+        name,
+        name,
+        line,
+        [*_major_problems(version, name, name, line), *(extra or [])],
+    )
+
+
 def _major_problems(
     version: str, origin: str, path: str | None, line: int | None
 ) -> list[VersionProblem]:
@@ -245,11 +260,7 @@ def _from_runtime_txt(path: Path) -> RequestedPython:
         )
     version = match.group(1)
     line = lines[0][0]
-    parts = version.split(".")
-    problems = [*_major_problems(version, name, name, line), deprecation]
-    return RequestedPython(
-        f"{parts[0]}.{parts[1]}", version if len(parts) == 3 else None, name, name, line, problems
-    )
+    return _requested(version, name, line, [deprecation])
 
 
 def _from_python_version(path: Path) -> RequestedPython:
@@ -335,15 +346,7 @@ def _from_python_version(path: Path) -> RequestedPython:
             ],
         )
     number, version = lines[0]
-    parts = version.split(".")
-    return RequestedPython(
-        f"{parts[0]}.{parts[1]}",
-        version if len(parts) == 3 else None,
-        name,
-        name,
-        number,
-        _major_problems(version, name, name, number),
-    )
+    return _requested(version, name, number)
 
 
 def _from_pipfile_lock(path: Path) -> RequestedPython | None:
@@ -401,15 +404,7 @@ def _from_pipfile_lock(path: Path) -> RequestedPython | None:
                 )
             ],
         )
-    parts = version.split(".")
-    return RequestedPython(
-        f"{parts[0]}.{parts[1]}",
-        version if len(parts) == 3 else None,
-        name,
-        name,
-        None,
-        _major_problems(version, name, name, None),
-    )
+    return _requested(version, name, None)
 
 
 def misspelt_version_file(project_dir: Path) -> str | None:
