@@ -132,6 +132,14 @@ def _meaningful_lines(text: str) -> list[tuple[int, str]]:
     return kept
 
 
+def _rejected(
+    name: str, line: int | None, code: VersionCode, message: str, heroku: str, fix: str
+) -> RequestedPython:
+    """A version file the buildpack refuses: Heroku's default major, with the one error."""
+    problem = VersionProblem(code, "error", message, heroku, name, line, fix)
+    return RequestedPython(DEFAULT_MAJOR, None, name, name, line, [problem])
+
+
 def _requested(
     version: str, name: str, line: int | None, extra: list[VersionProblem] | None = None
 ) -> RequestedPython:
@@ -267,83 +275,43 @@ def _from_python_version(path: Path) -> RequestedPython:
     name = ".python-version"
     text = _decode_like_buildpack(read_bytes(path))
     if text is None:
-        return RequestedPython(
-            DEFAULT_MAJOR,
-            None,
-            name,
+        return _rejected(
             name,
             None,
-            [
-                VersionProblem(
-                    "python-version-encoding",
-                    "error",
-                    ".python-version is not plain UTF-8 text (a byte-order mark or UTF-16).",
-                    "Error: Unable to read .python-version.",
-                    name,
-                    None,
-                    "save it as UTF-8 without BOM (homedeploy doctor --fix rewrites it).",
-                )
-            ],
+            "python-version-encoding",
+            ".python-version is not plain UTF-8 text (a byte-order mark or UTF-16).",
+            "Error: Unable to read .python-version.",
+            "save it as UTF-8 without BOM (homedeploy doctor --fix rewrites it).",
         )
     lines = _meaningful_lines(text)
     invalid = [(n, v) for n, v in lines if not VERSION_RE.match(v)]
     if invalid:
         number, value = invalid[0]
-        return RequestedPython(
-            DEFAULT_MAJOR,
-            None,
-            name,
+        return _rejected(
             name,
             number,
-            [
-                VersionProblem(
-                    "python-version-invalid",
-                    "error",
-                    f"{value!r} is not a version the buildpack accepts (only X.Y or X.Y.Z).",
-                    "Error: Invalid Python version in .python-version.",
-                    name,
-                    number,
-                    f"write just the major version, e.g. {DEFAULT_MAJOR}.",
-                )
-            ],
+            "python-version-invalid",
+            f"{value!r} is not a version the buildpack accepts (only X.Y or X.Y.Z).",
+            "Error: Invalid Python version in .python-version.",
+            f"write just the major version, e.g. {DEFAULT_MAJOR}.",
         )
     if not lines:
-        return RequestedPython(
-            DEFAULT_MAJOR,
-            None,
-            name,
+        return _rejected(
             name,
             None,
-            [
-                VersionProblem(
-                    "python-version-empty",
-                    "error",
-                    ".python-version holds no version (empty or only comments).",
-                    "Error: No Python version found in .python-version.",
-                    name,
-                    None,
-                    f"write the major version, e.g. {DEFAULT_MAJOR}.",
-                )
-            ],
+            "python-version-empty",
+            ".python-version holds no version (empty or only comments).",
+            "Error: No Python version found in .python-version.",
+            f"write the major version, e.g. {DEFAULT_MAJOR}.",
         )
     if len(lines) > 1:
-        return RequestedPython(
-            DEFAULT_MAJOR,
-            None,
-            name,
+        return _rejected(
             name,
             lines[1][0],
-            [
-                VersionProblem(
-                    "python-version-multiple",
-                    "error",
-                    "Several versions found: " + ", ".join(v for _, v in lines) + ".",
-                    "Error: Multiple Python versions found in .python-version.",
-                    name,
-                    lines[1][0],
-                    "keep exactly one version line.",
-                )
-            ],
+            "python-version-multiple",
+            "Several versions found: " + ", ".join(v for _, v in lines) + ".",
+            "Error: Multiple Python versions found in .python-version.",
+            "keep exactly one version line.",
         )
     number, version = lines[0]
     return _requested(version, name, number)
@@ -358,23 +326,13 @@ def _from_pipfile_lock(path: Path) -> RequestedPython | None:
     try:
         data = json.loads(read_bytes(path).decode("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
-        return RequestedPython(
-            DEFAULT_MAJOR,
-            None,
-            name,
+        return _rejected(
             name,
             None,
-            [
-                VersionProblem(
-                    "pipfile-lock-invalid",
-                    "error",
-                    f"Pipfile.lock is not valid JSON ({error}).",
-                    "Error: Can't parse Pipfile.lock.",
-                    name,
-                    None,
-                    "run `pipenv lock` again and commit the result.",
-                )
-            ],
+            "pipfile-lock-invalid",
+            f"Pipfile.lock is not valid JSON ({error}).",
+            "Error: Can't parse Pipfile.lock.",
+            "run `pipenv lock` again and commit the result.",
         )
     meta = data.get("_meta", {}) if isinstance(data, dict) else {}
     requires = meta.get("requires", {}) if isinstance(meta, dict) else {}
@@ -385,24 +343,13 @@ def _from_pipfile_lock(path: Path) -> RequestedPython | None:
         return None
     field_name = "python_full_version" if requires.get("python_full_version") else "python_version"
     if not isinstance(version, str) or not VERSION_RE.match(version):
-        return RequestedPython(
-            DEFAULT_MAJOR,
-            None,
-            name,
+        return _rejected(
             name,
             None,
-            [
-                VersionProblem(
-                    "pipfile-lock-version-invalid",
-                    "error",
-                    f"Pipfile.lock asks for Python {version!r} ({field_name}); wildcards aren't "
-                    "supported.",
-                    "Error: Invalid Python version in Pipfile.lock.",
-                    name,
-                    None,
-                    f"set {field_name} in Pipfile's [requires] to X.Y and run `pipenv lock`.",
-                )
-            ],
+            "pipfile-lock-version-invalid",
+            f"Pipfile.lock asks for Python {version!r} ({field_name}); wildcards aren't supported.",
+            "Error: Invalid Python version in Pipfile.lock.",
+            f"set {field_name} in Pipfile's [requires] to X.Y and run `pipenv lock`.",
         )
     return _requested(version, name, None)
 
@@ -422,23 +369,13 @@ def requested_python(project_dir: Path) -> RequestedPython:
         return _from_runtime_txt(runtime_txt)
     misspelt = misspelt_version_file(project_dir)
     if misspelt is not None:
-        return RequestedPython(
-            DEFAULT_MAJOR,
-            None,
-            misspelt,
+        return _rejected(
             misspelt,
             None,
-            [
-                VersionProblem(
-                    "python-version-misspelt",
-                    "error",
-                    f"The version file is named {misspelt!r}; the buildpack reads .python-version.",
-                    "Error: Your .python-version file is spelled incorrectly.",
-                    misspelt,
-                    None,
-                    f"rename {misspelt!r} to .python-version.",
-                )
-            ],
+            "python-version-misspelt",
+            f"The version file is named {misspelt!r}; the buildpack reads .python-version.",
+            "Error: Your .python-version file is spelled incorrectly.",
+            f"rename {misspelt!r} to .python-version.",
         )
     version_file = project_dir / ".python-version"
     if version_file.is_file():
