@@ -697,6 +697,18 @@ def _push_fix(path: Path, *, yes: bool) -> None:
     help="With --local: set a config var for the rehearsal (repeatable).",
 )
 @click.option(
+    "--fresh-build",
+    is_flag=True,
+    help="With --local: build the venv anew even when nothing it installs from changed (like "
+    "purging Heroku's build cache).",
+)
+@click.option(
+    "--fresh-addons",
+    is_flag=True,
+    help="With --local: start the add-on databases empty (by default they are kept between "
+    "rehearsals of the project, as a Heroku add-on outlives releases).",
+)
+@click.option(
     "--fix",
     is_flag=True,
     help="First deploy in one go: doctor's and check-reqs' fixes as one commit (shown, asked "
@@ -717,6 +729,8 @@ def push_command(
     create_addons: bool,
     env_file: Path | None,
     env_pairs: tuple[str, ...],
+    fresh_build: bool,
+    fresh_addons: bool,
     fix: bool,
     yes: bool,
 ) -> None:
@@ -740,12 +754,20 @@ def push_command(
     if local:
         from homedeploy.commands.rehearse import RehearsalOptions
 
-        rehearsal = RehearsalOptions(env_file=env_file, env=list(env_pairs), heroku_app=app)
+        rehearsal = RehearsalOptions(
+            env_file=env_file,
+            env=list(env_pairs),
+            heroku_app=app,
+            fresh_build=fresh_build,
+            fresh_addons=fresh_addons,
+        )
         with user_errors(as_json):
             _push_local(path, keep=keep, as_json=as_json, options=rehearsal)
         return
-    if env_file or env_pairs:
-        raise click.UsageError("--env and --env-file go with --local.")
+    if env_file or env_pairs or fresh_build or fresh_addons:
+        raise click.UsageError(
+            "--env, --env-file, --fresh-build and --fresh-addons go with --local."
+        )
     if keep:
         raise click.UsageError("--keep goes with --local.")
     if fix:

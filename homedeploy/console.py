@@ -526,7 +526,8 @@ def render_rehearsal(report: RehearsalReport) -> None:
             built = f" from {report.build_from}" if report.build_from else ""
             if report.build_command:
                 built = f" by {report.build_command}"
-            out.print(f"  build  {report.build_seconds:6.1f} s   clean venv{built}, {python}")
+            what = "build reused (inputs unchanged)" if report.build_reused else "clean venv"
+            out.print(f"  build  {report.build_seconds:6.1f} s   {what}{built}, {python}")
         else:
             out.print(f"  python {python}")
     if report.config:

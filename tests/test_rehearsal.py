@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from homedeploy.commands.rehearse import run_rehearsal
+from homedeploy.commands.rehearse import RehearsalOptions, run_rehearsal
 from tests.conftest import invoke
 from tests.doctor_apps import GOOD_APP, make_app
 
@@ -33,7 +33,7 @@ def test_good_app_builds_boots_and_stops(tmp_path: Path) -> None:
     (project / "notes.txt").write_text("not committed\n")
     report = run_rehearsal(project)
     assert report.ok, (report.reason, report.message, report.log_tail)
-    assert report.build_seconds and report.build_seconds > 0
+    assert report.build_seconds is not None and (report.build_reused or report.build_seconds > 0)
     assert report.boot_seconds is not None and report.boot_seconds < 60
     assert [p.status for p in report.probes] == [200]
     assert report.rss_bytes and 0 < report.rss_bytes < report.memory_limit_bytes
@@ -115,3 +115,76 @@ def test_buildpack_rejection_stops_before_pip(tmp_path: Path) -> None:
     report = run_rehearsal(project)
     assert report.reason == "build-rejected"
     assert report.heroku == "Error: The requested Python version has reached end-of-life."
+
+
+def _commit_all(project: Path, message: str) -> None:
+    from tests.doctor_apps import git
+
+    git(project, "add", "--all")
+    git(project, "commit", "-q", "-m", message)
+
+
+def _slots(cache: Path) -> list[Path]:
+    root = cache / "rehearsal-builds"
+    return sorted(p for p in root.iterdir() if p.is_dir()) if root.is_dir() else []
+
+
+def test_unchanged_inputs_reuse_the_build(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Heroku restores its build cache when nothing the install depends on changed: so does the
+    rehearsal, and says so; the reused build gives the same verdict."""
+    monkeypatch.setenv("HOMEDEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    project = make_app(tmp_path / "app", PY311)
+    first = run_rehearsal(project)
+    assert first.ok and not first.build_reused, (first.reason, first.message)
+    (project / "README.md").write_text("a change the install does not read\n")
+    _commit_all(project, "docs")
+    result = invoke("push", "--local", str(project))
+    assert result.exit_code == 0, result.stderr
+    assert "build reused (inputs unchanged)" in result.stdout
+    second = run_rehearsal(project)
+    assert second.ok and second.build_reused and second.build_key == first.build_key
+    assert [p.status for p in second.probes] == [200]
+    assert {"export", "checks", "build", "boot", "routes", "stop"} <= set(second.phases)
+    assert len(_slots(tmp_path / "cache")) == 1
+    fresh = run_rehearsal(project, options=RehearsalOptions(fresh_build=True))
+    assert fresh.ok and not fresh.build_reused
+
+
+def test_one_byte_in_requirements_rebuilds(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A requirements change is never masked: one byte (even one that means the same) rebuilds,
+    and a requirement removed is really gone from the new venv."""
+    monkeypatch.setenv("HOMEDEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    project = make_app(tmp_path / "app", PY311)
+    first = run_rehearsal(project)
+    assert first.ok, (first.reason, first.message)
+    (project / "requirements.txt").write_text("flask\ngunicorn\n")  # F -> f
+    _commit_all(project, "lower case")
+    second = run_rehearsal(project)
+    assert second.ok and not second.build_reused and second.build_key != first.build_key
+    (project / "requirements.txt").write_text("gunicorn\n")  # Flask dropped: the app breaks
+    _commit_all(project, "drop flask")
+    third = run_rehearsal(project)
+    assert not third.build_reused and third.reason == "missing-module", third.message
+
+
+def test_failed_or_damaged_build_is_never_reused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMEDEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    cache = tmp_path / "cache"
+    broken = make_app(tmp_path / "broken", {**PY311, "requirements.txt": "Flask\nno-such-dist-x\n"})
+    failed = run_rehearsal(broken)
+    assert failed.reason == "build-failed" and _slots(cache) == []  # nothing kept of it
+    again = run_rehearsal(broken)
+    assert again.reason == "build-failed" and not again.build_reused
+    project = make_app(tmp_path / "app", PY311)
+    assert run_rehearsal(project).ok
+    (slot,) = _slots(cache)
+    (slot / "build.json").unlink()  # as if the build had been interrupted before its end
+    rebuilt = run_rehearsal(project)
+    assert rebuilt.ok and not rebuilt.build_reused
+    (flask_init,) = slot.glob("venv/lib/python*/site-packages/flask/__init__.py")
+    flask_init.unlink()  # a damaged venv: a file of its RECORD is gone
+    repaired = run_rehearsal(project)
+    assert repaired.ok and not repaired.build_reused, (repaired.reason, repaired.message)
+    assert run_rehearsal(project).build_reused

@@ -24,6 +24,7 @@ from homedeploy.runtime.rehearsal import (
     dyno_environment,
     export_head,
     log_lines,
+    phase,
     run_release,
 )
 from homedeploy.runtime.serving import BOOT_TIMEOUT, STOP_TIMEOUT
@@ -196,6 +197,10 @@ class RehearsalOptions:
     env: list[str] = field(default_factory=list)
     heroku_app: str | None = None
     all_routes: bool = True
+    fresh_build: bool = False
+    """Build the venv anew even when a previous build of the same inputs is cached."""
+    fresh_addons: bool = False
+    """Start the add-on databases empty instead of keeping them between rehearsals."""
 
 
 def run_rehearsal(
@@ -228,30 +233,38 @@ def run_rehearsal(
     report = RehearsalReport(ok=False, project=str(project_dir))
     workdir: Path | None = None
     services: list[Any] = []
+    slot: Any = None
     try:
         repo_root, prefix = _prepare(project_dir, report)
         workdir = Path(tempfile.mkdtemp(prefix="homedeploy-rehearsal-"))
         report.workdir = str(workdir)
         app_dir, venv_dir = workdir / "app", workdir / "venv"
         tell(f"exporting commit {report.commit} (git archive) to {workdir}")
-        export_head(repo_root, prefix, app_dir)
-        _check_export(project_dir, app_dir, report.commit or "HEAD")
-        config, app_json = _configure(project_dir, app_dir, options, report)
-        needed, variables = _needed_services(app_dir, app_json, config)
+        with phase(report, "export"):
+            export_head(repo_root, prefix, app_dir)
+            tree = _tree_id(repo_root, prefix)
+        with phase(report, "checks"):
+            _check_export(project_dir, app_dir, report.commit or "HEAD")
+            config, app_json = _configure(project_dir, app_dir, options, report)
+            needed, variables = _needed_services(app_dir, app_json, config)
         starter = _ServiceStarter(needed, workdir / "services", tell)
         starter.start()  # the servers start while pip builds the venv
         try:
             tell("building a clean venv with the buildpack's package manager")
-            build_venv(app_dir, venv_dir, report, tell, detail)
+            with phase(report, "build"):
+                reuse = not options.fresh_build
+                slot = build_venv(app_dir, venv_dir, report, tell, detail, tree=tree, reuse=reuse)
         finally:
-            services = starter.join()
+            with phase(report, "services"):
+                services = starter.join()
             report.services = [service.report for service in services]
         _check_services(services, config, report, variables)
         report.config = dict(config.sources)
         env = dyno_environment(app_dir, venv_dir, 0, config.values)
         release = _release_command(app_dir)
         if release is not None:
-            run_release(app_dir, workdir, release, env, report, tell)
+            with phase(report, "release"):
+                run_release(app_dir, workdir, release, env, report, tell)
         boot_like_a_dyno(
             app_dir,
             venv_dir,
@@ -264,6 +277,7 @@ def run_rehearsal(
             tell=tell,
             config=config.values,
             all_routes=options.all_routes,
+            tree=tree,
         )
         report.ok = True
         report.verdict = "pass"
@@ -286,7 +300,21 @@ def run_rehearsal(
                 shutil.rmtree(workdir, ignore_errors=True)
                 report.workdir = None
                 report.log_file = None
+        if slot is not None:
+            slot.release()  # with --keep the served venv stays until newer builds prune it
     return report
+
+
+def _tree_id(repo_root: Path, prefix: str) -> str | None:
+    """The git tree id of the exported commit (or of its ``prefix`` folder): equal ids, equal
+    files. None when git cannot tell (then a build from the project's own files is not reused)."""
+    from git import Repo
+
+    try:
+        tree = Repo(repo_root).head.commit.tree
+        return str((tree / prefix).hexsha if prefix else tree.hexsha)
+    except (KeyError, ValueError, OSError):
+        return None
 
 
 def _release_command(app_dir: Path) -> str | None:

@@ -23,7 +23,7 @@ import socket
 import subprocess
 import tarfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -37,6 +37,7 @@ from homedeploy.runtime.serving import REQUEST_TIMEOUT, WebProcess
 
 if TYPE_CHECKING:
     from homedeploy.jsonout import JsonKeys
+    from homedeploy.runtime.build_cache import BuildSlot
     from homedeploy.runtime.services import ServiceReport
 
 MEMORY_LIMIT = 512 * 1024 * 1024
@@ -92,6 +93,8 @@ class RehearsalReport:
     python_exact: bool | None = None
     build_from: str | None = None
     build_seconds: float | None = None
+    build_reused: bool = False
+    build_key: str | None = None
     config: dict[str, str] = field(default_factory=dict)  # name -> source; never values
     services: list[ServiceReport] = field(default_factory=list)
     release: ProcessReport | None = None
@@ -111,6 +114,9 @@ class RehearsalReport:
     log_file: str | None = None
     notes: list[str] = field(default_factory=list)
     log_tail: list[str] = field(default_factory=list)
+    phases: dict[str, float] = field(default_factory=dict)
+    """Seconds per phase, in order: export, checks, build, services (waiting for the add-ons
+    after the build), release, boot, routes, processes, stop."""
 
     JSON_KEYS: ClassVar[JsonKeys] = (..., "rss_mb")
     """``push --local --json``: every field, then ``rss_mb``."""
@@ -118,6 +124,16 @@ class RehearsalReport:
     @property
     def rss_mb(self) -> float | None:
         return round(self.rss_bytes / 1024 / 1024, 1) if self.rss_bytes else None
+
+
+@contextlib.contextmanager
+def phase(report: RehearsalReport, name: str) -> Iterator[None]:
+    """Time one phase of the rehearsal into ``report.phases`` (also when it fails)."""
+    started = time.monotonic()
+    try:
+        yield
+    finally:
+        report.phases[name] = round(report.phases.get(name, 0.0) + time.monotonic() - started, 3)
 
 
 class RehearsalFailed(Exception):
@@ -308,13 +324,20 @@ def _boot_failure(
     return RehearsalFailed("crashed", base.message, base.fix, "H10 (App crashed)")
 
 
+PIP_COMMAND = "pip --python VENV install --no-compile -r requirements.txt"
+"""How the rehearsal's pip build runs (part of the build cache key)."""
+
+
 def build_venv(
     app_dir: Path,
     venv_dir: Path,
     report: RehearsalReport,
     tell: Callable[[str], None],
     detail: Callable[[str], None] | None = None,
-) -> None:
+    *,
+    tree: str | None = None,
+    reuse: bool = True,
+) -> BuildSlot:
     """Build the clean venv with Heroku's Python (or the nearest, said loudly) and the package
     manager the buildpack picks, by its own command.
 
@@ -323,9 +346,16 @@ def build_venv(
     (installed on demand into the tools cache) with the flags ``lib/<tool>.sh`` passes, so a
     stale lock or an excluded Python fails here as it fails on Heroku. The tool's own lines go
     to ``detail`` (shown transiently), else ``tell``.
+
+    The venv is built in the build cache (:mod:`homedeploy.runtime.build_cache`) and
+    ``venv_dir`` links to it; when every input of the install (``tree``: the commit's git tree,
+    for installs from the project's own files) is byte-identical to a previous successful
+    build, that build is reused (``reuse=False``: always build anew). The slot returned is held
+    (shared) until the caller releases it, so no other rehearsal prunes it meanwhile.
     """
     from homedeploy.project.package_manager import choose_manager
     from homedeploy.project.python_version import requested_python
+    from homedeploy.runtime import build_cache
     from homedeploy.runtime.build import heroku_python
 
     requested = requested_python(app_dir)
@@ -341,10 +371,60 @@ def build_venv(
     report.package_manager = tool
     started = time.monotonic()
     if tool == "pip":
-        _pip_build(app_dir, venv_dir, choice, report, tell, detail)
+        inputs = build_cache.pip_build_inputs(app_dir, choice.interpreter, tree, PIP_COMMAND)
     else:
-        _tool_build(tool, app_dir, venv_dir, choice.interpreter, report, tell, detail)
+        from homedeploy.project.package_manager import BUILD_ARGS, TOOL_VERSIONS
+
+        inputs = build_cache.tool_build_inputs(
+            tool,
+            app_dir,
+            choice.interpreter,
+            tree,
+            TOOL_VERSIONS[tool],
+            " ".join(BUILD_ARGS[tool]),
+        )
+    report.build_key = inputs.short
+    slot = build_cache.acquire(inputs)
+    try:
+        if reuse and build_cache.reusable(slot):
+            record = slot.record
+            report.build_reused = True
+            report.build_from = record.get("build_from")
+            report.build_command = record.get("build_command")
+            report.notes.extend(str(note) for note in record.get("notes", []))
+            tell(
+                f"build reused: the install's inputs are unchanged since the build of "
+                f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(record['built_at']))} "
+                f"(key {inputs.short}; --fresh-build to build anew)"
+            )
+        else:
+            build_cache.begin(slot)
+            notes_before = len(report.notes)
+            try:
+                if tool == "pip":
+                    _pip_build(app_dir, slot.venv, choice, report, tell, detail)
+                else:
+                    _tool_build(tool, app_dir, slot.venv, choice.interpreter, report, tell, detail)
+            except BaseException:
+                build_cache.discard(slot)
+                slot.release()
+                raise
+            build_cache.finish(
+                slot,
+                {
+                    "build_from": report.build_from,
+                    "build_command": report.build_command,
+                    "notes": report.notes[notes_before:],
+                },
+                round(time.monotonic() - started, 2),
+            )
+        venv_dir.symlink_to(slot.venv, target_is_directory=True)
+        slot.share()
+    except BaseException:
+        slot.release()
+        raise
     report.build_seconds = round(time.monotonic() - started, 2)
+    return slot
 
 
 def _pip_build(
@@ -601,6 +681,7 @@ def boot_like_a_dyno(
     tell: Callable[[str], None],
     config: dict[str, str] | None = None,
     all_routes: bool = True,
+    tree: str | None = None,
 ) -> None:
     from homedeploy.project.procfile import read_procfile
 
@@ -615,11 +696,14 @@ def boot_like_a_dyno(
     command = f"exec >>{shlex.quote(str(log_file))} 2>&1\n{web.command}"
     process = WebProcess(command, cwd=app_dir, env=env)
     tell(f"starting `{web.command}` with PORT={port} WEB_CONCURRENCY={env['WEB_CONCURRENCY']}")
+    booting = time.monotonic()
     process.start()
     report.pid = process.pid
-    lister = (
-        _start_route_lister(app_dir, venv_dir, web.command, env, report) if all_routes else None
-    )
+    listing_key = _listing_key(report, tree, web.command, config or {})
+    cached = _cached_listing(listing_key) if all_routes and listing_key else None
+    lister: Any = None
+    if cached is None and all_routes:
+        lister = _start_route_lister(app_dir, venv_dir, web.command, env, report)
     others = OtherProcesses()
     others.start(app_dir, workdir, procfile.processes, {**env, "PORT": str(_free_port())}, tell)
     stopped = False
@@ -633,6 +717,7 @@ def boot_like_a_dyno(
                 log_lines(log_file), app_dir, error, report.config, venv_dir, report.package_manager
             ) from None
         report.probes = [probe_route(port, path, REQUEST_TIMEOUT, log_file) for path in paths]
+        report.phases["boot"] = round(time.monotonic() - booting, 3)
         if not process.alive:
             process.stop(stop_timeout)
             stopped = True
@@ -667,12 +752,15 @@ def boot_like_a_dyno(
                 "H10/H12/H13 depending on the error",
                 cause,
             )
-        if lister is not None:
-            _probe_routes(lister, port, paths, log_file, report, app_dir, tell)
-        else:
-            time.sleep(0.3)  # let the second worker finish loading before measuring memory
-        report.rss_bytes = process.rss_bytes()
-        crashed = others.watch()
+        with phase(report, "routes"):
+            if lister is not None or cached is not None:
+                listing = cached if cached is not None else lister.result()
+                if cached is None and listing_key and not listing.error:
+                    _store_listing(listing_key, listing)
+                _probe_routes(listing, port, paths, log_file, report, app_dir, tell)
+            report.rss_bytes = _settled_rss(process, env)
+        with phase(report, "processes"):
+            crashed = others.watch()
         report.processes = [entry[0] for entry in others.running]
         if crashed is not None:
             raise process_failure(crashed, app_dir)
@@ -687,7 +775,8 @@ def boot_like_a_dyno(
         if keep:
             report.url = f"http://127.0.0.1:{port}/"
             return
-        stop = process.stop(stop_timeout)
+        with phase(report, "stop"):
+            stop = process.stop(stop_timeout)
         stopped = True
         report.stop_seconds, report.stop_clean = round(stop.seconds, 3), stop.clean
         if not stop.clean:
@@ -726,8 +815,94 @@ def _start_route_lister(
         return None
 
 
+def _settled_rss(process: WebProcess, env: dict[str, str], limit: float = 1.5) -> int | None:
+    """The web process tree's RSS once its workers are up: polled every 50 ms until the tree has
+    its master and ``WEB_CONCURRENCY`` workers (for gunicorn) and two readings agree within 2 %,
+    or ``limit`` seconds passed (a server without workers settles at once)."""
+    from homedeploy.runtime.serving import process_tree_rss
+
+    pid = process.pid
+    if pid is None:
+        return None
+    try:
+        workers = int(env.get("WEB_CONCURRENCY", "1"))
+    except ValueError:
+        workers = 1
+    deadline = time.monotonic() + limit
+    previous = process.rss_bytes()
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        current = process.rss_bytes()
+        if current is None or previous is None:
+            return current
+        grown = _tree_size(pid) >= 1 + workers or _tree_size(pid) <= 1
+        if grown and abs(current - previous) <= 0.02 * previous:
+            return max(current, process_tree_rss(pid) or 0)
+        previous = current
+    return process.rss_bytes()
+
+
+def _tree_size(pid: int) -> int:
+    """Processes in the tree of ``pid`` below the shell (``bash -c`` execs the command)."""
+    count, pending = 0, [pid]
+    while pending:
+        current = pending.pop()
+        count += 1
+        try:
+            text = Path(f"/proc/{current}/task/{current}/children").read_text()
+        except OSError:
+            continue
+        pending.extend(int(part) for part in text.split())
+    return count
+
+
+ROUTES_SECTION = "rehearsal-routes"
+
+
+VOLATILE_SOURCES = ("heroku-", "app.json generator")
+"""Config var sources whose values change every rehearsal (an add-on's port and password, a
+generated secret): the url_map key holds their source, not their value."""
+
+
+def _listing_key(
+    report: RehearsalReport, tree: str | None, web_command: str, config: dict[str, str]
+) -> str | None:
+    """What the url_map depends on, hashed: the commit's files (its git tree), the venv (the
+    build key), the web command and the config vars. Reading the url_map imports the app a
+    second time (seconds for a big app, on a 2-core machine while the web process boots), so a
+    listing read for the same key is reused. None (always read it) when any part is unknown."""
+    import hashlib
+    import json
+
+    if not report.build_key or not tree:
+        return None
+    stable = {}
+    for name, value in sorted(config.items()):
+        source = report.config.get(name, "")
+        stable[name] = f"<{source}>" if source.startswith(VOLATILE_SOURCES) else value
+    text = json.dumps([tree, report.build_key, web_command, stable], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _cached_listing(key: str) -> Any:
+    from homedeploy.requirements.cache import read_entry
+    from homedeploy.runtime.routes import RouteListing
+
+    entry = read_entry(ROUTES_SECTION, key)
+    routes = entry.get("routes") if entry else None
+    if not isinstance(routes, list):
+        return None
+    return RouteListing(routes=[str(route) for route in routes])
+
+
+def _store_listing(key: str, listing: Any) -> None:
+    from homedeploy.requirements.cache import write_entry
+
+    write_entry(ROUTES_SECTION, key, {"routes": list(listing.routes)})
+
+
 def _probe_routes(
-    lister: Any,
+    listing: Any,
     port: int,
     paths: list[str],
     log_file: Path,
@@ -738,7 +913,6 @@ def _probe_routes(
     from homedeploy.runtime.routes import MAX_ROUTES, probe_route
     from homedeploy.runtime.serving import REQUEST_TIMEOUT
 
-    listing = lister.result()
     if listing.error:
         report.routes_note = f"only / was requested: {listing.error}"
         return
