@@ -1,22 +1,33 @@
-"""A small JSON cache on disk for index pages and resolutions (platformdirs' user cache dir).
+"""A small cache on disk for index pages and resolutions (platformdirs' user cache dir).
 
 Asking the package index about 234 projects takes seconds; asking the disk takes milliseconds.
-Entries are JSON files named by the SHA-256 of their key, written atomically so two runs at once
-never read half an entry. ``HOMEDEPLOY_CACHE_DIR`` points the cache elsewhere (tests, CI).
+Entries are JSON documents keyed by section and key in one SQLite file (the standard library's
+``sqlite3``): a batch of a few hundred index pages is one transaction instead of a few hundred
+temporary files and renames, a batch of look-ups is one query, and SQLite's locking keeps two
+runs at once from reading half an entry. ``HOMEDEPLOY_CACHE_DIR`` points the cache elsewhere
+(tests, CI). A cache never fails a command: an unreadable, locked or corrupt file reads as
+empty and is not written.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import os
-import tempfile
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import Any
 
 from homedeploy import settings
 
 CACHE_ENV = settings.CACHE_DIR
+DATABASE = "cache.sqlite3"
+_BUSY_SECONDS = 5.0
+_CHUNK = 500  # keys per query (SQLite's limit on bound parameters is 32766 or 999 on old ones)
+_SCHEMA = (
+    "CREATE TABLE IF NOT EXISTS entries (section TEXT NOT NULL, key TEXT NOT NULL, "
+    "data TEXT NOT NULL, PRIMARY KEY (section, key)) WITHOUT ROWID"
+)
 
 
 def cache_root() -> Path:
@@ -29,32 +40,81 @@ def cache_root() -> Path:
     return Path(user_cache_dir("homedeploy", appauthor=False))
 
 
-def _entry_path(section: str, key: str) -> Path:
-    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
-    return cache_root() / section / digest[:2] / f"{digest}.json"
+@contextmanager
+def _database(create: bool) -> Iterator[sqlite3.Connection | None]:
+    """A connection to the cache file (None when it is absent and ``create`` is false)."""
+    path = cache_root() / DATABASE
+    if not create and not path.is_file():
+        yield None
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with closing(sqlite3.connect(path, timeout=_BUSY_SECONDS, isolation_level=None)) as db:
+        if create:
+            db.execute(_SCHEMA)
+        yield db
+
+
+def _decoded(text: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def read_many(section: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The stored entries for ``keys`` that exist and parse (absent ones are left out)."""
+    wanted = list(dict.fromkeys(keys))
+    found: dict[str, dict[str, Any]] = {}
+    if not wanted:
+        return found
+    try:
+        with _database(create=False) as db:
+            if db is None:
+                return found
+            for start in range(0, len(wanted), _CHUNK):
+                chunk = wanted[start : start + _CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(
+                    f"SELECT key, data FROM entries WHERE section = ? AND key IN ({marks})",
+                    [section, *chunk],
+                ).fetchall()
+                for key, text in rows:
+                    data = _decoded(text)
+                    if data is not None:
+                        found[key] = data
+    except (OSError, sqlite3.Error):
+        return found
+    return found
 
 
 def read_entry(section: str, key: str) -> dict[str, Any] | None:
     """The stored entry for ``key``, or None when absent or unreadable (a cache never fails)."""
-    path = _entry_path(section, key)
+    return read_many(section, [key]).get(key)
+
+
+def write_many(section: str, entries: dict[str, dict[str, Any]]) -> None:
+    """Store every ``key: data`` of ``entries`` in one transaction; failures are ignored."""
+    if not entries:
+        return
+    # The C encoder (dumps), and before the transaction: the lock is held only to write.
+    rows = [
+        (section, key, json.dumps(data, separators=(",", ":"))) for key, data in entries.items()
+    ]
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict) or data.get("key") != key:
-        return None
-    return data
+        with _database(create=True) as db:
+            assert db is not None
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+    except (OSError, sqlite3.Error):
+        return
 
 
 def write_entry(section: str, key: str, data: dict[str, Any]) -> None:
     """Store ``data`` under ``key``; failures (read-only disk, full disk) are ignored."""
-    path = _entry_path(section, key)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".entry.", suffix=".tmp", dir=path.parent)
-        text = json.dumps({**data, "key": key}, separators=(",", ":"))  # C encoder, not dump()
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.replace(tmp, path)
-    except OSError:
-        return
+    write_many(section, {key: data})

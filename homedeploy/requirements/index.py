@@ -10,16 +10,18 @@ a second run costs milliseconds and ``offline`` runs work from the cache alone.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 from homedeploy.errors import NetworkError
@@ -34,15 +36,18 @@ DEFAULT_TTL = 600.0
 """Seconds an index page stays fresh when the server sends no Cache-Control (the default
 index itself announces ``max-age=600``)."""
 NOT_FOUND_TTL = 86400.0
+"""Seconds a "not on the index" answer is trusted (such names seldom appear overnight)."""
 RELEASES_TTL = 86400.0
 """Seconds a cached page may answer questions about existing releases (see ``stale_ok``)."""
-"""Seconds a "not on the index" answer is trusted (such names seldom appear overnight)."""
 TIMEOUT = (5.0, 20.0)
 MAX_PAGE_BYTES = 64 * 1024 * 1024
 """The biggest project page read (the largest real ones are a few MB)."""
-WORKERS = 8
-"""More threads only fight over the GIL while parsing big project pages (measured)."""
+WORKERS = 4
+"""Threads fetching pages at once. Reading a page is many small TLS reads, each of which
+must win the GIL back from a thread parsing another page: past a few threads they mostly wait
+for it (measured: 234 pages took longer with 8 or 16 threads than with 4)."""
 CACHE_SECTION = "index-pages"
+FILE_CACHE_SECTION = "file-index-pages"
 _MAX_AGE_RE = re.compile(r"max-age=(\d+)")
 _SDIST_SUFFIXES = (".tar.gz", ".zip", ".tar.bz2", ".tgz", ".tar.xz", ".tar")
 
@@ -59,9 +64,11 @@ class IndexSources:
         return ", ".join(redact(url) for url in (*self.index_urls, *self.find_links))
 
 
-@dataclass(frozen=True)
-class DistFile:
-    """One downloadable file of a project: a wheel or an sdist of ``version``."""
+class DistFile(NamedTuple):
+    """One downloadable file of a project: a wheel or an sdist of ``version``.
+
+    A named tuple rather than a dataclass: a freeze's projects list tens of thousands of
+    files, and a tuple is a third of the memory and quick to build (and to cache as a row)."""
 
     filename: str
     url: str
@@ -261,10 +268,22 @@ def _split_filename(filename: str) -> tuple[str, str, bool] | None:
     return None
 
 
+_PLATFORM_CLASSES: dict[str, str] = {}
+"""Platform tag sets seen so far and their class (a few dozen distinct ones across projects)."""
+
+
 def _wheel_platform_class(filename: str) -> str:
     """``fit`` for wheels that may install on Linux x86_64 (any Python), ``os`` for Windows or
     macOS ones, ``other`` for the rest (ARM, musl, ...)."""
-    platforms = filename[:-4].rsplit("-", 1)[-1].split(".")
+    tag = filename[:-4].rsplit("-", 1)[-1]
+    kind = _PLATFORM_CLASSES.get(tag)
+    if kind is None:
+        kind = _PLATFORM_CLASSES[tag] = _platform_class(tag)
+    return kind
+
+
+def _platform_class(tag: str) -> str:
+    platforms = tag.split(".")
     for platform in platforms:
         if platform == "any" or platform == "linux_x86_64":
             return "fit"
@@ -316,16 +335,71 @@ def _files_from_links(
     return files
 
 
-def _files_from_json(page_url: str, payload: dict[str, Any], name: str) -> list[DistFile]:
-    files = []
+# The standard decoder's C scanner: one JSON value from a position (set on each decoder).
+_SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
+_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+def _skip_space(text: str, at: int) -> int:
+    match = _SPACE.match(text, at)
+    return match.end() if match else at
+
+
+def _scan_json_files(text: str, take: Callable[[Any], None]) -> bool:
+    """Hand each item of a PEP 691 page's top-level ``files`` array to ``take``, in order;
+    False when the page is not valid JSON of that shape.
+
+    The page is scanned one value at a time with the standard decoder's own scanner, so one
+    file entry at a time exists as Python objects: a 3 MB page decoded whole is ~11 MB of dicts
+    and strings, of which a few hundred KB are kept (see :func:`_files_from_json`).
+    """
+    try:
+        at = _skip_space(text, 0)
+        if text[at] != "{":
+            return False
+        at = _skip_space(text, at + 1)
+        while text[at] != "}":
+            key, at = _SCAN(text, at)
+            at = _skip_space(text, at)
+            if text[at] != ":":
+                return False
+            at = _skip_space(text, at + 1)
+            if key == "files" and text[at] == "[":
+                at = _skip_space(text, at + 1)
+                while text[at] != "]":
+                    entry, at = _SCAN(text, at)
+                    take(entry)
+                    at = _skip_space(text, at)
+                    if text[at] == ",":
+                        at = _skip_space(text, at + 1)
+                    elif text[at] != "]":
+                        return False
+                at += 1
+            else:
+                _, at = _SCAN(text, at)
+            at = _skip_space(text, at)
+            if text[at] == ",":
+                at = _skip_space(text, at + 1)
+            elif text[at] != "}":
+                return False
+        return not text[at + 1 :].strip()
+    except (StopIteration, IndexError, ValueError):
+        return False
+
+
+def _files_from_json(text: str, name: str) -> list[DistFile]:
+    """The files of a PEP 691 JSON project page (none when the page is not valid JSON)."""
+    files: list[DistFile] = []
     wheels = _WheelFilter()
-    for entry in payload.get("files", []):
+
+    def take(entry: Any) -> None:
         if not isinstance(entry, dict) or "filename" not in entry:
-            continue
+            return
         filename = str(entry["filename"])
         split = _split_filename(filename)
         if split is None or split[0] != name or not wheels.keep(filename, split[2]):
-            continue
+            return
+        uploaded = entry.get("upload-time")
         files.append(
             DistFile(
                 filename,
@@ -334,9 +408,12 @@ def _files_from_json(page_url: str, payload: dict[str, Any], name: str) -> list[
                 split[2],
                 entry.get("requires-python") or None,
                 bool(entry.get("yanked")),
-                str(entry["upload-time"]) if entry.get("upload-time") else None,
+                str(uploaded) if uploaded else None,
             )
         )
+
+    if not _scan_json_files(text, take):
+        files.clear()  # what json.loads would say: no page at all
     return files
 
 
@@ -348,20 +425,13 @@ def _max_age(headers: dict[str, str]) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def _to_json(files: list[DistFile]) -> list[list[Any]]:
-    return [
-        [f.filename, f.url, f.version, f.is_wheel, f.requires_python, f.yanked, f.uploaded]
-        for f in files
-    ]
-
-
-def _from_json(rows: list[list[Any]]) -> list[DistFile]:
-    return [
-        DistFile(
-            str(r[0]), str(r[1]), str(r[2]), bool(r[3]), r[4], bool(r[5]), r[6] if r[6:] else None
-        )
-        for r in rows
-    ]
+def _from_json(rows: list[list[Any]]) -> list[DistFile] | None:
+    """Files from their cached rows (a :class:`DistFile` is stored as the JSON array of its
+    fields); None for rows of another shape, which are then fetched again."""
+    try:
+        return [DistFile(*row) for row in rows]
+    except TypeError:
+        return None
 
 
 class OfflineMiss(Exception):
@@ -373,6 +443,10 @@ class PackageIndex:
 
     ``offline`` answers from the disk cache only (whatever its age) and raises
     :class:`NetworkError` for names it has never seen.
+
+    A batch of look-ups (:meth:`projects`) reads the cache in one query, fetches what is not
+    fresh with a few threads (one HTTP session each, so connections are reused), each page
+    within its own total deadline, and writes every new answer in one transaction at the end.
     """
 
     def __init__(
@@ -390,7 +464,9 @@ class PackageIndex:
         self._local = threading.local()
         self._memo: dict[str, ProjectFiles] = {}
         self._link_pages: dict[str, list[tuple[str, list[tuple[str, str | None, bool]]]]] = {}
+        self._folders: dict[str, frozenset[str] | None] = {}
         self._lock = threading.Lock()
+        self._pending: dict[str, dict[str, dict[str, Any]]] = {}
         self.requests_made = 0
 
     def _session(self) -> requests.Session:
@@ -417,30 +493,57 @@ class PackageIndex:
         wanted = list(dict.fromkeys(str(canonicalize_name(name)) for name in names))
         missing = [name for name in wanted if name not in self._memo]
         if missing:
-            self._prefetch_find_links()
-            with ThreadPoolExecutor(max_workers=self.workers) as pool:
-                futures = {pool.submit(self._lookup, name, stale_ok): name for name in missing}
-                done, pending = wait(futures, return_when=FIRST_EXCEPTION)
-                for future in pending:
-                    future.cancel()
-                failures = [future for future in done if future.exception() is not None]
-                if failures:
-                    error = failures[0].exception()
-                    offline_misses = [
-                        futures[f] for f in failures if isinstance(f.exception(), OfflineMiss)
-                    ]
-                    if offline_misses:
-                        raise NetworkError(
-                            "--offline: the cache holds no index data for "
-                            + ", ".join(sorted(offline_misses)),
-                            fix="run once without --offline to fill the cache.",
-                        )
-                    assert error is not None
-                    raise error
-                for future in done:
-                    result = future.result()
-                    self._memo[result.name] = result
+            try:
+                self._prefetch_find_links()
+                cached = disk_cache.read_many(
+                    CACHE_SECTION,
+                    [f"{url}/{name}/" for url in self._http_indexes() for name in missing],
+                )
+                self._lookup_all(missing, stale_ok, cached)
+            finally:
+                self._flush()
         return {name: self._memo[name] for name in wanted}
+
+    def _lookup_all(
+        self, missing: list[str], stale_ok: float, cached: dict[str, dict[str, Any]]
+    ) -> None:
+        workers = max(1, min(self.workers, len(missing)))
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="index") as pool:
+            futures = {pool.submit(self._lookup, name, stale_ok, cached): name for name in missing}
+            done, pending = wait(futures, return_when=FIRST_EXCEPTION)
+            for future in pending:
+                future.cancel()
+            failures = [future for future in done if future.exception() is not None]
+            if failures:
+                error = failures[0].exception()
+                offline_misses = [
+                    futures[f] for f in failures if isinstance(f.exception(), OfflineMiss)
+                ]
+                if offline_misses:
+                    raise NetworkError(
+                        "--offline: the cache holds no index data for "
+                        + ", ".join(sorted(offline_misses)),
+                        fix="run once without --offline to fill the cache.",
+                    )
+                assert error is not None
+                raise error
+            for future in done:
+                result = future.result()
+                self._memo[result.name] = result
+
+    def _http_indexes(self) -> list[str]:
+        return [url for url in self.sources.index_urls if urlsplit(url).scheme != "file"]
+
+    def _store(self, section: str, key: str, record: dict[str, Any]) -> None:
+        """Keep ``record`` for the batch's one write to the cache (see :meth:`_flush`)."""
+        with self._lock:
+            self._pending.setdefault(section, {})[key] = record
+
+    def _flush(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        for section, records in pending.items():
+            disk_cache.write_many(section, records)
 
     def project(self, name: str) -> ProjectFiles:
         return next(iter(self.projects([name]).values()))
@@ -453,11 +556,16 @@ class PackageIndex:
         """This thread's HTTP session for the indexes (their certificate, our User-Agent)."""
         return self._session()
 
-    def _lookup(self, name: str, stale_ok: float = 0.0) -> ProjectFiles:
+    def _lookup(
+        self,
+        name: str,
+        stale_ok: float = 0.0,
+        cached: dict[str, dict[str, Any]] | None = None,
+    ) -> ProjectFiles:
         files: list[DistFile] = []
         found = False
         for index_url in self.sources.index_urls:
-            page = self._index_page(index_url, name, stale_ok)
+            page = self._index_page(index_url, name, stale_ok, cached)
             if page is not None:
                 found = True
                 files.extend(page)
@@ -501,43 +609,94 @@ class PackageIndex:
 
     def _fetch_html_links(self, url: str) -> list[tuple[str, str | None, bool]]:
         entry = self._cached_fetch(url, None)
-        if entry is None:
+        if not isinstance(entry, dict):
             return []
         return [(str(row[0]), row[1], bool(row[2])) for row in entry.get("links", [])]
 
     def _index_page(
-        self, index_url: str, name: str, stale_ok: float = 0.0
+        self,
+        index_url: str,
+        name: str,
+        stale_ok: float = 0.0,
+        cached: dict[str, dict[str, Any]] | None = None,
     ) -> list[DistFile] | None:
         page_url = f"{index_url}/{name}/"
         if urlsplit(page_url).scheme == "file":
-            return self._file_index_page(page_url, name)
-        entry = self._cached_fetch(page_url, name, stale_ok)
-        if entry is None:
+            return self._file_index_page(index_url, name)
+        entry = (
+            cached.get(page_url)
+            if cached is not None
+            else disk_cache.read_entry(CACHE_SECTION, page_url)
+        )
+        fetched = self._cached_fetch(page_url, name, stale_ok, entry)
+        if fetched is None:
             return None
-        parsed = entry.get("_parsed")
-        return parsed if parsed is not None else _from_json(entry["files"])
+        if isinstance(fetched, list):
+            return fetched
+        files = _from_json(fetched.get("files") or [])
+        if files is None:  # a row of another shape: ask the index again
+            fetched = self._cached_fetch(page_url, name, stale_ok, None)
+            return fetched if isinstance(fetched, list) or fetched is None else []
+        return files
 
-    def _file_index_page(self, page_url: str, name: str) -> list[DistFile] | None:
-        folder = Path(unquote(urlsplit(page_url).path))
+    def _folder_names(self, index_url: str) -> frozenset[str] | None:
+        """The project folders of a ``file://`` index (listed once per run), None when its
+        root cannot be listed (then each project's folder is looked at by itself)."""
+        if index_url not in self._folders:
+            root = Path(unquote(urlsplit(index_url).path))
+            try:
+                names: frozenset[str] | None = frozenset(os.listdir(root))
+            except OSError:
+                names = None
+            self._folders[index_url] = names
+        return self._folders[index_url]
+
+    def _file_index_page(self, index_url: str, name: str) -> list[DistFile] | None:
+        listed = self._folder_names(index_url)
+        if listed is not None and name not in listed:
+            return None
+        folder = Path(unquote(urlsplit(f"{index_url}/{name}/").path))
         index_html = folder / "index.html"
-        if index_html.is_file():
+        try:
+            stat = index_html.stat()
+        except OSError:
+            stat = None
+        if stat is not None and index_html.is_file():
+            # A local index page is parsed once per version of the file (the parse, not the
+            # read, is what costs on a big mirror).
+            key = f"{index_html}:{stat.st_mtime_ns}:{stat.st_size}"
+            entry = disk_cache.read_entry(FILE_CACHE_SECTION, key)
+            files = _from_json(entry.get("files") or []) if entry is not None else None
+            if files is not None:
+                return files
             parser = _LinkParser()
             parser.feed(index_html.read_text(encoding="utf-8", errors="replace"))
-            return _files_from_links(index_html.as_uri(), parser.links, name)
+            files = _files_from_links(index_html.as_uri(), parser.links, name)
+            self._store(FILE_CACHE_SECTION, key, {"files": files})
+            return files
         if folder.is_dir():
             base = folder.as_uri() + "/"
             return _files_from_links(base, [(c.name, None, False) for c in folder.iterdir()], name)
         return None
 
     def _cached_fetch(
-        self, url: str, name: str | None, stale_ok: float = 0.0
-    ) -> dict[str, Any] | None:
-        """A parsed page from the cache when fresh, else from the network (revalidating).
+        self,
+        url: str,
+        name: str | None,
+        stale_ok: float = 0.0,
+        entry: dict[str, Any] | bool | None = True,
+    ) -> dict[str, Any] | list[DistFile] | None:
+        """A page from the cache when fresh, else from the network (revalidating).
 
-        Returns the cache entry (``files`` for a project page, ``links`` for a find-links page),
-        or None when the index has no such page (404/410).
+        ``entry`` is the page's cache entry when the caller read it already (None: not
+        cached), ``True`` to read it here. Returns the cache entry (``files`` rows for a
+        project page, ``links`` for a find-links page), the parsed files of a project page
+        just fetched, or None when the index has no such page (404/410). New answers are
+        kept for the batch's one write to the cache.
         """
-        entry = disk_cache.read_entry(CACHE_SECTION, url)
+        if entry is True:
+            entry = disk_cache.read_entry(CACHE_SECTION, url)
+        assert entry is None or isinstance(entry, dict)
         now = time.time()
         if entry is not None:
             age = now - float(entry.get("fetched", 0))
@@ -563,7 +722,7 @@ class PackageIndex:
                     url, headers=headers, timeout=deadline.timeout(*self.timeout), stream=True
                 )
                 try:
-                    netio.read_body(response, deadline, limit=MAX_PAGE_BYTES)
+                    body = netio.read_body(response, deadline, limit=MAX_PAGE_BYTES)
                 finally:
                     response.close()
         except (requests.RequestException, netio.DeadlineExceeded, netio.BodyTooLarge) as error:
@@ -583,11 +742,11 @@ class PackageIndex:
         ttl = DEFAULT_TTL if max_age is None else max_age
         if response.status_code == 304 and entry is not None:
             entry.update(fetched=now, max_age=ttl)
-            disk_cache.write_entry(CACHE_SECTION, url, entry)
+            self._store(CACHE_SECTION, url, entry)
             return entry
         if response.status_code in (404, 410):
             # "Not on the index" rarely changes; keep the answer a day, not max-age.
-            disk_cache.write_entry(
+            self._store(
                 CACHE_SECTION,
                 url,
                 {"status": 404, "fetched": now, "max_age": max(ttl, NOT_FOUND_TTL)},
@@ -607,24 +766,33 @@ class PackageIndex:
             "last_modified": lowered.get("last-modified"),
         }
         content_type = lowered.get("content-type", "")
+        response._content = b""  # the body is read below; the response keeps no copy
         if name is None:
             parser = _LinkParser()
-            parser.feed(response.text)
+            parser.feed(_text(body, response.encoding))
             record["links"] = [list(link) for link in parser.links]
-        elif content_type.startswith(JSON_TYPE):
-            try:
-                payload = response.json()
-            except ValueError:
-                payload = {}
-            parsed = _files_from_json(response.url, payload, name)
-            record["files"] = _to_json(parsed)
+            self._store(CACHE_SECTION, url, record)
+            return record
+        if content_type.startswith(JSON_TYPE):
+            text = body.decode(json.detect_encoding(body), "replace")
+            del body
+            parsed = _files_from_json(text, name)
         else:
             parser = _LinkParser()
-            parser.feed(response.text)
+            parser.feed(_text(body, response.encoding))
             parsed = _files_from_links(response.url, parser.links, name)
-            record["files"] = _to_json(parsed)
-        disk_cache.write_entry(CACHE_SECTION, url, record)
-        return record if name is None else {**record, "_parsed": parsed}
+        record["files"] = parsed  # a DistFile is stored as the JSON array of its fields
+        self._store(CACHE_SECTION, url, record)
+        return parsed
+
+
+def _text(body: bytes, encoding: str | None) -> str:
+    """An HTML body as text, in the charset the response names (else UTF-8), as requests
+    would decode it."""
+    try:
+        return body.decode(encoding or "utf-8", "replace")
+    except LookupError:
+        return body.decode("utf-8", "replace")
 
 
 def _short(error: Exception) -> str:
