@@ -340,6 +340,9 @@ _SCAN: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # t
 _SPACE = re.compile(r"[ \t\n\r]*")
 
 
+_SPACES = " \t\n\r"
+
+
 def _skip_space(text: str, at: int) -> int:
     match = _SPACE.match(text, at)
     return match.end() if match else at
@@ -353,30 +356,36 @@ def _scan_json_files(text: str, take: Callable[[Any], None]) -> bool:
     file entry at a time exists as Python objects: a 3 MB page decoded whole is ~11 MB of dicts
     and strings, of which a few hundred KB are kept (see :func:`_files_from_json`).
     """
+    scan = _SCAN
     try:
         at = _skip_space(text, 0)
         if text[at] != "{":
             return False
         at = _skip_space(text, at + 1)
         while text[at] != "}":
-            key, at = _SCAN(text, at)
+            key, at = scan(text, at)
             at = _skip_space(text, at)
             if text[at] != ":":
                 return False
             at = _skip_space(text, at + 1)
             if key == "files" and text[at] == "[":
                 at = _skip_space(text, at + 1)
-                while text[at] != "]":
-                    entry, at = _SCAN(text, at)
-                    take(entry)
-                    at = _skip_space(text, at)
-                    if text[at] == ",":
-                        at = _skip_space(text, at + 1)
-                    elif text[at] != "]":
-                        return False
+                if text[at] != "]":
+                    while True:
+                        entry, at = scan(text, at)
+                        take(entry)
+                        if text[at] in _SPACES:
+                            at = _skip_space(text, at)
+                        if text[at] == "]":
+                            break
+                        if text[at] != ",":
+                            return False
+                        at += 1
+                        if text[at] in _SPACES:
+                            at = _skip_space(text, at)
                 at += 1
             else:
-                _, at = _SCAN(text, at)
+                _, at = scan(text, at)
             at = _skip_space(text, at)
             if text[at] == ",":
                 at = _skip_space(text, at + 1)
@@ -388,24 +397,53 @@ def _scan_json_files(text: str, take: Callable[[Any], None]) -> bool:
 
 
 def _files_from_json(text: str, name: str) -> list[DistFile]:
-    """The files of a PEP 691 JSON project page (none when the page is not valid JSON)."""
+    """The files of a PEP 691 JSON project page (none when the page is not valid JSON).
+
+    The same choice as :func:`_split_filename` and :class:`_WheelFilter` make, written out
+    for wheels (most entries of a big page), which are split once.
+    """
     files: list[DistFile] = []
     wheels = _WheelFilter()
+    seen = wheels.seen
+    classes = _PLATFORM_CLASSES
+    names: dict[str, str] = {}
+    append = files.append
 
     def take(entry: Any) -> None:
         if not isinstance(entry, dict) or "filename" not in entry:
             return
         filename = str(entry["filename"])
-        split = _split_filename(filename)
-        if split is None or split[0] != name or not wheels.keep(filename, split[2]):
-            return
+        if filename.endswith(".whl"):
+            parts = filename[:-4].split("-")
+            if len(parts) not in (5, 6) or not parts[0] or not parts[1]:
+                return
+            raw = parts[0]
+            canonical = names.get(raw)
+            if canonical is None:
+                canonical = names[raw] = _canonical_raw(raw)
+            if canonical != name:
+                return
+            tag = parts[-1]
+            kind = classes.get(tag)
+            if kind is None:
+                kind = classes[tag] = _platform_class(tag)
+            if kind != "fit":
+                if kind in seen:
+                    return
+                seen.add(kind)
+            version, is_wheel = parts[1], True
+        else:
+            split = _split_filename(filename)
+            if split is None or split[0] != name:
+                return
+            version, is_wheel = split[1], False
         uploaded = entry.get("upload-time")
-        files.append(
+        append(
             DistFile(
                 filename,
                 str(entry.get("url", filename)),  # as listed; joined only when downloaded
-                split[1],
-                split[2],
+                version,
+                is_wheel,
                 entry.get("requires-python") or None,
                 bool(entry.get("yanked")),
                 str(uploaded) if uploaded else None,

@@ -96,12 +96,24 @@ class TargetPlatform:
         if not filename.endswith(".whl"):
             return False
         # Tags are the last three dash-separated fields; each may be a dotted set.
-        parts = filename[:-4].split("-")
-        if len(parts) < 5:
+        parts = filename[:-4].rsplit("-", 3)
+        if len(parts) < 4 or not parts[0] or "-" not in parts[0]:
             return False
-        interpreters, abis, platforms = (part.split(".") for part in parts[-3:])
-        names = self.tag_strings
-        return any(f"{i}-{a}-{p}" in names for i in interpreters for a in abis for p in platforms)
+        key = "-".join(parts[1:])
+        fits = self._fitting_tags.get(key)
+        if fits is None:
+            interpreters, abis, platforms = (part.split(".") for part in parts[1:])
+            names = self.tag_strings
+            fits = any(
+                f"{i}-{a}-{p}" in names for i in interpreters for a in abis for p in platforms
+            )
+            self._fitting_tags[key] = fits
+        return fits
+
+    @cached_property
+    def _fitting_tags(self) -> dict[str, bool]:
+        """Answers of :meth:`wheel_fits` by tag triple (a freeze's files share a few hundred)."""
+        return {}
 
     @cached_property
     def tag_strings(self) -> frozenset[str]:
