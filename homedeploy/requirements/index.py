@@ -407,6 +407,7 @@ def _files_from_json(text: str, name: str) -> list[DistFile]:
     seen = wheels.seen
     classes = _PLATFORM_CLASSES
     names: dict[str, str] = {}
+    shared: dict[str, str] = {}  # one string per distinct version and Requires-Python
     append = files.append
 
     def take(entry: Any) -> None:
@@ -438,13 +439,16 @@ def _files_from_json(text: str, name: str) -> list[DistFile]:
                 return
             version, is_wheel = split[1], False
         uploaded = entry.get("upload-time")
+        requires_python = entry.get("requires-python") or None
+        if isinstance(requires_python, str):
+            requires_python = shared.setdefault(requires_python, requires_python)
         append(
             DistFile(
                 filename,
                 str(entry.get("url", filename)),  # as listed; joined only when downloaded
-                version,
+                shared.setdefault(version, version),
                 is_wheel,
-                entry.get("requires-python") or None,
+                requires_python,
                 bool(entry.get("yanked")),
                 str(uploaded) if uploaded else None,
             )
