@@ -78,8 +78,8 @@ def read_many(section: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
                 rows = db.execute(
                     f"SELECT key, data FROM entries WHERE section = ? AND key IN ({marks})",
                     [section, *chunk],
-                ).fetchall()
-                for key, text in rows:
+                )
+                for key, text in rows:  # one row's text at a time, not the whole batch
                     data = _decoded(text)
                     if data is not None:
                         found[key] = data
@@ -97,10 +97,11 @@ def write_many(section: str, entries: dict[str, dict[str, Any]]) -> None:
     """Store every ``key: data`` of ``entries`` in one transaction; failures are ignored."""
     if not entries:
         return
-    # The C encoder (dumps), and before the transaction: the lock is held only to write.
-    rows = [
+    # Encoded one entry at a time as SQLite takes them (a batch of 500 pages is ~40 MB of
+    # JSON text at once otherwise); the C encoder (dumps).
+    rows = (
         (section, key, json.dumps(data, separators=(",", ":"))) for key, data in entries.items()
-    ]
+    )
     try:
         with _database(create=True) as db:
             assert db is not None

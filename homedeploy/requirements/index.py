@@ -584,8 +584,8 @@ class PackageIndex:
     def _flush(self) -> None:
         with self._lock:
             pending, self._pending = self._pending, {}
-        for section, records in pending.items():
-            disk_cache.write_many(section, records)
+        for section in list(pending):
+            disk_cache.write_many(section, pending.pop(section))
 
     def project(self, name: str) -> ProjectFiles:
         return next(iter(self.projects([name]).values()))
@@ -665,8 +665,9 @@ class PackageIndex:
         page_url = f"{index_url}/{name}/"
         if urlsplit(page_url).scheme == "file":
             return self._file_index_page(index_url, name)
+        # Taken out of the batch: its rows become files once and are then freed.
         entry = (
-            cached.get(page_url)
+            cached.pop(page_url, None)
             if cached is not None
             else disk_cache.read_entry(CACHE_SECTION, page_url)
         )
