@@ -13,13 +13,12 @@ from pathlib import Path
 
 import jsonschema
 import pytest
-from example_app_support import EXAMPLE  # noqa: F401  (puts example_app/ on sys.path)
+from example_app_support import EXAMPLE  # (also puts example_app/ on sys.path)
 from flask import Flask
 from flask.testing import FlaskClient
 from homedata_dashboard import create_app
 from homedata_dashboard.api import ENDPOINTS
 from homedata_dashboard.loading import SAMPLE_DIR
-from homedata_dashboard.views import plotly_js
 
 API_PATHS = sorted(e.path for e in ENDPOINTS)
 
@@ -188,8 +187,8 @@ def test_no_path_from_a_request_reaches_the_disk(client: FlaskClient) -> None:
     for url in (
         "/static/../wsgi.py",
         "/static/%2e%2e/wsgi.py",
-        "/vendor/plotly-..%2f..%2fwsgi.min.js",
-        "/vendor/plotly-0.0.0.min.js",
+        "/static/charts.js/../../wsgi.py",
+        "/static/charts.000000000000.js",
         "/api/series?room=../../etc/passwd",
     ):
         response = client.get(url)
@@ -214,7 +213,7 @@ def test_series_overview_is_decimated_and_a_window_is_full_resolution(client: Fl
     assert all(1519862400000 <= x < 1519948800000 for x in room0["x"])
 
 
-def test_plotly_relayout_ranges_are_accepted(client: FlaskClient) -> None:
+def test_window_bounds_with_fractions_and_without_seconds_are_accepted(client: FlaskClient) -> None:
     body = get_json(
         client, "/api/series?measure=humidity&start=2018-03-01 06:30:00.123&end=2018-03-02 18:00"
     )
@@ -294,31 +293,38 @@ def test_dashboard_page_shows_the_sample_banner(client: FlaskClient) -> None:
     assert 'id="sample-banner"' in page and "HOMEDATA_DIR" in page
     assert "room_temp.json.gz" in page  # says that gzip'd exports work too
     assert "cdn" not in page.lower() and "http://" not in page.replace("http://www.w3.org", "")
-    located = plotly_js()
-    assert located is not None
-    assert re.search(r'src="/static/plotly\.min\.[0-9a-f]{12}\.js"', page)
+    assert re.search(r'src="/static/charts\.[0-9a-f]{12}\.js"', page)
+    assert "plotly" not in page.lower()
     for chart in ("chart-temperature", "chart-humidity", "chart-workouts"):
         assert f'id="{chart}"' in page
 
 
-def test_plotly_js_is_served_locally_compressed_and_cached_for_a_year(
+def test_every_chart_has_a_text_fallback_for_a_browser_without_javascript(
     client: FlaskClient,
 ) -> None:
-    located = plotly_js()
-    assert located is not None
     page = client.get("/").data.decode()
-    match = re.search(r'src="(/static/plotly\.min\.[0-9a-f]{12}\.js)"', page)
-    assert match, "the page names Plotly.js by a content-hashed URL"
+    charts = re.findall(r'<div class="chart" id="(chart-[\w-]+)"[^>]*>\s*<p class="fallback">', page)
+    assert len(charts) == page.count('<div class="chart" ') == 10, charts
+
+
+def test_the_chart_script_is_ours_served_compressed_and_cached_for_a_year(
+    client: FlaskClient,
+) -> None:
+    page = client.get("/").data.decode()
+    match = re.search(r'src="(/static/charts\.[0-9a-f]{12}\.js)"', page)
+    assert match, "the page names charts.js by a content-hashed URL"
+    source = (EXAMPLE / "homedata_dashboard" / "static" / "charts.js").read_bytes()
     plain = client.get(match.group(1), headers={"Accept-Encoding": "identity"})
     assert plain.status_code == 200 and plain.mimetype == "text/javascript"
     assert "immutable" in plain.headers["Cache-Control"]
     assert "max-age=315360000" in plain.headers["Cache-Control"]
     assert plain.headers["X-Content-Type-Options"] == "nosniff"
-    assert plain.data == located[0].read_bytes()
+    assert plain.data == source
     plain.close()
     zipped = client.get(match.group(1), headers={"Accept-Encoding": "gzip, deflate"})
     assert zipped.headers["Content-Encoding"] == "gzip"
-    assert gzip.decompress(zipped.data) == located[0].read_bytes()
+    assert gzip.decompress(zipped.data) == source
+    assert len(zipped.data) < 20_000
     zipped.close()
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from example_app_support import serve_example
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
+MONTHS = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"}
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 CHROMIUM = Path("/usr/bin/chromium")
 CHARTS = [
@@ -68,7 +70,7 @@ def _wait_for_charts(driver, timeout: float = 30) -> list[str]:  # type: ignore[
     script = (
         "return arguments[0].filter(id => {"
         " const el = document.getElementById(id);"
-        " return !(el && el.querySelector('.plot-container svg.main-svg')); });"
+        " return !(el && el.chart && el.querySelector('.chart-area svg[role=img]')); });"
     )
     missing: list[str] = []
 
@@ -82,47 +84,85 @@ def _wait_for_charts(driver, timeout: float = 30) -> list[str]:  # type: ignore[
     return missing
 
 
-# Per chart: {room name: colour} as drawn (series lines, the daily mean, indoor-vs-outdoor dots).
+# Per chart: {room name: colour} as drawn: the series lines' strokes in the SVG matched with
+# their legend entries, the daily mean, the indoor-vs-outdoor dots, the health table's swatches.
 ROOM_COLOURS_JS = """
 const out = {};
 const add = (chart, name, colour) => { (out[chart] = out[chart] || {})[name] = colour; };
 for (const id of ['chart-temperature', 'chart-humidity']) {
-  for (const t of document.getElementById(id).data) add(id, t.name, t.line.color);
+  const el = document.getElementById(id);
+  const strokes = new Set(Array.from(el.querySelectorAll('svg path[stroke]'))
+    .map(p => p.getAttribute('stroke')));
+  for (const item of el.querySelectorAll('.chart-legend .legend-item')) {
+    const colour = item.querySelector('.swatch').style.backgroundColor;
+    const layer = el.chart.layers.find(l => l.name === item.textContent);
+    if (!strokes.has(layer.color)) add(id, 'not drawn: ' + layer.name, layer.color);
+    add(id, item.textContent, colour);
+  }
 }
-const daily = document.getElementById('chart-daily').data.find(t => t.name.endsWith(' mean'));
-add('chart-daily', daily.name.replace(/ mean$/, ''), daily.line.color);
+const daily = document.getElementById('chart-daily').chart.layers.find(l => l.name.endsWith(' mean'));
+add('chart-daily', daily.name.replace(/ mean$/, ''), daily.color);
 const room = document.getElementById('outdoor-room');
-add('chart-outdoor', room.options[room.selectedIndex].text,
-    document.getElementById('chart-outdoor').data[0].marker.color);
+const dots = document.querySelector('#chart-outdoor svg g[fill-opacity] circle');
+add('chart-outdoor', room.options[room.selectedIndex].text, dots.parentNode.getAttribute('fill'));
 for (const td of document.querySelectorAll('#health-table tbody td:first-child')) {
   add('health-table', td.textContent, td.querySelector('.swatch').style.backgroundColor);
 }
 return out;
 """
 
-# Layout checks: nothing wider than the screen, the toolbar on no legend, tick labels inside.
+# Layout checks: nothing wider than the screen; in every chart each label inside the SVG,
+# no two labels on top of each other, and an accessible name (role=img, aria-label, <title>).
 LAYOUT_JS = """
 const problems = [];
 if (document.documentElement.scrollWidth > window.innerWidth)
   problems.push('page wider than screen');
-for (const gd of document.querySelectorAll('.js-plotly-plot')) {
-  const box = gd.getBoundingClientRect();
-  const bar = gd.querySelector('.modebar');
-  const legend = gd.querySelector('.legend');
-  if (bar && legend && getComputedStyle(bar).display !== 'none' && bar.offsetParent !== null) {
-    const a = bar.getBoundingClientRect(), b = legend.getBoundingClientRect();
-    const o = 2;  // px of touching edges that cover nothing
-    const across = a.left + o < b.right && b.left + o < a.right;
-    if (a.width && across && a.top + o < b.bottom && b.top + o < a.bottom)
-      problems.push(gd.id + ': toolbar over legend');
+for (const el of document.querySelectorAll('.chart')) {
+  const svg = el.querySelector('svg');
+  if (!svg) { problems.push(el.id + ': no svg'); continue; }
+  if (svg.getAttribute('role') !== 'img' || !svg.getAttribute('aria-label')
+      || !svg.querySelector('title') || !svg.querySelector('title').textContent)
+    problems.push(el.id + ': no accessible name');
+  const box = svg.getBoundingClientRect();
+  const card = el.closest('.card').getBoundingClientRect();
+  if (box.right > card.right + 1 || box.left < card.left - 1) problems.push(el.id + ': wider than its card');
+  const rects = [];
+  for (const t of svg.querySelectorAll('text')) {
+    const r = t.getBoundingClientRect();
+    if (!r.width) continue;
+    if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1)
+      problems.push(el.id + ': label clipped: ' + t.textContent);
+    for (const [o, text] of rects) {
+      if (r.left < o.right - 1 && o.left < r.right - 1 && r.top < o.bottom - 1 && o.top < r.bottom - 1)
+        problems.push(el.id + ': labels overlap: ' + text + ' / ' + t.textContent);
+    }
+    rects.push([r, t.textContent]);
   }
-  for (const tick of gd.querySelectorAll('.ytick text, .xtick text')) {
-    const r = tick.getBoundingClientRect();
-    if (r.width && (r.left < box.left - 1 || r.right > box.right + 1))
-      problems.push(gd.id + ': label clipped: ' + tick.textContent);
-  }
+  const legend = el.querySelector('.chart-legend');
+  if (legend && !legend.hidden && legend.getBoundingClientRect().bottom > box.top + 1)
+    problems.push(el.id + ': legend over the plot');
 }
 return problems;
+"""
+
+# Hover: a pointer over the middle of each chart's plot shows a tooltip with values.
+HOVER_JS = """
+const out = {};
+for (const id of arguments[0]) {
+  const el = document.getElementById(id);
+  const overlay = el.querySelector('svg rect[fill=transparent]');
+  const r = overlay.getBoundingClientRect();
+  let text = '';
+  for (const [fx, fy] of [[0.5, 0.5], [0.3, 0.5], [0.7, 0.3], [0.5, 0.8], [0.9, 0.2], [0.1, 0.9]]) {
+    overlay.dispatchEvent(new PointerEvent('pointermove', {bubbles: true,
+      clientX: r.left + r.width * fx, clientY: r.top + r.height * fy}));
+    const tip = el.querySelector('.chart-tip');
+    if (!tip.hidden && tip.textContent) { text = tip.textContent; break; }
+  }
+  overlay.dispatchEvent(new PointerEvent('pointerleave', {bubbles: false}));
+  out[id] = text;
+}
+return out;
 """
 
 
@@ -156,7 +196,8 @@ def test_dashboard_draws_every_chart_honestly(
         browser.get(f"http://127.0.0.1:{port}/")
         missing = _wait_for_charts(browser)
         traces = browser.execute_script(
-            "return arguments[0].map(id => (document.getElementById(id).data || []).length);",
+            "return arguments[0].map(id => (document.getElementById(id).chart || {layers: []})"
+            ".layers.length);",
             CHARTS,
         )
         banner = browser.find_element("id", "sample-banner").text
@@ -171,6 +212,11 @@ def test_dashboard_draws_every_chart_honestly(
         )
         colours = browser.execute_script(ROOM_COLOURS_JS)
         problems = browser.execute_script(LAYOUT_JS)
+        hovers = browser.execute_script(HOVER_JS, CHARTS)
+        dates = browser.execute_script(
+            "return Array.from(document.querySelectorAll('#chart-temperature svg text'))"
+            ".map(t => t.textContent);"
+        )
         height = browser.execute_script("return document.documentElement.scrollHeight;")
         if size == "phone":
             browser.execute_cdp_cmd(
@@ -202,24 +248,52 @@ def test_dashboard_draws_every_chart_honestly(
         "health-table",
     }
     assert not problems, problems
+    assert all(hovers.values()), hovers
+    assert any(re.fullmatch(r"20\d\d", d) for d in dates), dates  # a date axis, with years
+    assert any(d[:3] in MONTHS for d in dates) or size == "phone", dates
     assert not errors, errors
     assert shot.stat().st_size > 10_000
     print(f"screenshot: {shot}")
 
 
 @pytest.mark.timeout(120)
-def test_zooming_fetches_full_resolution(browser, port: int) -> None:  # type: ignore[no-untyped-def]
+def test_dragging_zooms_and_a_narrow_window_fetches_full_resolution(
+    browser, port: int
+) -> None:  # type: ignore[no-untyped-def]
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.set_window_size(1280, 1600)
     with serve_example(port):
         browser.get(f"http://127.0.0.1:{port}/")
         assert not _wait_for_charts(browser)
-        browser.execute_script(
-            "Plotly.relayout('chart-temperature',"
-            " {'xaxis.range': ['2018-03-01 00:00:00', '2018-03-04 00:00:00']});"
+        before = browser.find_element("id", "note-temperature").text
+        overlay = browser.find_element("css selector", "#chart-temperature svg rect[fill=transparent]")
+        width = overlay.rect["width"]
+        # A drag across the middle fifth of the plot: the chart shows that window, fetched anew.
+        ActionChains(browser).move_to_element_with_offset(overlay, -width // 10, 0).click_and_hold()\
+            .move_by_offset(width // 5, 0).release().perform()
+        WebDriverWait(browser, 20).until(
+            lambda d: d.find_element("id", "note-temperature").text != before
         )
-        from selenium.webdriver.support.ui import WebDriverWait
-
+        spec_range = browser.execute_script(
+            "return document.getElementById('chart-temperature').chartSpec.range;"
+        )
+        assert spec_range and spec_range[1] > spec_range[0]
+        csv = browser.find_element("css selector", 'a[data-csv="temperature"]')
+        assert "start=" in csv.get_attribute("href") and "end=" in csv.get_attribute("href")
+        assert browser.find_elements("css selector", "#chart-temperature .legend-item.reset")
+        # Three days: every 10-minute reading, from the zoom endpoint.
+        browser.execute_script(
+            "document.getElementById('chart-temperature').chartSpec"
+            ".zoom([Date.UTC(2018, 2, 1), Date.UTC(2018, 2, 4)]);"
+        )
         WebDriverWait(browser, 20).until(
             lambda d: "Full 10-minute resolution" in d.find_element("id", "note-temperature").text
+        )
+        browser.find_element("css selector", "#chart-temperature .legend-item.reset").click()
+        WebDriverWait(browser, 20).until(
+            lambda d: "Min/max per bucket" in d.find_element("id", "note-temperature").text
         )
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors

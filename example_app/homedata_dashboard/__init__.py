@@ -60,7 +60,7 @@ def create_app(
     from .loading import SAMPLE_DIR, load_dataset
     from .security import install_security, static_headers
     from .store import build_store
-    from .views import plotly_js, views
+    from .views import views
 
     # Static files are WhiteNoise's (hashed names, pre-compressed), not Flask's.
     app = Flask(__name__, static_folder=None)
@@ -79,8 +79,7 @@ def create_app(
     app.extensions["homedata"] = build_store(dataset, rules_from_env(), gap_seconds_from_env())
     release_freed_memory()
     app.extensions["homedata_cache"] = cache_from_env()
-    located = plotly_js()
-    assets = prepare(located[0] if located else None)
+    assets = prepare()
     app.extensions["homedata_assets"] = assets
     # Under gunicorn, its error log is where a Heroku log drain sees boot messages.
     boot_log = logging.getLogger("gunicorn.error")

@@ -364,7 +364,7 @@ def quantise_series(values: dict[str, Any]) -> dict[str, Any]:
     """``points`` up to a multiple of 100; a window widened by at most 1 % onto a coarse grid.
 
     Zooming sends arbitrary millisecond ranges; this maps nearby ones onto one cache entry
-    while the chart still shows exactly the range the user chose (Plotly keeps its own range).
+    while the chart still shows exactly the range the user chose (the page keeps its own range).
     """
     out = dict(values)
     if "points" in out:

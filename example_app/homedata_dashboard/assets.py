@@ -1,7 +1,6 @@
 """Static files under content-hashed names, pre-compressed, served by WhiteNoise.
 
-The dashboard's own files (``static/``) and Plotly.js (from the installed plotly package) are
-copied once under names that carry a hash of their content (``dashboard.3f2a9c1b0d4e.js``), next
+The dashboard's own files (``static/``) are copied once under names that carry a hash of their content (``dashboard.3f2a9c1b0d4e.js``), next
 to ``.gz`` copies (and ``.br`` ones when brotli is installed) made by WhiteNoise's compressor.
 WhiteNoise serves them with the best encoding the browser accepts and, because the name changes
 whenever the content does, a far-future ``Cache-Control: immutable``: a repeat visit fetches
@@ -16,8 +15,8 @@ Where the files come from:
 * ``build/assets`` in the app folder, made at build time by ``python -m
   homedata_dashboard.assets`` (the Heroku Python buildpack runs it from ``bin/post_compile``),
   with brotli: used when its manifest matches the current sources;
-* otherwise a temporary folder built at boot with gzip only (brotli's best level takes seconds
-  on Plotly's 4.8 MB; gzip well under one).
+* otherwise a temporary folder built at boot with gzip only (brotli's best level is kept for
+  the build step, so a boot never spends CPU on it).
 """
 
 from __future__ import annotations
@@ -51,12 +50,9 @@ class Assets:
         return "/static/" + self.names[name]
 
 
-def sources(plotly: Path | None) -> dict[str, Path]:
-    """Logical name -> source file: everything in ``static/``, plus Plotly.js."""
-    found = {p.name: p for p in sorted(STATIC_DIR.iterdir()) if p.is_file()}
-    if plotly is not None:
-        found["plotly.min.js"] = plotly
-    return found
+def sources() -> dict[str, Path]:
+    """Logical name -> source file: everything in ``static/``."""
+    return {p.name: p for p in sorted(STATIC_DIR.iterdir()) if p.is_file()}
 
 
 def _fingerprint(files: dict[str, Path]) -> dict[str, list[int | str]]:
@@ -107,9 +103,9 @@ def _prebuilt(out: Path, files: dict[str, Path]) -> Assets | None:
     return Assets(out, {str(k): str(v) for k, v in names.items()})
 
 
-def prepare(plotly: Path | None) -> Assets:
+def prepare() -> Assets:
     """The prebuilt assets when they match the sources, else a fresh gzip-only build."""
-    files = sources(plotly)
+    files = sources()
     found = _prebuilt(PREBUILT_DIR, files)
     if found is not None:
         return found
@@ -126,8 +122,6 @@ def prepare(plotly: Path | None) -> Assets:
 
 def main(argv: list[str] | None = None) -> int:
     """``python -m homedata_dashboard.assets [OUT]``: build with brotli (at deploy time)."""
-    from .views import plotly_js
-
     args = sys.argv[1:] if argv is None else argv
     out = Path(args[0]) if args else PREBUILT_DIR
     try:
@@ -137,8 +131,7 @@ def main(argv: list[str] | None = None) -> int:
         use_brotli = False
     else:
         use_brotli = True
-    located = plotly_js()
-    assets = build(out, sources(located[0] if located else None), brotli=use_brotli)
+    assets = build(out, sources(), brotli=use_brotli)
     for name, hashed in assets.names.items():
         sizes = [
             f"{suffix or 'raw'} {(out / (hashed + suffix)).stat().st_size:,}"

@@ -1,16 +1,9 @@
 """Security headers on every response and JSON errors under ``/api``.
 
 The Content-Security-Policy allows scripts, stylesheets, images and requests from this origin
-only; no inline script runs. Two allowances exist for Plotly.js, both about styles, never code:
-
-* ``style-src-elem`` admits the hash of the *empty* ``<style>`` element: Plotly creates one and
-  fills it through the CSSOM (``insertRule``), which CSP does not police; without it the charts'
-  toolbar loses its styling.
-* ``style-src-attr 'unsafe-inline'``: Plotly positions its SVG layers with ``style`` attributes.
-  Attributes cannot carry selectors, so this does not open CSS-based data exfiltration.
-
-``style-src`` keeps ``'unsafe-inline'`` only as the fallback for browsers that predate the
-``-elem``/``-attr`` split (CSP level 3); current browsers use the two stricter directives.
+only; no inline script or inline style runs. The charts (``static/charts.js``) set styles only
+through the CSSOM (``element.style``) and SVG presentation attributes, which CSP does not treat
+as inline styles, so no style allowance is needed.
 """
 
 from __future__ import annotations
@@ -20,15 +13,12 @@ from typing import Any
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
 
-EMPTY_STYLE_HASH = "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='"
 CSP = "; ".join(
     [
         "default-src 'self'",
         "script-src 'self'",
-        "style-src 'self' 'unsafe-inline'",
-        f"style-src-elem 'self' {EMPTY_STYLE_HASH}",
-        "style-src-attr 'unsafe-inline'",
-        "img-src 'self' data: blob:",
+        "style-src 'self'",
+        "img-src 'self' data:",
         "connect-src 'self'",
         "font-src 'self'",
         "object-src 'none'",
