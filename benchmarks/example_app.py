@@ -352,7 +352,7 @@ def wire_bytes(port: int, profile: Path) -> dict[str, Any]:
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
     charts_drawn = (
         "return Array.from(document.querySelectorAll('.chart'))"
-        ".every(el => el.querySelector('.plot-container svg.main-svg'));"
+        ".every(el => el.querySelector('.chart-area svg[role=img]'));"
     )
     out: dict[str, Any] = {}
     try:

@@ -303,7 +303,9 @@ def test_every_chart_has_a_text_fallback_for_a_browser_without_javascript(
     client: FlaskClient,
 ) -> None:
     page = client.get("/").data.decode()
-    charts = re.findall(r'<div class="chart" id="(chart-[\w-]+)"[^>]*>\s*<p class="fallback">', page)
+    charts = re.findall(
+        r'<div class="chart" id="(chart-[\w-]+)"[^>]*>\s*<p class="fallback">', page
+    )
     assert len(charts) == page.count('<div class="chart" ') == 10, charts
 
 

@@ -100,7 +100,8 @@ for (const id of ['chart-temperature', 'chart-humidity']) {
     add(id, item.textContent, colour);
   }
 }
-const daily = document.getElementById('chart-daily').chart.layers.find(l => l.name.endsWith(' mean'));
+const daily = document.getElementById('chart-daily').chart.layers
+  .find(l => l.name.endsWith(' mean'));
 add('chart-daily', daily.name.replace(/ mean$/, ''), daily.color);
 const room = document.getElementById('outdoor-room');
 const dots = document.querySelector('#chart-outdoor svg g[fill-opacity] circle');
@@ -125,15 +126,18 @@ for (const el of document.querySelectorAll('.chart')) {
     problems.push(el.id + ': no accessible name');
   const box = svg.getBoundingClientRect();
   const card = el.closest('.card').getBoundingClientRect();
-  if (box.right > card.right + 1 || box.left < card.left - 1) problems.push(el.id + ': wider than its card');
+  if (box.right > card.right + 1 || box.left < card.left - 1)
+    problems.push(el.id + ': wider than its card');
   const rects = [];
   for (const t of svg.querySelectorAll('text')) {
     const r = t.getBoundingClientRect();
     if (!r.width) continue;
-    if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1 || r.bottom > box.bottom + 1)
+    if (r.left < box.left - 1 || r.right > box.right + 1
+        || r.top < box.top - 1 || r.bottom > box.bottom + 1)
       problems.push(el.id + ': label clipped: ' + t.textContent);
     for (const [o, text] of rects) {
-      if (r.left < o.right - 1 && o.left < r.right - 1 && r.top < o.bottom - 1 && o.top < r.bottom - 1)
+      if (r.left < o.right - 1 && o.left < r.right - 1
+          && r.top < o.bottom - 1 && o.top < r.bottom - 1)
         problems.push(el.id + ': labels overlap: ' + text + ' / ' + t.textContent);
     }
     rects.push([r, t.textContent]);
@@ -257,9 +261,9 @@ def test_dashboard_draws_every_chart_honestly(
 
 
 @pytest.mark.timeout(120)
-def test_dragging_zooms_and_a_narrow_window_fetches_full_resolution(
+def test_dragging_zooms_and_a_narrow_window_fetches_full_resolution(  # type: ignore[no-untyped-def]
     browser, port: int
-) -> None:  # type: ignore[no-untyped-def]
+) -> None:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.support.ui import WebDriverWait
 
@@ -268,11 +272,14 @@ def test_dragging_zooms_and_a_narrow_window_fetches_full_resolution(
         browser.get(f"http://127.0.0.1:{port}/")
         assert not _wait_for_charts(browser)
         before = browser.find_element("id", "note-temperature").text
-        overlay = browser.find_element("css selector", "#chart-temperature svg rect[fill=transparent]")
+        overlay = browser.find_element(
+            "css selector", "#chart-temperature svg rect[fill=transparent]"
+        )
         width = overlay.rect["width"]
         # A drag across the middle fifth of the plot: the chart shows that window, fetched anew.
-        ActionChains(browser).move_to_element_with_offset(overlay, -width // 10, 0).click_and_hold()\
-            .move_by_offset(width // 5, 0).release().perform()
+        ActionChains(browser).move_to_element_with_offset(
+            overlay, -width // 10, 0
+        ).click_and_hold().move_by_offset(width // 5, 0).release().perform()
         WebDriverWait(browser, 20).until(
             lambda d: d.find_element("id", "note-temperature").text != before
         )

@@ -23,6 +23,46 @@ __all__ = ["create_app"]
 log = logging.getLogger(__name__)
 
 
+# glibc's mallopt parameters (malloc.h): fixing either one turns off the dynamic thresholds.
+M_TRIM_THRESHOLD = -1
+M_MMAP_THRESHOLD = -3
+
+
+def _libc() -> Any:
+    """glibc through ctypes, or None (musl, macOS: nothing to tune)."""
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    if not name:
+        return None
+    try:
+        libc = ctypes.CDLL(name)
+        libc.malloc_trim, libc.mallopt  # noqa: B018  (both or neither)
+    except (OSError, AttributeError):
+        return None
+    return libc
+
+
+def keep_big_blocks_off_the_heap() -> None:
+    """Fix glibc's thresholds so that large temporaries go back to the OS when freed.
+
+    Loading (numpy chunks, COPY buffers) and every request (a window's slices, a CSV's chunks)
+    allocate large blocks, which glibc serves with ``mmap`` and unmaps when freed -- until the
+    first such free, after which glibc's *dynamic* threshold rises to that block's size and
+    later ones come from the heap, where they stay as RSS. Measured at ten times the sample:
+    workers grew from 131 to 181 MB over 500 requests; with the thresholds fixed (blocks of
+    128 KB and more on ``mmap``, the heap's free top trimmed beyond 1 MB) they stayed near
+    130 MB, latencies unchanged. The same as ``MALLOC_MMAP_THRESHOLD_=131072
+    MALLOC_TRIM_THRESHOLD_=1048576`` in the environment, without asking every deployment to
+    set them. Runs first thing in :func:`create_app`; gunicorn's forked workers inherit it.
+    """
+    libc = _libc()
+    if libc is not None:
+        libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
+        libc.mallopt(M_TRIM_THRESHOLD, 1024 * 1024)
+
+
 def release_freed_memory() -> None:
     """Hand the loader's freed heap back to the OS (glibc's ``malloc_trim``), where there is one.
 
@@ -30,17 +70,9 @@ def release_freed_memory() -> None:
     pages in its arenas, so a worker would carry them for its whole life (about 40 MB at ten
     times the sample). With ``--preload`` this runs in the master before the workers fork.
     """
-    import ctypes
-    import ctypes.util
-
-    name = ctypes.util.find_library("c")
-    if not name:
-        return
-    try:
-        trim = ctypes.CDLL(name).malloc_trim
-    except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to do
-        return
-    trim(0)
+    libc = _libc()
+    if libc is not None:
+        libc.malloc_trim(0)
 
 
 def create_app(
@@ -62,6 +94,7 @@ def create_app(
     from .store import build_store
     from .views import views
 
+    keep_big_blocks_off_the_heap()
     # Static files are WhiteNoise's (hashed names, pre-compressed), not Flask's.
     app = Flask(__name__, static_folder=None)
     app.config.update(JSON_SORT_KEYS=False, MAX_CONTENT_LENGTH=16 * 1024)

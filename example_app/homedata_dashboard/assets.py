@@ -1,10 +1,10 @@
 """Static files under content-hashed names, pre-compressed, served by WhiteNoise.
 
-The dashboard's own files (``static/``) are copied once under names that carry a hash of their content (``dashboard.3f2a9c1b0d4e.js``), next
-to ``.gz`` copies (and ``.br`` ones when brotli is installed) made by WhiteNoise's compressor.
-WhiteNoise serves them with the best encoding the browser accepts and, because the name changes
-whenever the content does, a far-future ``Cache-Control: immutable``: a repeat visit fetches
-none of them again.
+The dashboard's own files (``static/``) are copied once under names that carry a hash of their
+content (``dashboard.3f2a9c1b0d4e.js``), next to ``.gz`` copies (and ``.br`` ones when brotli is
+installed) made by WhiteNoise's compressor. WhiteNoise serves them with the best encoding the
+browser accepts and, because the name changes whenever the content does, a far-future
+``Cache-Control: immutable``: a repeat visit fetches none of them again.
 
 WhiteNoise's own hashed-name machinery is Django's ``ManifestStaticFilesStorage``; a Flask app
 has no ``collectstatic``, so :func:`build` does that small part here (copy under a hashed name,

@@ -9,6 +9,7 @@ humidity %RH, tVOC ppb; a measure the sensor does not have is NaN.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import NDArray
@@ -36,8 +37,18 @@ class RoomReadings:
 
     def has(self, name: str) -> bool:
         """Whether the sensor records this measure at all (the attic's has no humidity)."""
-        values = self.measure(name)
-        return bool(len(values)) and not bool(np.isnan(values).all())
+        return name in self.recorded
+
+    @cached_property
+    def recorded(self) -> frozenset[str]:
+        """The measures with at least one reading, scanned once: every series request asks, and
+        a scan of a room's whole column per request was 40 % of a zoom request's time at ten
+        times the sample."""
+        return frozenset(
+            m
+            for m in MEASURES
+            if len(self.measure(m)) and not bool(np.isnan(self.measure(m)).all())
+        )
 
 
 @dataclass(frozen=True)
