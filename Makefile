@@ -55,7 +55,7 @@ bench: venv
 	$(BIN)/python benchmarks/doctor.py
 	$(BIN)/python benchmarks/rehearsal.py
 	$(BIN)/python benchmarks/check_reqs.py
-	$(BIN)/python benchmarks/example_app.py --preload
+	$(BIN)/python benchmarks/example_app.py --prebuilt
 
 clean:
 	rm -rf $(VENV) demo build dist .pytest_cache .mypy_cache .ruff_cache

@@ -496,6 +496,55 @@ def print_mode(f: dict[str, Any]) -> None:
         )
 
 
+RELEASE_PHASE_LIMIT_S = 3600  # Heroku's release phase has a 1-hour timeout (Dev Center)
+
+
+def targets(figures: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
+    """(what, measured, target, met) for every figure the issue sets a target for."""
+    out: list[tuple[str, str, str, bool]] = []
+    wire = figures["files"].get("wire")
+    if isinstance(wire, dict):
+        first = wire["first_offering_br_bytes"] / 1024
+        repeat = wire["repeat"]["bytes"] / 1024
+        out.append(("first load over the wire (br)", f"{first:,.0f} KB", "<= 900 KB", first <= 900))
+        out.append(("repeat visit over the wire", f"{repeat:,.0f} KB", "<= 100 KB", repeat <= 100))
+    runs = [("files", figures["files"])]
+    if isinstance(figures.get("postgres"), dict):
+        runs.append(("postgres", figures["postgres"]))
+    scale = figures.get("scale_10x")
+    if scale:
+        runs += [("10x postgres", scale["postgres"]), ("10x files", scale["files"])]
+    for name, f in runs:
+        for path, r in f["latency_ms"].items():
+            out.append((f"{name} p95 {path}", f"{r['p95']:.1f} ms", "<= 25 ms", r["p95"] <= 25))
+        worst = max(f["memory"]["worker_rss_mb"])
+        out.append((f"{name} RSS per worker", f"{worst:.0f} MB", "<= 150 MB", worst <= 150))
+        heavy = f.get("heavy")
+        if heavy:
+            peak = heavy["peak_total_rss_mb"]
+            out.append((f"{name} peak RSS, heavy mix", f"{peak:.0f} MB", "<= 400 MB", peak <= 400))
+    if scale:
+        load = scale["release_load_s"]
+        out.append(
+            (
+                "10x release-phase load",
+                f"{load:.0f} s",
+                f"< {RELEASE_PHASE_LIMIT_S} s",
+                load < RELEASE_PHASE_LIMIT_S,
+            )
+        )
+    return out
+
+
+def print_targets(figures: dict[str, Any]) -> None:
+    rows = targets(figures)
+    print("\n== targets ==")
+    for what, value, target, met in rows:
+        print(f"{'met ' if met else 'MISS'}  {what:<52} {value:>10}   {target}")
+    missed = [r for r in rows if not r[3]]
+    print(f"{len(rows) - len(missed)} of {len(rows)} targets met")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--requests", type=int, default=200, help="requests per endpoint")
@@ -563,6 +612,7 @@ def main() -> None:
             )
             for path, r in f["latency_ms"].items():
                 print(f"   {path:<34} p50 {r['p50']:>7.2f}  p95 {r['p95']:>7.2f}")
+    print_targets(figures)
 
 
 if __name__ == "__main__":
