@@ -82,7 +82,7 @@ def test_json_is_gzipped_when_accepted_and_plain_otherwise(app: Flask) -> None:
     assert zipped.headers["Content-Encoding"] == "gzip"
     assert zipped.headers["Vary"] == "Accept-Encoding"
     assert gzip.decompress(zipped.data) == plain.data
-    assert len(zipped.data) < len(plain.data) / 3
+    assert len(zipped.data) < len(plain.data) / 2.5  # gzip level 1 (api.GZIP_LEVEL): about 1/3
     assert plain.headers["ETag"] != zipped.headers["ETag"]  # one per encoding
 
 
