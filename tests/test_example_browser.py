@@ -304,3 +304,19 @@ def test_dragging_zooms_and_a_narrow_window_fetches_full_resolution(  # type: ig
         )
         errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, errors
+
+
+@pytest.mark.timeout(120)
+def test_without_javascript_every_chart_says_where_its_numbers_are(  # type: ignore[no-untyped-def]
+    browser, port: int
+) -> None:
+    browser.execute_cdp_cmd("Emulation.setScriptExecutionDisabled", {"value": True})
+    with serve_example(port):
+        browser.get(f"http://127.0.0.1:{port}/")
+        shown = browser.execute_script(
+            "return Array.from(document.querySelectorAll('.chart')).map(el => {"
+            " const p = el.querySelector('p.fallback');"
+            " return [el.id, !!p && p.getBoundingClientRect().height > 0"
+            " && el.getBoundingClientRect().height < 200]; });"
+        )
+    assert len(shown) == len(CHARTS) and all(ok for _, ok in shown), shown

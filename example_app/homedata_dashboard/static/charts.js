@@ -17,6 +17,9 @@
 */
 "use strict";
 
+/* With JavaScript on, chart boxes keep their height while the data loads (see dashboard.css). */
+document.documentElement.classList.add("js");
+
 window.HomedataCharts = (function () {
   const NS = "http://www.w3.org/2000/svg";
   const H = 3600e3;

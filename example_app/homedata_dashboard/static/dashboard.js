@@ -377,6 +377,7 @@
     if (!C) return;
     for (const measure of ["temperature", "humidity"]) {
       seriesState[measure] = { range: null, raw: false };
+      setText("note-" + measure, "Loading…");
       run(() => drawSeries(measure, null), "note-" + measure);
     }
     document.querySelectorAll(".raw-toggle").forEach((box) => {
