@@ -193,6 +193,11 @@ window.HomedataCharts = (function () {
       }
     }
     if (spec.x.pad) e[1] += (e[1] - e[0]) * spec.x.pad;
+    if (spec.x.margin) { /* dots at the ends are drawn whole */
+      const m = (e[1] - e[0]) * spec.x.margin;
+      e[0] -= m;
+      e[1] += m;
+    }
     if (spec.x.min !== undefined) e[0] = spec.x.min;
     if (spec.x.max !== undefined) e[1] = spec.x.max;
     if (!(e[1] > e[0])) return [e[0] === Infinity ? 0 : e[0] - 1, e[0] === Infinity ? 1 : e[0] + 1];
@@ -486,7 +491,8 @@ window.HomedataCharts = (function () {
       item.title = layer.hidden ? "Show " + layer.name : "Hide " + layer.name;
       const swatch = document.createElement("span");
       swatch.className = "swatch" + (layer.type === "line" || layer.type === "rule" ? " line" : "");
-      swatch.style.backgroundColor = layer.color;
+      if (layer.dash) swatch.style.background = "repeating-linear-gradient(90deg, " + layer.color + " 0 3px, transparent 3px 5px)";
+      else swatch.style.backgroundColor = layer.color;
       item.append(swatch, layer.name);
       item.addEventListener("click", () => {
         layer.hidden = !layer.hidden;

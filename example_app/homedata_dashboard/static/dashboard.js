@@ -152,9 +152,9 @@
         y: { title: unit },
         layers: [
           { type: "band", x: x, lo: data.low, hi: data.high, color: data.color },
-          { type: "line", name: "high", x: x, y: data.high, color: data.color, width: 0.6, dash: "2 2", format: f },
+          { type: "line", name: "daily high", x: x, y: data.high, color: data.color, width: 0.6, dash: "2 2", format: f },
           { type: "line", name: data.room + " mean", x: x, y: data.mean, color: data.color, width: 1.5, format: f },
-          { type: "line", name: "low", x: x, y: data.low, color: data.color, width: 0.6, dash: "2 2", format: f },
+          { type: "line", name: "daily low", x: x, y: data.low, color: data.color, width: 0.6, dash: "2 2", format: f },
         ],
       }],
     });
@@ -182,7 +182,7 @@
     }
     C.draw(el, {
       label: describe("chart-outdoor", "outdoor", what + " over " + fmt(data.n) + " days" + (data.r === null ? "." : ", r = " + data.r.toFixed(2) + ".")),
-      x: { kind: "number", title: compact() ? "outdoor daily avg (NOAA, °F)" : "outdoor daily average (NOAA TAVG, °F)" },
+      x: { kind: "number", margin: 0.02, title: compact() ? "outdoor daily avg (NOAA, °F)" : "outdoor daily average (NOAA TAVG, °F)" },
       panels: [{ y: { title: "indoor daily mean °F" }, layers: layers }],
     });
     setText("note-outdoor", data.r === null
