@@ -93,7 +93,13 @@ window.HomedataCharts = (function () {
   }
 
   function numberText(v) {
-    return Math.abs(v) >= 10000 ? Math.round(v / 1000) + "k" : String(Number(v.toFixed(6)));
+    return String(Number(v.toFixed(6)));
+  }
+
+  /* One style per axis: "5k, 10k, 15k" when the largest tick reaches 10,000, else plain. */
+  function tickFormat(ticks) {
+    if (Math.max(0, ...ticks.map(Math.abs)) < 10000) return numberText;
+    return (v) => (v === 0 ? "0" : Number((v / 1000).toFixed(3)) + "k");
   }
 
   /* Steps a date axis may use, finest first: [approximate ms, unit, how many units]. */
@@ -325,7 +331,7 @@ window.HomedataCharts = (function () {
       axis.extent = [Math.floor(axis.extent[0] / step + 1e-9) * step, Math.ceil(axis.extent[1] / step - 1e-9) * step];
       if (spec.panels[k].y.zero && axis.extent[0] < 0 && yExtent(spec.panels[k], lo, hi, xOf)[0] >= 0) axis.extent[0] = 0;
       axis.ticks = numberTicks(axis.extent[0], axis.extent[1], 0, step);
-      const fmt = spec.panels[k].y.tick || numberText;
+      const fmt = spec.panels[k].y.tick || tickFormat(axis.ticks);
       axis.format = fmt;
       axis.left = Math.max(...axis.ticks.map((v) => textWidth(fmt(v)))) + 8 + (spec.panels[k].y.title ? fs + 6 : 0);
     });
@@ -377,8 +383,9 @@ window.HomedataCharts = (function () {
       }
     } else {
       xTicks = fitNumberTicks(lo, hi, plotW, spec.x.step).filter((v) => v >= lo && v <= hi);
+      const xFormat = spec.x.tick || tickFormat(xTicks);
       for (const v of xTicks) {
-        const text = (spec.x.tick || numberText)(v);
+        const text = xFormat(v);
         const w = textWidth(text) / 2;
         label(xLabels, Math.min(Math.max(xs(v), w + 1), W - w - 1), xAxisY + fs + 7, text);
       }
