@@ -703,6 +703,12 @@ def _push_fix(path: Path, *, yes: bool) -> None:
     "purging Heroku's build cache).",
 )
 @click.option(
+    "--fresh-addons",
+    is_flag=True,
+    help="With --local: start the add-on database empty (by default a project's is kept "
+    "between rehearsals, as a Heroku add-on outlives releases).",
+)
+@click.option(
     "--fix",
     is_flag=True,
     help="First deploy in one go: doctor's and check-reqs' fixes as one commit (shown, asked "
@@ -724,6 +730,7 @@ def push_command(
     env_file: Path | None,
     env_pairs: tuple[str, ...],
     fresh_build: bool,
+    fresh_addons: bool,
     fix: bool,
     yes: bool,
 ) -> None:
@@ -752,12 +759,13 @@ def push_command(
             env=list(env_pairs),
             heroku_app=app,
             fresh_build=fresh_build,
+            fresh_addons=fresh_addons,
         )
         with user_errors(as_json):
             _push_local(path, keep=keep, as_json=as_json, options=rehearsal)
         return
-    if env_file or env_pairs or fresh_build:
-        raise click.UsageError("--env, --env-file and --fresh-build go with --local.")
+    if env_file or env_pairs or fresh_build or fresh_addons:
+        raise click.UsageError("--env, --env-file and --fresh-* go with --local.")
     if keep:
         raise click.UsageError("--keep goes with --local.")
     if fix:

@@ -535,11 +535,18 @@ def render_rehearsal(report: RehearsalReport) -> None:
         out.print(f"  config {_escape(names)}  [dim](values not shown)[/]")
     for service in report.services:
         if service.state == "started":
+            kept = (
+                ", its data kept from the last rehearsal (--fresh-addons: empty)"
+                if service.kept
+                else ""
+            )
             out.print(
                 f"  add-on {_escape(service.addon)}: {_escape(service.version or '')} on "
                 f"127.0.0.1:{service.port}, {_escape(service.variable)} set "
-                f"({service.seconds or 0:.1f} s)"
+                f"({service.seconds or 0:.1f} s){kept}"
             )
+            if service.detail:
+                out.print(f"  [dim]note: {_escape(service.detail)}[/]")
         else:
             out.print(
                 f"  add-on {_escape(service.addon)}: [yellow]{_escape(service.state)}[/] "

@@ -19,6 +19,7 @@ import pytest
 from homedeploy.commands.rehearse import RehearsalOptions, run_rehearsal
 from homedeploy.jsonout import to_json
 from homedeploy.runtime import services
+from homedeploy.runtime.rehearsal import RehearsalReport
 from tests.conftest import invoke
 from tests.doctor_apps import GOOD_APP, git, make_app
 from tests.heroku_standin import HerokuStandIn
@@ -113,6 +114,50 @@ def test_postgres_app_with_release_and_worker(tmp_path: Path) -> None:
     assert report.workdir is None and not _postgres_running(postgres.port)
     dumped = json.dumps(to_json(report))
     assert "postgres://" not in dumped  # the URL (and its password) is never in the report
+
+
+COUNTING_RELEASE = """\
+import os
+
+import psycopg
+
+with psycopg.connect(os.environ["DATABASE_URL"]) as connection:
+    connection.execute("CREATE TABLE IF NOT EXISTS deploys (n serial)")
+    connection.execute("INSERT INTO deploys DEFAULT VALUES")
+    print("deploys:", connection.execute("SELECT count(*) FROM deploys").fetchone()[0])
+"""
+
+
+@needs_postgres
+def test_the_addon_database_outlives_the_rehearsal(tmp_path: Path) -> None:
+    """As a Heroku Postgres add-on outlives releases, the project's database is kept: the next
+    rehearsal's release phase finds the rows the previous one wrote; --fresh-addons starts
+    empty again (and the server itself never outlives a rehearsal)."""
+    project = make_app(
+        tmp_path / "app",
+        {
+            **PY311,
+            "requirements.txt": "Flask\ngunicorn\nSQLAlchemy\npsycopg[binary]\n",
+            "release.py": COUNTING_RELEASE,
+            "Procfile": "web: gunicorn app:app\nrelease: python release.py\n",
+            "app.json": json.dumps({"addons": ["heroku-postgresql"]}),
+        },
+    )
+
+    def deploys(report: RehearsalReport) -> tuple[bool, list[str]]:
+        assert report.ok and report.release is not None, (report.reason, report.message)
+        (postgres,) = report.services
+        assert not _postgres_running(postgres.port)
+        lines = [line for line in report.release.log_tail if line.startswith("deploys:")]
+        return postgres.kept, lines
+
+    assert deploys(run_rehearsal(project)) == (False, ["deploys: 1"])
+    assert deploys(run_rehearsal(project)) == (True, ["deploys: 2"])
+    result = invoke("push", "--local", str(project))
+    assert result.exit_code == 0 and "data kept from the last rehearsal" in result.stdout
+    fresh = run_rehearsal(project, options=RehearsalOptions(fresh_addons=True))
+    assert deploys(fresh) == (False, ["deploys: 1"])
+    assert deploys(run_rehearsal(project)) == (True, ["deploys: 2"])
 
 
 @needs_redis

@@ -247,7 +247,12 @@ def run_rehearsal(
             _check_export(project_dir, app_dir, report.commit or "HEAD")
             config, app_json = _configure(project_dir, app_dir, options, report)
             needed, variables = _needed_services(app_dir, app_json, config)
-        starter = _ServiceStarter(needed, workdir / "services", tell)
+        # The add-on database outlives the rehearsal (as a Heroku add-on outlives releases),
+        # except with --keep, whose servers outlive homedeploy: they get throwaway ones.
+        kept_as = None if keep else f"{repo_root}:{prefix}"
+        starter = _ServiceStarter(
+            needed, workdir / "services", tell, project_key=kept_as, fresh=options.fresh_addons
+        )
         starter.start()  # the servers start while pip builds the venv
         try:
             tell("building a clean venv with the buildpack's package manager")
@@ -364,8 +369,17 @@ def _check_services(
 class _ServiceStarter:
     """Starts the needed add-on servers in a thread, so they come up while pip works."""
 
-    def __init__(self, needed: dict[str, str], folder: Path, tell: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        needed: dict[str, str],
+        folder: Path,
+        tell: Callable[[str], None],
+        *,
+        project_key: str | None = None,
+        fresh: bool = False,
+    ) -> None:
         self.needed, self.folder, self.tell = needed, folder, tell
+        self.project_key, self.fresh = project_key, fresh
         self.services: list[Any] = []
         self.thread: Any = None
 
@@ -400,7 +414,15 @@ class _ServiceStarter:
         # readable by that (traverse-only, 0711).
         self.folder.parent.chmod(0o711)
         for addon, why in self.needed.items():
-            self.services.append(start_service(addon, self.folder / addon, why))
+            self.services.append(
+                start_service(
+                    addon,
+                    self.folder / addon,
+                    why,
+                    project_key=self.project_key,
+                    fresh=self.fresh,
+                )
+            )
 
     def join(self) -> list[Any]:
         if self.thread is not None:

@@ -9,21 +9,37 @@ removed afterwards. Nothing is started globally and no system service is touched
 
 When the binaries are missing the service is reported ``missing`` with the command that installs
 them; the rehearsal is then "not rehearsed", never "passed".
+
+The database outlives the rehearsal, as a Heroku Postgres add-on outlives releases: the cluster
+of a project (its repository and folder) is kept in homedeploy's cache (``addons/<project>/``),
+with its user, password and database, and the next rehearsal of that project starts the server
+on it again, so its release phase runs against the data the previous one left (a re-deploy, where
+``flask db upgrade`` finds its tables and a loader skips what is loaded) instead of paying
+``initdb`` and a full data load every time. The first rehearsal of a project, and every rehearsal
+with ``--fresh-addons`` (which replaces the kept cluster), start from an empty database, as a
+first deploy does. A kept cluster in use by another rehearsal of the same project (or left
+serving by ``--keep``) is not shared: that rehearsal gets a throwaway one, and says so. The
+least recently used clusters beyond :data:`KEEP_CLUSTERS` are removed. Redis stays throwaway
+(no persistence): it starts in milliseconds, and apps use it as a cache or queue.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import hashlib
+import json
 import os
 import secrets
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import IO, TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from homedeploy.jsonout import JsonKeys
@@ -53,6 +69,9 @@ INSTALL_HINTS = {
     REDIS: "apt-get install redis-server (Debian/Ubuntu; brew install redis on macOS)",
 }
 
+KEEP_CLUSTERS = 8
+"""Kept PostgreSQL clusters at most (one per project; the least recently used go first)."""
+
 START_TIMEOUT = 30.0
 """Seconds a server gets to accept connections before the rehearsal gives up on it."""
 
@@ -70,6 +89,7 @@ class ServiceReport:
     version: str | None = None
     detail: str | None = None
     fix: str | None = None
+    kept: bool = False  # the database of a previous rehearsal of the project, started again
     url: str | None = field(default=None, repr=False)
 
     JSON_KEYS: ClassVar[JsonKeys] = (
@@ -82,6 +102,7 @@ class ServiceReport:
         "version",
         "detail",
         "fix",
+        "kept",
     )
     """Everything but the URL (it carries the password)."""
 
@@ -129,12 +150,14 @@ def _run_as() -> tuple[int, int] | None:
 
 
 class Service:
-    """A server process started for one rehearsal; ``stop`` ends it and removes its files."""
+    """A server process started for one rehearsal; ``stop`` ends it and removes its files (a
+    kept cluster's data stays in its store, whose lock ``stop`` releases)."""
 
     def __init__(self, report: ServiceReport, folder: Path) -> None:
         self.report = report
         self.folder = folder
         self.process: subprocess.Popen[bytes] | None = None
+        self.store_lock: IO[str] | None = None
 
     def log_tail(self, count: int = 15) -> list[str]:
         try:
@@ -144,6 +167,13 @@ class Service:
         return text.splitlines()[-count:]
 
     def stop(self, timeout: float = 10.0) -> None:
+        self.stop_server(timeout)
+        shutil.rmtree(self.folder, ignore_errors=True)
+        if self.store_lock is not None:
+            self.store_lock.close()
+            self.store_lock = None
+
+    def stop_server(self, timeout: float = 10.0) -> None:
         process = self.process
         if process is not None and process.poll() is None:
             # PostgreSQL: SIGINT is the "fast" shutdown; Redis: SIGTERM without saving.
@@ -156,7 +186,7 @@ class Service:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        shutil.rmtree(self.folder, ignore_errors=True)
+        self.process = None
 
 
 def _popen(
@@ -198,8 +228,100 @@ def _wait_ready(service: Service, ready: list[str] | None, user: tuple[int, int]
     return False
 
 
-def start_postgres(folder: Path, why: str) -> Service:
-    """initdb into ``folder``, start ``postgres`` on a free 127.0.0.1 port, create a database."""
+def _traversable(path: Path, uid: int) -> bool:
+    """Whether the user ``uid`` can reach ``path`` (every ancestor searchable by it)."""
+    for folder in [path, *path.parents]:
+        try:
+            stat = folder.stat()
+        except OSError:
+            continue  # made later, by us, with the right mode
+        if stat.st_uid == uid:
+            continue
+        if not stat.st_mode & 0o001:
+            return False
+    return True
+
+
+def addons_root() -> Path:
+    """Where kept clusters live: ``addons/`` in homedeploy's cache, or, when the server must run
+    as another user (we are root) who cannot reach the cache (``/root`` is 0700), a 0711 folder
+    of the temporary directory."""
+    from homedeploy.requirements.cache import cache_root
+
+    root = cache_root() / "addons"
+    user = _run_as()
+    if user is None or _traversable(root, user[0]):
+        return root
+    return Path(tempfile.gettempdir()) / f"homedeploy-addons-{os.geteuid()}"
+
+
+def project_store(project_key: str) -> Path:
+    """The kept PostgreSQL cluster of one project (``project_key``: its repository and folder)."""
+    digest = hashlib.sha256(project_key.encode()).hexdigest()[:24]
+    return addons_root() / digest / POSTGRES
+
+
+def _lock_store(store: Path) -> IO[str] | None:
+    """The store's lock, held for the rehearsal; None when another rehearsal holds it."""
+    store.parent.mkdir(parents=True, exist_ok=True)
+    for folder in (store.parent.parent, store.parent):
+        with contextlib.suppress(OSError):
+            folder.chmod(folder.stat().st_mode | 0o711)
+    handle = (store.parent / "lock").open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        handle.close()
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(store.parent / "lock")  # most recently used: kept by prune_stores()
+    return handle
+
+
+def prune_stores(keep: Path) -> None:
+    """Remove the least recently used kept clusters beyond :data:`KEEP_CLUSTERS`."""
+    root = addons_root()
+    try:
+        stores = [p for p in root.iterdir() if p.is_dir() and p != keep.parent]
+    except OSError:
+        return
+
+    def used(folder: Path) -> float:
+        try:
+            return (folder / "lock").stat().st_mtime
+        except OSError:
+            return 0.0
+
+    for folder in sorted(stores, key=used, reverse=True)[KEEP_CLUSTERS - 1 :]:
+        with contextlib.suppress(OSError), (folder / "lock").open("a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue  # in use
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _read_credentials(store: Path, version: str | None) -> dict[str, str] | None:
+    """The kept cluster's user, password and database, when it is whole and of this server."""
+    try:
+        data = json.loads((store / "credentials.json").read_text(encoding="utf-8"))
+        pg_version = (store / "data" / "PG_VERSION").read_text().strip()
+    except (OSError, ValueError):
+        return None
+    keys = ("username", "password", "database", "pg_version")
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in keys):
+        return None
+    if data["pg_version"] != pg_version or data.get("server") != version:
+        return None
+    return {k: data[k] for k in keys}
+
+
+def start_postgres(
+    folder: Path, why: str, *, project_key: str | None = None, fresh: bool = False
+) -> Service:
+    """Start ``postgres`` on a free 127.0.0.1 port: on the project's kept cluster when there is
+    one (``project_key``; not with ``fresh``), else after ``initdb`` and ``createdb``, in the
+    project's store (kept afterwards) or in ``folder`` (removed afterwards)."""
     report = ServiceReport(POSTGRES, SERVICE_VARIABLES[POSTGRES], "missing", why)
     service = Service(report, folder)
     bindir = postgres_bindir()
@@ -210,52 +332,81 @@ def start_postgres(folder: Path, why: str) -> Service:
     started = time.monotonic()
     folder.mkdir(parents=True, exist_ok=True)
     user = _run_as()
-    data = folder / "data"
-    username = "u" + secrets.token_hex(6)
-    password = secrets.token_hex(16)
-    database = "d" + secrets.token_hex(6)
-    (folder / "pwfile").write_text(password + "\n")
-    if user is not None:
-        # The server runs as an unprivileged user, which must reach its folder.
-        for parent in (folder.parent, folder):
-            parent.chmod(parent.stat().st_mode | 0o711)
-        os.chown(folder, *user)
-        os.chown(folder / "pwfile", *user)
-    report.state = "failed"
-    init = subprocess.run(
-        [
-            str(bindir / "initdb"),
-            "-D",
-            str(data),
-            "-U",
-            username,
-            f"--pwfile={folder / 'pwfile'}",
-            "--auth=scram-sha-256",
-            "--encoding=UTF8",
-            "--locale=C",
-            "--no-sync",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        user=user[0] if user else None,
-        group=user[1] if user else None,
-        cwd=folder,
-    )
-    (folder / "pwfile").unlink()
-    if init.returncode != 0:
-        report.detail = f"initdb failed: {(init.stderr or init.stdout).strip()[-400:]}"
-        return service
     version = subprocess.run(
         [str(bindir / "postgres"), "--version"], capture_output=True, text=True, timeout=10
     )
     report.version = version.stdout.strip() or None
+    report.state = "failed"
+    note = None
+    if project_key is not None:
+        store = project_store(project_key)
+        service.store_lock = _lock_store(store)
+        if service.store_lock is None:
+            note = (
+                "the project's kept database is in use by another rehearsal (or one left serving "
+                "by --keep): this one started a throwaway database"
+            )
+        else:
+            credentials = None if fresh else _read_credentials(store, report.version)
+            if credentials is not None and _run_cluster(bindir, store, credentials, service, user):
+                report.kept = True
+                return _started(service, credentials, started)
+            if credentials is not None:
+                service.stop_server()
+                note = (
+                    "the kept database did not start ("
+                    + " / ".join(service.log_tail(3))
+                    + "): this rehearsal started a new, empty one"
+                )
+            shutil.rmtree(store, ignore_errors=True)
+            prune_stores(store)
+            store.mkdir(parents=True)
+            made = _initdb(bindir, store, user, report)
+            if (
+                made is not None
+                and _run_cluster(bindir, store, made, service, user)
+                and _createdb(bindir, made, report, store)
+            ):
+                report.detail = note
+                return _started(service, made, started)
+            return service
+    fresh_credentials = _initdb(bindir, folder, user, report)
+    if fresh_credentials is None or not _run_cluster(
+        bindir, folder, fresh_credentials, service, user
+    ):
+        return service
+    if not _createdb(bindir, fresh_credentials, report, None):
+        return service
+    report.detail = note
+    return _started(service, fresh_credentials, started)
+
+
+def _started(service: Service, credentials: dict[str, str], started: float) -> Service:
+    report = service.report
+    report.url = (
+        f"postgres://{credentials['username']}:{credentials['password']}@127.0.0.1:"
+        f"{report.port}/{credentials['database']}"
+    )
+    report.state = "started"
+    report.seconds = round(time.monotonic() - started, 2)
+    return service
+
+
+def _run_cluster(
+    bindir: Path,
+    home: Path,
+    credentials: dict[str, str],
+    service: Service,
+    user: tuple[int, int] | None,
+) -> bool:
+    """Start ``postgres`` on ``home/data`` (its log in the rehearsal's folder); ready or not."""
+    report = service.report
     report.port = free_port()
     service.process = _popen(
         [
             str(bindir / "postgres"),
             "-D",
-            str(data),
+            str(home / "data"),
             "-p",
             str(report.port),
             "-c",
@@ -269,24 +420,77 @@ def start_postgres(folder: Path, why: str) -> Service:
             "-c",
             "full_page_writes=off",
         ],
-        folder,
+        service.folder,
         user,
     )
-    env_password = {**os.environ, "PGPASSWORD": password}
     ready = [str(bindir / "pg_isready"), "-q", "-h", "127.0.0.1", "-p", str(report.port)]
     if not _wait_ready(service, ready, None):
         report.detail = "postgres did not accept connections: " + " / ".join(service.log_tail(5))
-        return service
+        return False
+    return True
+
+
+def _initdb(
+    bindir: Path, home: Path, user: tuple[int, int] | None, report: ServiceReport
+) -> dict[str, str] | None:
+    """A new cluster in ``home/data`` with a random user, password and database name."""
+    data = home / "data"
+    credentials = {
+        "username": "u" + secrets.token_hex(6),
+        "password": secrets.token_hex(16),
+        "database": "d" + secrets.token_hex(6),
+    }
+    (home / "pwfile").write_text(credentials["password"] + "\n")
+    if user is not None:
+        # The server runs as an unprivileged user, which must reach its folder.
+        for parent in (home.parent, home):
+            parent.chmod(parent.stat().st_mode | 0o711)
+        os.chown(home, *user)
+        os.chown(home / "pwfile", *user)
+    init = subprocess.run(
+        [
+            str(bindir / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            credentials["username"],
+            f"--pwfile={home / 'pwfile'}",
+            "--auth=scram-sha-256",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        user=user[0] if user else None,
+        group=user[1] if user else None,
+        cwd=home,
+    )
+    (home / "pwfile").unlink()
+    if init.returncode != 0:
+        report.detail = f"initdb failed: {(init.stderr or init.stdout).strip()[-400:]}"
+        return None
+    return credentials
+
+
+def _createdb(
+    bindir: Path, credentials: dict[str, str], report: ServiceReport, store: Path | None
+) -> bool:
+    """Create the app's database; in a ``store``, record the credentials (0600) so that the
+    next rehearsal of the project starts on this cluster again."""
+    port = report.port
+    env_password = {**os.environ, "PGPASSWORD": credentials["password"]}
     create = subprocess.run(
         [
             str(bindir / "createdb"),
             "-h",
             "127.0.0.1",
             "-p",
-            str(report.port),
+            str(port),
             "-U",
-            username,
-            database,
+            credentials["username"],
+            credentials["database"],
         ],
         capture_output=True,
         text=True,
@@ -295,11 +499,19 @@ def start_postgres(folder: Path, why: str) -> Service:
     )
     if create.returncode != 0:
         report.detail = f"createdb failed: {create.stderr.strip()[-300:]}"
-        return service
-    report.url = f"postgres://{username}:{password}@127.0.0.1:{report.port}/{database}"
-    report.state = "started"
-    report.seconds = round(time.monotonic() - started, 2)
-    return service
+        return False
+    if store is None:
+        return True
+    try:
+        pg_version = (store / "data" / "PG_VERSION").read_text().strip()
+    except OSError:
+        return True  # not recorded: the next rehearsal makes a new one
+    record = {**credentials, "pg_version": pg_version, "server": report.version}
+    fd, tmp = tempfile.mkstemp(prefix=".credentials.", dir=store)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(record, handle)
+    os.replace(tmp, store / "credentials.json")
+    return True
 
 
 def redis_binary() -> str | None:
@@ -347,9 +559,11 @@ def start_redis(folder: Path, why: str) -> Service:
     return service
 
 
-STARTERS = {POSTGRES: start_postgres, REDIS: start_redis}
-
-
-def start_service(addon: str, folder: Path, why: str) -> Service:
-    """Start the stand-in for ``addon`` (a key of :data:`STARTERS`) in ``folder``."""
-    return STARTERS[addon](folder, why)
+def start_service(
+    addon: str, folder: Path, why: str, *, project_key: str | None = None, fresh: bool = False
+) -> Service:
+    """Start the stand-in for ``addon`` in ``folder``; PostgreSQL on the project's kept cluster
+    when ``project_key`` is given (see the module doc)."""
+    if addon == POSTGRES:
+        return start_postgres(folder, why, project_key=project_key, fresh=fresh)
+    return start_redis(folder, why)
