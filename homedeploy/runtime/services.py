@@ -1,11 +1,11 @@
-"""Throwaway add-on services for the rehearsal: a real PostgreSQL and a real Redis on 127.0.0.1.
+"""Add-on services for the rehearsal: a real PostgreSQL and a real Redis on 127.0.0.1.
 
 Heroku Postgres and Heroku Redis are servers the app talks to through ``DATABASE_URL`` and
 ``REDIS_URL``; an app that needs them cannot be proven to boot without them. The rehearsal starts
 the same servers from the machine's own packages (Debian's ``postgresql`` and ``redis-server``):
-``initdb`` into the rehearsal folder, a free port on 127.0.0.1, a random user and password, the URL
-spelt as Heroku spells it (``postgres://``, not ``postgresql://``), and everything stopped and
-removed afterwards. Nothing is started globally and no system service is touched.
+``initdb`` (once per project, see below), a free port on 127.0.0.1, a random user and password,
+the URL spelt as Heroku spells it (``postgres://``, not ``postgresql://``), and the servers
+stopped afterwards. Nothing is started globally and no system service is touched.
 
 When the binaries are missing the service is reported ``missing`` with the command that installs
 them; the rehearsal is then "not rehearsed", never "passed".
