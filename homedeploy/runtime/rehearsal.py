@@ -910,6 +910,9 @@ def _probe_routes(
     app_dir: Path,
     tell: Callable[[str], None],
 ) -> None:
+    """GET each route of ``listing``, one after the other: requests at once would interleave
+    their log lines, and a 5xx must come with the lines of its own request (a sweep of a dozen
+    routes takes a fraction of a second anyway)."""
     from homedeploy.runtime.routes import MAX_ROUTES, probe_route
     from homedeploy.runtime.serving import REQUEST_TIMEOUT
 

@@ -129,6 +129,18 @@ def _get(port: int, path: str, timeout: float) -> tuple[int, str | None]:
         connection.close()
 
 
+def _settle(log_file: Path, limit: float = 0.5) -> None:
+    """Wait until the log stops growing (polled every 20 ms, ``limit`` at most): the worker
+    writes the access line (and may still be writing the traceback) after it answered."""
+    deadline = time.monotonic() + limit
+    size, still = -1, 0
+    while time.monotonic() < deadline and still < 3:
+        current = log_file.stat().st_size if log_file.exists() else 0
+        still = still + 1 if current == size else 0
+        size = current
+        time.sleep(0.02)
+
+
 def probe_route(port: int, path: str, timeout: float, log_file: Path | None = None) -> RouteProbe:
     """GET ``path``, following redirects that stay on 127.0.0.1:port; a 5xx keeps its log lines."""
     started = time.perf_counter()
@@ -154,7 +166,7 @@ def probe_route(port: int, path: str, timeout: float, log_file: Path | None = No
     seconds = time.perf_counter() - started
     log: list[str] = []
     if log_file is not None and (status is None or status >= 500):
-        time.sleep(0.2)  # the worker writes the traceback and the access line after answering
+        _settle(log_file)
         with log_file.open("rb") as stream:
             stream.seek(offset)
             log = stream.read().decode("utf-8", errors="replace").splitlines()[-60:]
