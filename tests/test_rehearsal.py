@@ -188,3 +188,17 @@ def test_failed_or_damaged_build_is_never_reused(
     repaired = run_rehearsal(project)
     assert repaired.ok and not repaired.build_reused, (repaired.reason, repaired.message)
     assert run_rehearsal(project).build_reused
+
+
+def test_two_rehearsals_at_once_build_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same inputs rehearsed twice at the same time: one builds, the other waits for that
+    build and uses it (and neither removes what the other runs on)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("HOMEDEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    projects = [make_app(tmp_path / name, PY311) for name in ("one", "two")]
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(run_rehearsal, projects))
+    assert all(r.ok for r in reports), [(r.reason, r.message) for r in reports]
+    assert sorted(r.build_reused for r in reports) == [False, True]
+    assert len(_slots(tmp_path / "cache")) == 1

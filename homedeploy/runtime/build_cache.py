@@ -87,6 +87,14 @@ class BuildSlot:
         if self.handle is not None:
             fcntl.flock(self.handle, fcntl.LOCK_SH)
 
+    def exclusive(self) -> None:
+        """From using to building: waits until no other rehearsal uses the slot (the caller
+        checks again whether it is reusable: another may have built it meanwhile)."""
+        if self.handle is not None:
+            # Unlocked first: two rehearsals upgrading at once must not wait for each other.
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            fcntl.flock(self.handle, fcntl.LOCK_EX)
+
     def release(self) -> None:
         if self.handle is not None:
             with contextlib.suppress(OSError):
@@ -233,13 +241,14 @@ def _keyed(inputs: dict[str, str]) -> BuildInputs:
 
 
 def acquire(inputs: BuildInputs) -> BuildSlot:
-    """The slot for ``inputs``, locked exclusively (a second rehearsal of the same inputs waits
-    for this one to build, then reuses it); :meth:`BuildSlot.release` when done with it."""
+    """The slot for ``inputs``, locked shared (rehearsals of the same inputs use one build at
+    once; :meth:`BuildSlot.exclusive` before building, so that a second rehearsal waits for the
+    build and then reuses it); :meth:`BuildSlot.release` when done with it."""
     root = builds_root()
     root.mkdir(parents=True, exist_ok=True)
     folder = root / inputs.key[:32]
     handle = (root / f"{folder.name}.lock").open("a+")
-    fcntl.flock(handle, fcntl.LOCK_EX)
+    fcntl.flock(handle, fcntl.LOCK_SH)
     return BuildSlot(folder, inputs, handle=handle)
 
 

@@ -386,7 +386,11 @@ def build_venv(
     report.build_key = inputs.short
     slot = build_cache.acquire(inputs)
     try:
-        if reuse and build_cache.reusable(slot):
+        found = reuse and build_cache.reusable(slot)
+        if not found:
+            slot.exclusive()
+            found = reuse and build_cache.reusable(slot)
+        if found:
             record = slot.record
             report.build_reused = True
             report.build_from = record.get("build_from")
