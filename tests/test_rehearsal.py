@@ -202,3 +202,13 @@ def test_two_rehearsals_at_once_build_once(tmp_path: Path, monkeypatch: pytest.M
     assert all(r.ok for r in reports), [(r.reason, r.message) for r in reports]
     assert sorted(r.build_reused for r in reports) == [False, True]
     assert len(_slots(tmp_path / "cache")) == 1
+
+
+def test_an_unusable_build_cache_builds_without_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "not-a-folder").write_text("")
+    monkeypatch.setenv("HOMEDEPLOY_CACHE_DIR", str(tmp_path / "not-a-folder" / "cache"))
+    project = make_app(tmp_path / "app", PY311)
+    report = run_rehearsal(project)
+    assert report.ok and not report.build_reused, (report.reason, report.message)

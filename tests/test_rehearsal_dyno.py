@@ -9,6 +9,7 @@ installs them).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
@@ -158,6 +159,14 @@ def test_the_addon_database_outlives_the_rehearsal(tmp_path: Path) -> None:
     fresh = run_rehearsal(project, options=RehearsalOptions(fresh_addons=True))
     assert deploys(fresh) == (False, ["deploys: 1"])
     assert deploys(run_rehearsal(project)) == (True, ["deploys: 2"])
+    # In use by another rehearsal of the project: this one gets a throwaway database.
+    store = services.project_store(f"{project.resolve()}:")
+    with (store.parent / "lock").open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        busy = run_rehearsal(project)
+    assert deploys(busy) == (False, ["deploys: 1"])
+    assert "in use by another rehearsal" in (busy.services[0].detail or "")
+    assert deploys(run_rehearsal(project)) == (True, ["deploys: 3"])
 
 
 @needs_redis

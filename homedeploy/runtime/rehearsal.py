@@ -337,7 +337,7 @@ def build_venv(
     *,
     tree: str | None = None,
     reuse: bool = True,
-) -> BuildSlot:
+) -> BuildSlot | None:
     """Build the clean venv with Heroku's Python (or the nearest, said loudly) and the package
     manager the buildpack picks, by its own command.
 
@@ -351,7 +351,8 @@ def build_venv(
     ``venv_dir`` links to it; when every input of the install (``tree``: the commit's git tree,
     for installs from the project's own files) is byte-identical to a previous successful
     build, that build is reused (``reuse=False``: always build anew). The slot returned is held
-    (shared) until the caller releases it, so no other rehearsal prunes it meanwhile.
+    (shared) until the caller releases it, so no other rehearsal prunes it meanwhile (None when
+    the cache folder cannot be written: then the venv is built in ``venv_dir`` itself).
     """
     from homedeploy.project.package_manager import choose_manager
     from homedeploy.project.python_version import requested_python
@@ -384,7 +385,20 @@ def build_venv(
             " ".join(BUILD_ARGS[tool]),
         )
     report.build_key = inputs.short
-    slot = build_cache.acquire(inputs)
+
+    def build_into(target: Path) -> None:
+        if tool == "pip":
+            _pip_build(app_dir, target, choice, report, tell, detail)
+        else:
+            _tool_build(tool, app_dir, target, choice.interpreter, report, tell, detail)
+
+    try:
+        slot = build_cache.acquire(inputs)
+    except OSError as error:  # a read-only or full cache folder: build as if it had none
+        tell(f"the build cache cannot be used ({error.strerror or error}): building without it")
+        build_into(venv_dir)
+        report.build_seconds = round(time.monotonic() - started, 2)
+        return None
     try:
         found = reuse and build_cache.reusable(slot)
         if not found:
@@ -405,23 +419,18 @@ def build_venv(
             build_cache.begin(slot)
             notes_before = len(report.notes)
             try:
-                if tool == "pip":
-                    _pip_build(app_dir, slot.venv, choice, report, tell, detail)
-                else:
-                    _tool_build(tool, app_dir, slot.venv, choice.interpreter, report, tell, detail)
+                build_into(slot.venv)
             except BaseException:
                 build_cache.discard(slot)
                 slot.release()
                 raise
-            build_cache.finish(
-                slot,
-                {
-                    "build_from": report.build_from,
-                    "build_command": report.build_command,
-                    "notes": report.notes[notes_before:],
-                },
-                round(time.monotonic() - started, 2),
-            )
+            outcome = {
+                "build_from": report.build_from,
+                "build_command": report.build_command,
+                "notes": report.notes[notes_before:],
+            }
+            with contextlib.suppress(OSError):  # not recorded (full disk): never reused
+                build_cache.finish(slot, outcome, round(time.monotonic() - started, 2))
         venv_dir.symlink_to(slot.venv, target_is_directory=True)
         slot.share()
     except BaseException:

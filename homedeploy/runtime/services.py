@@ -340,36 +340,17 @@ def start_postgres(
     note = None
     if project_key is not None:
         store = project_store(project_key)
-        service.store_lock = _lock_store(store)
-        if service.store_lock is None:
+        try:
+            service.store_lock = _lock_store(store)
+        except OSError as error:  # the cache folder cannot be written: a throwaway one
+            note = f"the database cannot be kept ({error.strerror or error}): it is a throwaway"
+        else:
+            if service.store_lock is not None:
+                return _start_kept(bindir, store, service, user, fresh, started)
             note = (
                 "the project's kept database is in use by another rehearsal (or one left serving "
                 "by --keep): this one started a throwaway database"
             )
-        else:
-            credentials = None if fresh else _read_credentials(store, report.version)
-            if credentials is not None and _run_cluster(bindir, store, credentials, service, user):
-                report.kept = True
-                return _started(service, credentials, started)
-            if credentials is not None:
-                service.stop_server()
-                note = (
-                    "the kept database did not start ("
-                    + " / ".join(service.log_tail(3))
-                    + "): this rehearsal started a new, empty one"
-                )
-            shutil.rmtree(store, ignore_errors=True)
-            prune_stores(store)
-            store.mkdir(parents=True)
-            made = _initdb(bindir, store, user, report)
-            if (
-                made is not None
-                and _run_cluster(bindir, store, made, service, user)
-                and _createdb(bindir, made, report, store)
-            ):
-                report.detail = note
-                return _started(service, made, started)
-            return service
     fresh_credentials = _initdb(bindir, folder, user, report)
     if fresh_credentials is None or not _run_cluster(
         bindir, folder, fresh_credentials, service, user
@@ -379,6 +360,43 @@ def start_postgres(
         return service
     report.detail = note
     return _started(service, fresh_credentials, started)
+
+
+def _start_kept(
+    bindir: Path,
+    store: Path,
+    service: Service,
+    user: tuple[int, int] | None,
+    fresh: bool,
+    started: float,
+) -> Service:
+    """The project's kept cluster, started again; or, the first time, with ``fresh`` or when it
+    does not start, a new empty one made in its place (kept in turn)."""
+    report = service.report
+    note = None
+    credentials = None if fresh else _read_credentials(store, report.version)
+    if credentials is not None and _run_cluster(bindir, store, credentials, service, user):
+        report.kept = True
+        return _started(service, credentials, started)
+    if credentials is not None:
+        service.stop_server()
+        note = (
+            "the kept database did not start ("
+            + " / ".join(service.log_tail(3))
+            + "): this rehearsal started a new, empty one"
+        )
+    shutil.rmtree(store, ignore_errors=True)
+    prune_stores(store)
+    store.mkdir(parents=True)
+    made = _initdb(bindir, store, user, report)
+    if (
+        made is not None
+        and _run_cluster(bindir, store, made, service, user)
+        and _createdb(bindir, made, report, store)
+    ):
+        report.detail = note
+        return _started(service, made, started)
+    return service
 
 
 def _started(service: Service, credentials: dict[str, str], started: float) -> Service:
