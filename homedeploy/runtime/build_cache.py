@@ -11,9 +11,9 @@ byte-identical to a previous successful build, it skips the package manager and 
 venv, and the report says ``build reused``. The inputs, hashed into the key:
 
 - the requirements file's bytes, and those of every file it includes (``-r``/``-c``);
-- for an install from the project's own files (``-e .``, a local path or ``file:`` URL, or any of
-  uv, Poetry and Pipenv, which install the project itself), the git tree of the commit: any
-  change to any committed file rebuilds;
+- for an install from files the requirements' bytes do not pin down (``-e .``, a local path or
+  ``file:`` URL, a local ``--find-links`` or index), and for uv, Poetry and Pipenv (which install
+  the project itself), the git tree of the commit: any change to any committed file rebuilds;
 - the interpreter (path, version, and the size and time of its binary), the platform and libc;
 - the installing tool: pip's version and its whole merged configuration (config files and
   ``PIP_*`` variables: the index a build came from is part of it), or the buildpack's uv, Poetry
@@ -146,10 +146,30 @@ def _requirement_files(path: Path, seen: set[Path]) -> tuple[dict[str, str], boo
                 local = local or nested_local
                 break
         else:
-            editable = line.startswith(("-e", "--editable"))
-            if editable or line.startswith(LOCAL_PREFIXES) or "@ file:" in line or "@file:" in line:
-                local = True
+            local = local or _installs_local(line)
     return digests, local
+
+
+def _installs_local(line: str) -> bool:
+    """Whether a requirements line installs from files that its bytes do not pin down."""
+    if line.startswith(("-e", "--editable")) or line.startswith(LOCAL_PREFIXES):
+        return True
+    if "@ file:" in line or "@file:" in line:
+        return True
+    return line.startswith("-") and _local_option(line)
+
+
+INDEX_OPTIONS = ("-f", "--find-links", "-i", "--index-url", "--extra-index-url")
+
+
+def _local_option(line: str) -> bool:
+    """``--find-links ./wheels`` and the like: an index or folder of the project (or of this
+    machine) whose files can change while the line does not."""
+    for option in INDEX_OPTIONS:
+        if line.startswith(option + " ") or line.startswith(option + "="):
+            value = line[len(option) + 1 :].strip()
+            return not value.startswith(("http://", "https://"))
+    return False
 
 
 def _interpreter_inputs(interpreter: Interpreter) -> dict[str, str]:
