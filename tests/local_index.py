@@ -27,14 +27,20 @@ class FakeFile:
     yanked: bool = False
     uploaded: str | None = None  # ISO 8601, served as PEP 700 upload-time
     top_level: tuple[str, ...] = ()  # import names the wheel ships (default: its own name)
+    metadata_file: bool = True  # serve the wheel's METADATA beside it (PEP 658/714)
+
+
+def _metadata_text(filename: str, requires: list[str]) -> str:
+    name, version = filename.split("-")[0], filename.split("-")[1]
+    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    return metadata + "".join(f"Requires-Dist: {req}\n" for req in requires)
 
 
 def _wheel_bytes(filename: str, requires: list[str], top_level: tuple[str, ...] = ()) -> bytes:
     name, version = filename.split("-")[0], filename.split("-")[1]
     tag = "-".join(filename[:-4].split("-")[2:])
     dist_info = f"{name}-{version}.dist-info"
-    metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
-    metadata += "".join(f"Requires-Dist: {req}\n" for req in requires)
+    metadata = _metadata_text(filename, requires)
     wheel = f"Wheel-Version: 1.0\nGenerator: homedeploy-tests\nRoot-Is-Purelib: true\nTag: {tag}\n"
     modules = [f"{top}/__init__.py" for top in (top_level or (name.lower(),))]
     buffer = io.BytesIO()
@@ -60,6 +66,16 @@ def _sdist_bytes(filename: str) -> bytes:
     return buffer.getvalue()
 
 
+def _byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """``(first, last)`` byte of a single ``Range: bytes=a-b`` / ``bytes=-n`` request."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first, _, last = header[6:].partition("-")
+    if not first:
+        return max(0, size - int(last)), size - 1
+    return int(first), min(size - 1, int(last)) if last else size - 1
+
+
 class LocalIndex:
     """Serve ``projects`` (canonical name -> files) at ``http://127.0.0.1:PORT/simple/``."""
 
@@ -72,12 +88,16 @@ class LocalIndex:
         self.requests: list[str] = []
         self.not_modified = 0
         self.blobs: dict[str, bytes] = {}
+        self.metadata: dict[str, bytes] = {}  # wheel file name -> its PEP 658 file
         for files in projects.values():
             for item in files:
                 if item.filename.endswith(".whl"):
                     self.blobs[item.filename] = _wheel_bytes(
                         item.filename, item.requires, item.top_level
                     )
+                    if item.metadata_file:
+                        text = _metadata_text(item.filename, item.requires)
+                        self.metadata[item.filename] = text.encode()
                 else:
                     self.blobs[item.filename] = _sdist_bytes(item.filename)
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -109,6 +129,7 @@ class LocalIndex:
                         "requires-python": f.requires_python,
                         "yanked": f.yanked,
                         **({"upload-time": f.uploaded} if f.uploaded else {}),
+                        **self._metadata_hashes(f.filename, as_json=True),
                     }
                     for f in files
                 ],
@@ -122,9 +143,23 @@ class LocalIndex:
                 attrs += f' data-requires-python="{html.escape(f.requires_python)}"'
             if f.yanked:
                 attrs += ' data-yanked=""'
+            for key, value in self._metadata_hashes(f.filename, as_json=False).items():
+                attrs += f' {key}="{value}"'
             links.append(f"<a{attrs}>{f.filename}</a><br/>")
         body = "<!DOCTYPE html><html><body>" + "\n".join(links) + "</body></html>"
         return body.encode(), "text/html"
+
+    def _metadata_hashes(self, filename: str, *, as_json: bool) -> dict[str, object]:
+        """PEP 714's ``core-metadata`` (and PEP 658's older name) for a wheel served with one."""
+        if filename not in self.metadata:
+            return {}
+        digest = hashlib.sha256(self.metadata[filename]).hexdigest()
+        if as_json:
+            return {"core-metadata": {"sha256": digest}, "dist-info-metadata": {"sha256": digest}}
+        return {
+            "data-core-metadata": f"sha256={digest}",
+            "data-dist-info-metadata": f"sha256={digest}",
+        }
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         index = self
@@ -154,17 +189,35 @@ class LocalIndex:
                     self.end_headers()
                     self.wfile.write(body)
                     return
+                if len(parts) == 2 and parts[0] == "files" and parts[1].endswith(".metadata"):
+                    wheel = parts[1][: -len(".metadata")]
+                    if wheel in index.metadata:
+                        self._send(index.metadata[wheel])
+                        return
                 if len(parts) == 2 and parts[0] == "files" and parts[1] in index.blobs:
                     body = index.blobs[parts[1]]
-                    self.send_response(200)
+                    ranged = _byte_range(self.headers.get("Range"), len(body))
+                    if ranged is None:
+                        self._send(body)
+                        return
+                    start, end = ranged
+                    self.send_response(206)
                     self.send_header("Content-Type", "application/octet-stream")
-                    self.send_header("Content-Length", str(len(body)))
+                    self.send_header("Content-Range", f"bytes {start}-{end}/{len(body)}")
+                    self.send_header("Content-Length", str(end + 1 - start))
                     self.end_headers()
-                    self.wfile.write(body)
+                    self.wfile.write(body[start : end + 1])
                     return
                 self.send_response(404)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
+
+            def _send(self, body: bytes) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def do_HEAD(self) -> None:  # uv asks before downloading a wheel
                 parts = [p for p in self.path.split("?")[0].split("/") if p]
@@ -368,5 +421,21 @@ CORPUS: dict[str, list[FakeFile]] = {
         _cp("numpy", "2.3.0", "cp314", requires_python=">=3.11"),
     ],
     "scipy": [FakeFile("scipy-0.11.0.tar.gz"), _cp("scipy", "1.16.0", "cp314", "numpy>=1.25")],
+    # A task queue whose 4.x releases declare a Requires-Dist pip rejects (as celery 4's
+    # ``pytz (>dev)``), so a conflicting pin set must move it and what it requires, only that.
+    "taskq": [
+        _any("taskq", "4.4.1", "pytz (>dev)", "kombuish<4.7,>=4.6.8"),
+        _any("taskq", "4.4.7", "pytz (>dev)", "kombuish<4.7,>=4.6.10"),
+        _any("taskq", "5.2.1", "kombuish<6.0,>=5.2.2"),
+        _any("taskq", "5.3.0", "kombuish<6.0,>=5.3.0"),
+    ],
+    "kombuish": [
+        _any("kombuish", "4.6.8"),
+        _any("kombuish", "4.6.11"),
+        _any("kombuish", "5.2.2"),
+        _any("kombuish", "5.3.0"),
+    ],
+    "redisish": [_any("redisish", "3.4.1"), _any("redisish", "5.0.1")],
+    "stayput": [_any("stayput", "1.0.0"), _any("stayput", "2.0.0")],
 }
 """The corpus index (see tests/test_check_reqs_corpus.py)."""

@@ -272,6 +272,27 @@ CASES: dict[str, Case] = {
         },
         reasons={"numpy": "building it from source fails there"},
     ),
+    "conflicting-pin-set": Case(
+        {
+            "Procfile": "web: gunicorn app:app\nworker: taskq worker\n",
+            "app.py": APP + "import redisish\nimport stayput\nimport taskq\n",
+            "requirements.txt": "Flask==3.1.1\ngunicorn==23.0.0\ntaskq==4.4.1\n"
+            "kombuish==4.6.8\nredisish==3.4.1\nstayput==1.0.0\n",
+        },
+        {
+            "taskq": ("repin", "error"),
+            "kombuish": ("repin", "error"),
+            "redisish": ("keep", "info"),
+            "stayput": ("keep", "info"),
+            "flask": ("keep", "info"),
+        },
+        "fail",
+        reasons={
+            "taskq": "rejects as invalid metadata",
+            "kombuish": "taskq 5.2.1 (moved from 4.4.1) requires kombuish",
+        },
+        replacements={"taskq": "taskq==5.2.1", "kombuish": "kombuish==5.2.2"},
+    ),
 }
 
 
@@ -332,6 +353,7 @@ def test_write_then_doctor_passes_for_the_cases_that_fail(tmp_path: Path) -> Non
         "pre-release-newest",
         "old-pins-cannot-build",
         "source-pin-the-set-outgrew",
+        "conflicting-pin-set",
     ):
         app = project(tmp_path / name, CASES[name].files)
         code, report = check(app, "--write")

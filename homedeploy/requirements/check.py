@@ -13,9 +13,10 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from functools import cached_property
+from collections.abc import Callable, Iterator
+from functools import cached_property, partial
 from pathlib import Path
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from homedeploy.errors import UsageError
 from homedeploy.fileio import read_bytes
@@ -40,6 +41,7 @@ from homedeploy.requirements.index import (
     pip_index_sources,
     redact,
 )
+from homedeploy.requirements.metadata import DistMetadata, release_metadata
 from homedeploy.requirements.platform import (
     CONDA_ONLY_RE,
     OS_ONLY_RE,
@@ -65,6 +67,9 @@ from homedeploy.requirements.report import (
 )
 from homedeploy.requirements.resolution import REQUESTED, Resolution, resolve
 from homedeploy.requirements.writer import write_requirements
+
+if TYPE_CHECKING:
+    from packaging.requirements import Requirement
 
 
 class _Why(NamedTuple):
@@ -192,14 +197,20 @@ class Assessment:
         return True
 
     def minimal(self, version: str) -> str | None:
-        """The nearest installable release to ``version``: newer in the same major first, then
-        older in the same major, then the nearest newer; never a pre-release."""
+        """The nearest installable release to ``version`` (see :meth:`nearby`)."""
+        return next(self.nearby(version), None)
+
+    def nearby(self, version: str) -> Iterator[str]:
+        """Installable final releases by nearness to ``version``: newer in the same major
+        first, then older in the same major, then newer, then older; never a pre-release."""
         from packaging.version import InvalidVersion, Version
 
         try:
             wanted = Version(version)
         except InvalidVersion:
-            return self.newest
+            if self.newest is not None:
+                yield self.newest
+            return
         candidates = []
         for candidate in self.project.versions():
             parsed = Version(candidate)
@@ -207,19 +218,16 @@ class Assessment:
                 continue
             candidates.append((parsed, candidate))
         same = [(p, c) for p, c in candidates if p.release[:1] == wanted.release[:1]]
-        for parsed, candidate in same:
-            if parsed > wanted and self.is_usable(candidate):
-                return candidate
-        for parsed, candidate in reversed(same):
-            if parsed < wanted and self.is_usable(candidate):
-                return candidate
-        for parsed, candidate in candidates:
-            if parsed > wanted and self.is_usable(candidate):
-                return candidate
-        for _parsed, candidate in reversed(candidates):
+        other = [(p, c) for p, c in candidates if p.release[:1] != wanted.release[:1]]
+        ordered = [
+            *(c for p, c in same if p > wanted),
+            *(c for p, c in reversed(same) if p < wanted),
+            *(c for p, c in other if p > wanted),
+            *(c for p, c in reversed(other) if p < wanted),
+        ]
+        for candidate in ordered:
             if self.is_usable(candidate):
-                return candidate
-        return None
+                yield candidate
 
     def minimal_source(self, version: str) -> str | None:
         """The nearest final release whose sdist can build on the target (for projects with no
@@ -296,6 +304,16 @@ def _major(version: str) -> int | None:
         return Version(version).release[0]
     except InvalidVersion:
         return None
+
+
+def _is_prerelease(version: str) -> bool:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        parsed = Version(version)
+    except InvalidVersion:
+        return True
+    return parsed.is_prerelease or parsed.is_devrelease
 
 
 def _is_stale(version: str, assessment: Assessment) -> bool:
@@ -1513,12 +1531,266 @@ def _resolve_minimal(
             settle(result, error)
             return result
 
+    _metadata_moves(plans, assessments, index, target)
     resolution = attempt()
     for _ in range(2):  # a framework's move can move its extensions, which can move others
         if not _follow_framework(resolution, plans, assessments, app_keys):
             break
         resolution = attempt()
     return resolution
+
+
+MAX_CANDIDATES = 48
+"""Releases of one package whose metadata is read when looking for the nearest that fits."""
+METADATA_ROUNDS = 50
+"""Moves one metadata pass may make (each move is one pin; the loop stops when none is left)."""
+
+
+class _Pins:
+    """The file's held pins as the metadata pass sees them (see :func:`_metadata_moves`)."""
+
+    def __init__(self, plans: list[_Plan], index: PackageIndex) -> None:
+        self.index = index
+        self.plans = {p.key: p for p in plans if p.resolve and p.constraint_version}
+        self._metadata: dict[tuple[str, str], DistMetadata | None] = {}
+        self.first_reasons = {key: plan.move_reason for key, plan in self.plans.items()}
+
+    def metadata(self, key: str, version: str) -> DistMetadata | None:
+        if (key, version) not in self._metadata:
+            found = None
+            with contextlib.suppress(Exception):  # a metadata look-up never fails the check
+                found = release_metadata(self.index, key, version)
+            self._metadata[(key, version)] = found
+        return self._metadata[(key, version)]
+
+    def version(self, key: str) -> str:
+        return self.plans[key].constraint_version or ""
+
+
+def _move(plan: _Plan, version: str, cause: LineCause, why: str, pins: _Pins) -> None:
+    """Hold ``plan`` at ``version``; its reason keeps why it first had to move (the file's pin
+    cannot install) and says what forced the last move of this pass."""
+    plan.moved_from = plan.moved_from or plan.line.pinned_version or plan.constraint_version
+    plan.constraint = f"{plan.key}=={version}"
+    before = pins.first_reasons.get(plan.key, "")
+    plan.move_reason = f"{before}; then {why}" if before else why
+    plan.severity = FAILS
+    if plan.cause is None or cause == "invalid-metadata":
+        plan.cause = cause
+
+
+def _choose(
+    plan: _Plan,
+    pins: _Pins,
+    assessment: Assessment | None,
+    fits: Callable[[DistMetadata, str], bool],
+    worth: Callable[[str], bool] | None = None,
+) -> str | None:
+    """The nearest installable release of ``plan``'s package to its original pin whose
+    metadata is valid and ``fits``; None when none of the nearest few does."""
+    origin = plan.line.pinned_version or plan.constraint_version
+    if assessment is None or origin is None:
+        return None
+    current = plan.constraint_version
+    count = 0
+    for candidate in assessment.nearby(origin):
+        if candidate == current or (worth is not None and not worth(candidate)):
+            continue  # ``worth`` rules a release out without reading its metadata
+        count += 1
+        if count > MAX_CANDIDATES:
+            break
+        metadata = pins.metadata(plan.key, candidate)
+        if metadata is not None and not metadata.invalid and fits(metadata, candidate):
+            return candidate
+    return None
+
+
+def _names(metadata: DistMetadata, key: str, target: TargetPlatform) -> list[Requirement]:
+    return [r for r in metadata.requirements(target) if _canonical(r.name) == key]
+
+
+def _in_range(requirement: Requirement, metadata: DistMetadata, version: str) -> bool:
+    return requirement.specifier.contains(version, prereleases=True)
+
+
+def _accepts(
+    key: str, version: str, target: TargetPlatform, metadata: DistMetadata, candidate: str
+) -> bool:
+    """Whether ``metadata``'s Requires-Dist on ``key`` (if any) admits ``version``."""
+    return all(
+        r.specifier.contains(version, prereleases=True) for r in _names(metadata, key, target)
+    )
+
+
+def _metadata_moves(
+    plans: list[_Plan],
+    assessments: dict[str, Assessment],
+    index: PackageIndex,
+    target: TargetPlatform,
+) -> bool:
+    """Move the fewest held pins, by the releases' own Requires-Dist, so the set installs.
+
+    pip's refusal of a held set names one pin and drops the rest; read from the metadata
+    (PEP 658 files), the reasons are exact: a pinned release whose metadata pip rejects
+    (celery 4.4.1's ``pytz (>dev)``) moves to the nearest release with valid metadata; a pin
+    outside a range another held pin requires moves into it (or, when it was itself forced to
+    move, the pin requiring it moves to a release that accepts it); and a package a moved pin
+    carried across a major version takes along the held pins that require it and predate
+    that major (release dates break the tie: Jinja2 2.10 with MarkupSafe 3 fails to import).
+    Pins that install together stay. Returns whether any pin moved.
+    """
+    pins = _Pins(plans, index)
+    changed = False
+    for plan in pins.plans.values():
+        metadata = pins.metadata(plan.key, pins.version(plan.key))
+        if metadata is None or not metadata.invalid:
+            continue
+        name, old = plan.line.name or plan.key, pins.version(plan.key)
+        choice = _choose(plan, pins, assessments.get(plan.key), lambda m, v: True)
+        if choice is None:
+            continue
+        _move(
+            plan,
+            choice,
+            "invalid-metadata",
+            f"{name} {old} declares Requires-Dist '{metadata.invalid[0]}', which pip (24.1 and "
+            f"later, as on Heroku) rejects as invalid metadata; {choice} is the nearest release "
+            "whose metadata is valid",
+            pins,
+        )
+        changed = True
+    for _ in range(METADATA_ROUNDS):
+        moved = _conflict_moves(pins, assessments, target) or _major_moves(
+            pins, assessments, target
+        )
+        if not moved:
+            break
+        changed = True
+    return changed
+
+
+def _conflict_moves(
+    pins: _Pins, assessments: dict[str, Assessment], target: TargetPlatform
+) -> bool:
+    for key, plan in pins.plans.items():
+        version = pins.version(key)
+        metadata = pins.metadata(key, version)
+        if metadata is None:
+            continue
+        for requirement in metadata.requirements(target, plan.line.extras):
+            other_key = _canonical(requirement.name)
+            other = pins.plans.get(other_key)
+            if other is None or other_key == key:
+                continue
+            held = pins.version(other_key)
+            if requirement.specifier.contains(held, prereleases=True):
+                continue
+            name, other_name = plan.line.name or key, other.line.name or other_key
+            moved = f" (moved from {plan.moved_from})" if plan.moved_from else ""
+            requires = f"{name} {version}{moved} requires {requirement}"
+            # Move the required pin into the range, unless it was itself forced to move: then
+            # the pin requiring it moves to a release that accepts it.
+            if not other.moved_from or plan.moved_from:
+                choice = _choose(
+                    other,
+                    pins,
+                    assessments.get(other_key),
+                    partial(_in_range, requirement),
+                )
+                if choice is not None:
+                    _move(
+                        other, choice, "follows-dependency", f"{requires}; nearest: {choice}", pins
+                    )
+                    return True
+            choice = _choose(
+                plan,
+                pins,
+                assessments.get(key),
+                partial(_accepts, other_key, held, target),
+            )
+            if choice is not None:
+                _move(
+                    plan,
+                    choice,
+                    "follows-dependency",
+                    f"{requires}, but {other_name} is held at {held}; {choice} is the nearest "
+                    f"release of {name} that accepts it",
+                    pins,
+                )
+                return True
+    return False
+
+
+def _major_moves(pins: _Pins, assessments: dict[str, Assessment], target: TargetPlatform) -> bool:
+    for key, plan in pins.plans.items():
+        new = pins.version(key)
+        if not plan.moved_from:
+            continue
+        old_major, new_major = _major(plan.moved_from), _major(new)
+        if old_major is None or new_major is None or new_major <= old_major:
+            continue
+        assessment = assessments.get(key)
+        if assessment is None:
+            continue
+        first = next(
+            (
+                v
+                for v in assessment.project.versions()
+                if _major(v) == new_major and not _is_prerelease(v)
+            ),
+            None,
+        )
+        moment = assessment.first_upload(first) if first else None
+        if moment is None:
+            continue  # no release dates: the name-based fallback after resolution decides
+        for other_key, other in pins.plans.items():
+            if other_key == key or other.moved_from:
+                continue
+            held = pins.version(other_key)
+            metadata = pins.metadata(other_key, held)
+            other_assessment = assessments.get(other_key)
+            if metadata is None or other_assessment is None:
+                continue
+            if not _names(metadata, key, target):
+                continue
+            uploaded = other_assessment.first_upload(held)
+            if uploaded is None or uploaded >= moment:
+                continue
+
+            def made_for(
+                m: DistMetadata,
+                v: str,
+                a: Assessment = other_assessment,
+                required: str = key,
+                held_new: str = new,
+                since: str = moment,
+            ) -> bool:
+                when = a.first_upload(v)
+                accepts = all(
+                    r.specifier.contains(held_new, prereleases=True)
+                    for r in _names(m, required, target)
+                )
+                return accepts and when is not None and when >= since
+
+            def late(v: str, a: Assessment = other_assessment, since: str = moment) -> bool:
+                when = a.first_upload(v)
+                return when is not None and when >= since
+
+            choice = _choose(other, pins, other_assessment, made_for, late)
+            if choice is None:
+                continue
+            name, other_name = plan.line.name or key, other.line.name or other_key
+            _move(
+                other,
+                choice,
+                "follows-dependency",
+                f"{name} moves from {plan.moved_from} to {new}, a new major release, and "
+                f"{other_name} {held} (which requires {name}) predates it; {choice} is its "
+                f"nearest release made after {name} {first}",
+                pins,
+            )
+            return True
+    return False
 
 
 def _follow_framework(

@@ -39,6 +39,8 @@ LineCause = Literal[
     "requires-python",
     "stale-major",  # a major release behind the newest that installs
     "conflict",  # the pin conflicts with the set that installs
+    "invalid-metadata",  # the release's Requires-Dist is invalid; pip (>= 24.1) refuses it
+    "follows-dependency",  # moved because a pin it requires (or that requires it) moved
     "binary-twin",  # a source-only package whose twin has wheels (psycopg2 -> -binary)
     # where it comes from
     "local-path",  # a path on this machine, which Heroku's build cannot see
