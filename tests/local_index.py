@@ -11,6 +11,7 @@ import hashlib
 import html
 import io
 import json
+import re
 import tarfile
 import threading
 import zipfile
@@ -33,6 +34,8 @@ class FakeFile:
 def _metadata_text(filename: str, requires: list[str]) -> str:
     name, version = filename.split("-")[0], filename.split("-")[1]
     metadata = f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n"
+    extras = sorted({e for req in requires for e in re.findall(r'extra == "([^"]+)"', req)})
+    metadata += "".join(f"Provides-Extra: {extra}\n" for extra in extras)
     return metadata + "".join(f"Requires-Dist: {req}\n" for req in requires)
 
 
@@ -435,6 +438,8 @@ CORPUS: dict[str, list[FakeFile]] = {
         _any("kombuish", "5.2.2"),
         _any("kombuish", "5.3.0"),
     ],
+    "whitenoise": [_any("whitenoise", "6.6.0", 'brotli; extra == "brotli"')],
+    "brotli": [_cp("Brotli", "1.1.0", "cp314", top_level=("brotli",))],
     "redisish": [_any("redisish", "3.4.1"), _any("redisish", "5.0.1")],
     "stayput": [_any("stayput", "1.0.0"), _any("stayput", "2.0.0")],
 }

@@ -172,6 +172,25 @@ CASES: dict[str, Case] = {
         "pass",
         absent=("psycopg2-binary", "psycopg2"),
     ),
+    "psycopg-3-plain-url": Case(
+        {
+            "db.py": "import psycopg\nURL = 'postgres://localhost/app'\n",
+            "app.py": APP + "import db  # noqa\n",
+            "requirements.txt": "Flask\ngunicorn\npsycopg==3.1.18\n",
+        },
+        {"psycopg": ("keep", "info")},
+        "pass",
+        absent=("psycopg2-binary", "psycopg2"),
+    ),
+    "optional-import-of-a-kept-package": Case(
+        {
+            "app.py": APP
+            + "from whitenoise import WhiteNoise\napp.wsgi_app = WhiteNoise(app.wsgi_app)\n",
+            "requirements.txt": "Flask\ngunicorn\nwhitenoise==6.6.0\nBrotli==1.1.0\n",
+        },
+        {"whitenoise": ("keep", "info"), "brotli": ("keep", "info")},
+        "pass",
+    ),
     "psycopg2-pinned": Case(
         {
             "db.py": "import psycopg2\nURL = 'postgresql://localhost/app'\n",

@@ -412,15 +412,23 @@ def _named_loads(node: ast.Call) -> list[tuple[str, int]]:
     return []
 
 
-def _url_drivers(tree: ast.AST) -> list[tuple[str, int]]:
-    """Distributions named by database URLs in string constants (``postgresql://...``)."""
+def _url_drivers(tree: ast.AST) -> list[tuple[str, int, str]]:
+    """Distributions named by database URLs in string constants (``postgresql://...``), with
+    the URL's scheme."""
     found = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Constant) and isinstance(node.value, str):
             match = _DB_URL_RE.match(node.value)
             if match and match.group(1) in URL_DRIVER_TO_DIST:
-                found.append((URL_DRIVER_TO_DIST[match.group(1)], getattr(node, "lineno", 0)))
+                scheme = match.group(1)
+                found.append((URL_DRIVER_TO_DIST[scheme], getattr(node, "lineno", 0), scheme))
     return found
+
+
+PLAIN_POSTGRES_SCHEMES = frozenset({"postgres", "postgresql"})
+"""URL schemes that name no driver: SQLAlchemy then loads psycopg2, but psycopg (3) and
+asyncpg accept such URLs too, so the driver the app imports or declares is the one it uses."""
+POSTGRES_DRIVERS = ("psycopg2", "psycopg2-binary", "psycopg", "psycopg-binary", "pg8000", "asyncpg")
 
 
 def _extra_uses(tree: ast.AST, imports: list[_Import]) -> list[tuple[tuple[str, str, str], int]]:
@@ -787,8 +795,11 @@ def app_needs(app_dir: Path) -> list[AppNeed]:
                         IMPORT_ALTERNATIVES.get(top, ()),
                     )
                 )
-            for dist, line in _url_drivers(tree):
-                alternatives = ("psycopg2",) if dist == "psycopg2-binary" else ()
+            for dist, line, scheme in _url_drivers(tree):
+                alternatives: tuple[str, ...] = ("psycopg2",) if dist == "psycopg2-binary" else ()
+                if scheme in PLAIN_POSTGRES_SCHEMES:
+                    alternatives = tuple(d for d in POSTGRES_DRIVERS if d != dist)
+                    url_only.add(dist.lower())
                 add(
                     AppNeed(
                         dist,
@@ -809,6 +820,7 @@ def app_needs(app_dir: Path) -> list[AppNeed]:
                     )
                 )
 
+    url_only: set[str] = set()
     walk(queue)
     # Runtime files no process is seen to load (plugins, CLI helpers): likely at most.
     walk([(path, LIKELY) for path in runtime if path not in reached])
@@ -823,4 +835,13 @@ def app_needs(app_dir: Path) -> list[AppNeed]:
                 certainty=OPTIONAL,
             )
         )
+    imported_drivers = {
+        key
+        for key, need in needs.items()
+        if key in POSTGRES_DRIVERS and need.import_name is not None
+    }
+    for key in url_only:
+        from_url = needs.get(key)
+        if from_url is not None and from_url.import_name is None and imported_drivers - {key}:
+            del needs[key]  # a plain postgres:// URL goes to the driver the app imports
     return sorted(needs.values(), key=lambda need: need.dist.lower())
