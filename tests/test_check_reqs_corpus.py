@@ -429,3 +429,25 @@ def test_edited_requirements_in_is_the_source_of_truth(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in app.iterdir() if ".bak" in p.name) == backups
     assert "unchanged" in result.stdout
+
+
+@pytest.mark.usefixtures("env")
+def test_doctor_fix_rewrites_requirements_as_check_reqs_write_does(tmp_path: Path) -> None:
+    app = project(tmp_path, CASES["conflicting-pin-set"].files)
+    before = (app / "requirements.txt").read_bytes()
+    report = run_doctor(app, offline=False, fix=True)
+    assert report.verdict == "pass", [(f.code, f.message) for f in report.errors]
+    rewrites = [fix for fix in report.fixes_applied if fix.path == "requirements.txt"]
+    assert len(rewrites) == 1, report.fixes_applied  # one rewrite answers every finding
+    change = rewrites[0].change
+    assert "check-reqs --write" in change
+    assert "taskq==4.4.1 -> taskq==5.2.1 (" in change and "invalid metadata" in change
+    assert "kombuish==4.6.8 -> kombuish==5.2.2 (taskq 5.2.1" in change
+    assert rewrites[0].backup is not None
+    assert (app / rewrites[0].backup).read_bytes() == before
+    written = (app / "requirements.txt").read_text()
+    assert "taskq==5.2.1" in written and "stayput==1.0.0" in written
+    assert (app / "requirements.in").is_file()
+    again = run_doctor(app, offline=False, fix=True)
+    assert again.verdict == "pass" and not again.fixes_applied
+    assert len(list(app.glob("requirements.txt.bak*"))) == 1

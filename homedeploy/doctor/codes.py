@@ -127,6 +127,7 @@ FixerName = Literal[
     "retarget-procfile",
     "add-gunicorn",
     "add-flask",
+    "rewrite-requirements",
 ]
 """The safe repairs of ``doctor --fix`` (``doctor/fixes.py`` maps each name to its function)."""
 
@@ -208,11 +209,11 @@ CODES: dict[FindingCode, CodeInfo] = {
     "requirements-freeze": _build("warning", offline_guess=True),
     # build: check-reqs' verdicts against the package index
     # check-reqs' codes carry the line's own severity (error: the build or boot fails as is)
-    "check-reqs-error": _build("error"),
-    "check-reqs-repin": _build("warning", severity_varies=True),
+    "check-reqs-error": _build("error", "rewrite-requirements"),
+    "check-reqs-repin": _build("warning", "rewrite-requirements", severity_varies=True),
     "check-reqs-unneeded": _build("warning"),
     "check-reqs-fragile": _build("warning"),
-    "requirement-uninstallable": _build("error"),
+    "requirement-uninstallable": _build("error", "rewrite-requirements"),
     # boot: the Procfile
     "procfile-misnamed": _boot("error", "rename-procfile"),
     "procfile-not-at-root": _boot("error"),
@@ -244,7 +245,7 @@ CODES: dict[FindingCode, CodeInfo] = {
     "gunicorn-not-installed": _boot("error", "add-gunicorn", explains_import_failure=True),
     "flask-not-installed": _boot("error", "add-flask", explains_import_failure=True),
     "import-not-installed": _boot("warning", offline_guess=True, severity_varies=True),
-    "check-reqs-add": _boot("error", severity_varies=True),
+    "check-reqs-add": _boot("error", "rewrite-requirements", severity_varies=True),
     # boot: the app's code
     "app-run-at-import": _boot("error"),
     "flask-debug-config": _boot("warning"),

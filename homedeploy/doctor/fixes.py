@@ -2,8 +2,10 @@
 
 Only changes with one obviously right answer are automated: ignoring a virtual environment,
 moving runtime.txt to .python-version, renaming a misspelt file, re-encoding a file the buildpack
-cannot read, pointing the Procfile at the app discovery found, and adding gunicorn (or Flask) to
-requirements.txt. Existing files are copied to ``<name>.bak`` before they are rewritten, and every
+cannot read, pointing the Procfile at the app discovery found, adding gunicorn (or Flask) to
+requirements.txt, and rewriting requirements.txt as ``check-reqs --write`` does (the same engine
+and writer) when check-reqs found lines that fail on Heroku. Existing files are copied to
+``<name>.bak`` before they are rewritten, and every
 change is reported.
 """
 
@@ -171,12 +173,69 @@ def _add_requirement(name: str) -> Fixer:
             return None
         path = project.root / "requirements.txt"
         text, fmt = read_text_format(path)
+        if _names_in(text) & {name.lower()}:
+            return None  # already there (another fix, e.g. the rewrite, added it)
         backup = _backup(project, path)
         prefix = "" if not text or text.endswith(("\n", "\r")) else "\n"
         rewrite_text(path, f"{text}{prefix}{name}\n", fmt)
         return FixApplied(finding.code, "requirements.txt", f"added {name}", backup)
 
     return add
+
+
+def _names_in(text: str) -> set[str]:
+    from packaging.utils import canonicalize_name
+
+    names = set()
+    for line in text.splitlines():
+        match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", line)
+        if match and not line.lstrip().startswith(("#", "-")):
+            names.add(str(canonicalize_name(match.group(1))))
+    return names
+
+
+def _rewrite_requirements(project: ProjectSnapshot, finding: Finding) -> FixApplied | None:
+    """``check-reqs --write``: the same engine and writer (requirements.in as the source of
+    truth when there is one, a backup of each file replaced, atomic writes, the file's
+    encoding kept, nothing written when the content is unchanged or the app needs a package
+    nothing installs). The change lists every line that moved and why."""
+    from homedeploy.errors import HomedeployError
+    from homedeploy.requirements.check import check_requirements
+    from homedeploy.requirements.report import ADD, DROP, ERROR, REPIN
+
+    path = project.root / "requirements.txt"
+    if project.package_manager != "pip" or not path.is_file():
+        return None
+    try:
+        report = check_requirements(path, project.root, write=True)
+    except HomedeployError:
+        return None
+    written = [w for w in report.written if w.backup is not None or w.how != "unchanged"]
+    if report.blocked or not report.wrote or not written:
+        return None
+    changes = []
+    for verdict in report.lines:
+        what = verdict.text or verdict.name or ""
+        if verdict.verdict == REPIN:
+            changes.append(f"{what} -> {verdict.replacement or 'a release that installs'}")
+        elif verdict.verdict in (DROP, ERROR) and verdict.line is not None:
+            changes.append(f"removed {what}")
+        elif verdict.verdict == ADD:
+            changes.append(f"added {verdict.replacement or verdict.name}")
+        else:
+            continue
+        changes[-1] += f" ({verdict.reason})"
+    backup = next(
+        (w.backup for w in report.written if w.path == str(path) and w.backup is not None), None
+    )
+    names = " and ".join(project.relative(Path(w.path)) for w in written)
+    summary = f"rewrote {names} as `homedeploy check-reqs --write` does"
+    return FixApplied(
+        finding.code,
+        "requirements.txt",
+        summary + (": " + "; ".join(changes) if changes else ""),
+        project.relative(Path(backup)) if backup else None,
+    )
 
 
 FIXERS: dict[FixerName, Fixer] = {
@@ -191,6 +250,7 @@ FIXERS: dict[FixerName, Fixer] = {
     "retarget-procfile": _retarget_procfile,
     "add-gunicorn": _add_requirement("gunicorn"),
     "add-flask": _add_requirement("Flask"),
+    "rewrite-requirements": _rewrite_requirements,
 }
 """Each fixer named in :data:`homedeploy.doctor.codes.CODES`, by name."""
 
@@ -202,7 +262,8 @@ def apply_fixes(project: ProjectSnapshot, findings: list[Finding]) -> list[FixAp
     for finding in findings:
         name = CODES[finding.code].fixer
         fixer = FIXERS[name] if name is not None else None
-        key = (finding.code, finding.path)
+        # One rewrite of the whole file answers all of check-reqs' findings.
+        key = (name or "", None) if name == "rewrite-requirements" else (finding.code, finding.path)
         if fixer is None or key in done:
             continue
         done.add(key)
