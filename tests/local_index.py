@@ -29,6 +29,7 @@ class FakeFile:
     uploaded: str | None = None  # ISO 8601, served as PEP 700 upload-time
     top_level: tuple[str, ...] = ()  # import names the wheel ships (default: its own name)
     metadata_file: bool = True  # serve the wheel's METADATA beside it (PEP 658/714)
+    code: str = ""  # module-level code of the first top-level package, after __version__
 
 
 def _metadata_text(filename: str, requires: list[str]) -> str:
@@ -39,7 +40,9 @@ def _metadata_text(filename: str, requires: list[str]) -> str:
     return metadata + "".join(f"Requires-Dist: {req}\n" for req in requires)
 
 
-def _wheel_bytes(filename: str, requires: list[str], top_level: tuple[str, ...] = ()) -> bytes:
+def _wheel_bytes(
+    filename: str, requires: list[str], top_level: tuple[str, ...] = (), code: str = ""
+) -> bytes:
     name, version = filename.split("-")[0], filename.split("-")[1]
     tag = "-".join(filename[:-4].split("-")[2:])
     dist_info = f"{name}-{version}.dist-info"
@@ -48,8 +51,8 @@ def _wheel_bytes(filename: str, requires: list[str], top_level: tuple[str, ...] 
     modules = [f"{top}/__init__.py" for top in (top_level or (name.lower(),))]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        for module in modules:
-            archive.writestr(module, f"__version__ = {version!r}\n")
+        for number, module in enumerate(modules):
+            archive.writestr(module, f"__version__ = {version!r}\n" + (code if not number else ""))
         archive.writestr(f"{dist_info}/METADATA", metadata)
         archive.writestr(f"{dist_info}/WHEEL", wheel)
         record = "".join(f"{module},,\n" for module in modules)
@@ -96,7 +99,7 @@ class LocalIndex:
             for item in files:
                 if item.filename.endswith(".whl"):
                     self.blobs[item.filename] = _wheel_bytes(
-                        item.filename, item.requires, item.top_level
+                        item.filename, item.requires, item.top_level, item.code
                     )
                     if item.metadata_file:
                         text = _metadata_text(item.filename, item.requires)
@@ -329,7 +332,19 @@ CORPUS: dict[str, list[FakeFile]] = {
         _cp("markupsafe", "3.0.2", "cp314"),
     ],
     "click": [_any("click", "8.1.7")],
-    "gunicorn": [_any("gunicorn", "21.2.0"), _any("gunicorn", "23.0.0")],
+    "gunicorn": [
+        _any("gunicorn", "19.9.0", code="import sys\n\nimport pkg_resources\n"),
+        _any(
+            "gunicorn",
+            "21.2.0",
+            code="try:\n    import pkg_resources\nexcept ImportError:\n    pass\n",
+        ),
+        _any("gunicorn", "23.0.0"),
+    ],
+    "setuptools": [
+        _any("setuptools", "70.3.0", top_level=("setuptools", "pkg_resources", "_distutils_hack")),
+        _any("setuptools", "84.0.0", top_level=("setuptools", "_distutils_hack")),
+    ],
     "flask-wtf": [_any("flask_wtf", "1.2.1", "flask", "wtforms", top_level=("flask_wtf",))],
     "wtforms": [
         _any("wtforms", "2.3.3", "markupsafe"),

@@ -191,6 +191,25 @@ CASES: dict[str, Case] = {
         {"whitenoise": ("keep", "info"), "brotli": ("keep", "info")},
         "pass",
     ),
+    "old-gunicorn-imports-pkg-resources": Case(
+        {
+            "Procfile": "web: gunicorn app:app\n",
+            "requirements.txt": "Flask==3.1.1\ngunicorn==19.9.0\n",
+        },
+        {"gunicorn": ("keep", "info"), "setuptools": ("add", "error")},
+        "fail",
+        reasons={"setuptools": "gunicorn 19.9.0 imports pkg_resources at module level"},
+        replacements={"setuptools": "setuptools==70.3.0"},
+    ),
+    "gunicorn-guarding-pkg-resources": Case(
+        {
+            "Procfile": "web: gunicorn app:app\n",
+            "requirements.txt": "Flask==3.1.1\ngunicorn==21.2.0\n",
+        },
+        {"gunicorn": ("keep", "info")},
+        "pass",
+        absent=("setuptools",),
+    ),
     "psycopg2-pinned": Case(
         {
             "db.py": "import psycopg2\nURL = 'postgresql://localhost/app'\n",
@@ -373,6 +392,7 @@ def test_write_then_doctor_passes_for_the_cases_that_fail(tmp_path: Path) -> Non
         "old-pins-cannot-build",
         "source-pin-the-set-outgrew",
         "conflicting-pin-set",
+        "old-gunicorn-imports-pkg-resources",
     ):
         app = project(tmp_path / name, CASES[name].files)
         code, report = check(app, "--write")

@@ -1264,6 +1264,13 @@ def _check_curated(
             continue
         extra_requirements[key] = need
 
+    addition_text: dict[str, str] = {}
+    for key, (need, text) in _undeclared_startup_needs(
+        plans, runtime_needs, names_in_file, index, target
+    ).items():
+        extra_requirements[key] = need
+        addition_text[key] = text
+
     resolver_lines = [
         line.text for line in parsed.lines if line.kind == OPTION and _remote_option(line)
     ]
@@ -1272,7 +1279,7 @@ def _check_curated(
     if any(plan.resolve for plan in plans) or extra_requirements:
         resolution = _resolve_minimal(
             resolver_lines,
-            [need.dist for need in extra_requirements.values()],
+            [addition_text.get(key, need.dist) for key, need in extra_requirements.items()],
             plans,
             assessments,
             target,
@@ -1330,7 +1337,7 @@ def _check_curated(
     for key, need in extra_requirements.items():
         if _transitive_covers(key, resolution):
             continue
-        top[key] = TopLevel(need.dist, need.dist, need.why)
+        top[key] = TopLevel(need.dist, addition_text.get(key, need.dist), need.why)
 
     plan_of = {id(plan.line): plan for plan in plans}
     for line in parsed.lines:
@@ -1378,6 +1385,55 @@ def _check_curated(
             sorted(need_errors)
         )
     return top, resolution, resolved
+
+
+SETUPTOOLS_FOR = ((3, 10), (3, 12))
+"""The Pythons Heroku's buildpack installs setuptools for (``lib/pip.sh``)."""
+
+
+def _undeclared_startup_needs(
+    plans: list[_Plan],
+    needs: list[AppNeed],
+    names_in_file: set[str],
+    index: PackageIndex,
+    target: TargetPlatform,
+) -> dict[str, tuple[AppNeed, str]]:
+    """setuptools, when a pinned release a Procfile process runs imports pkg_resources at
+    module level (gunicorn 19) and nothing else installs it on the target: read from the
+    release's own code (:mod:`.startup_imports`). Returns key -> (need, requirement text)."""
+    from homedeploy.requirements.startup_imports import newest_providing, startup_imports
+
+    low, high = SETUPTOOLS_FOR
+    if "setuptools" in names_in_file or low <= target.version_tuple <= high:
+        return {}
+    processes = {_canonical(need.dist): need for need in needs if need.from_process}
+    for plan in plans:
+        need = processes.get(plan.key)
+        version = plan.constraint_version
+        if need is None or version is None or not plan.resolve:
+            continue
+        hits = None
+        with contextlib.suppress(Exception):  # reading a wheel never fails the check
+            hits = startup_imports(index, plan.key, version)
+        if not hits:
+            continue
+        where = ", ".join(f"{file}:{line}" for file, line in hits[:3])
+        name = plan.line.name or plan.key
+        chosen = None
+        with contextlib.suppress(Exception):
+            chosen = newest_providing(index, "setuptools", "pkg_resources")
+        why = (
+            f"{name} {version} imports pkg_resources at module level ({where}; read from its "
+            f"wheel), which only setuptools provides; {name}'s Requires-Dist does not name "
+            f"setuptools and Heroku installs it only for Python {low[0]}.{low[1]}-"
+            f"{high[0]}.{high[1]}, so on {target.python} the process running it fails with "
+            "No module named 'pkg_resources'"
+        )
+        text = f"setuptools<={chosen}" if chosen else "setuptools"
+        if chosen:
+            why += f" (setuptools {chosen} is the newest release that still ships it)"
+        return {"setuptools": (AppNeed("setuptools", why, need.source), text)}
+    return {}
 
 
 def _curated_why(key: str, needs: list[AppNeed], resolution: Resolution | None) -> str:
