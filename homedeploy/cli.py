@@ -575,7 +575,8 @@ def doctor_command(path: Path, as_json: bool, offline: bool, fix: bool) -> None:
     file:line, the buildpack headline or Heroku error code it predicts (H10, H14, R10 ...)
     and the fix. --fix applies the safe ones: ignore a committed venv, runtime.txt ->
     .python-version, rename misspelt files, point the Procfile at the real app object, add
-    gunicorn to requirements.txt.
+    gunicorn to requirements.txt, and rewrite requirements.txt as check-reqs --write does
+    when check-reqs finds lines that fail on Heroku (each change with its reason).
 
     Exit codes: 0 no errors (warnings allowed), 1 errors found, 2 bad PATH.
     """
