@@ -339,8 +339,10 @@ CORPUS: dict[str, list[FakeFile]] = {
             "21.2.0",
             code="try:\n    import pkg_resources\nexcept ImportError:\n    pass\n",
         ),
-        _any("gunicorn", "23.0.0"),
+        _any("gunicorn", "23.0.0", 'gevent>=24; extra == "gevent"', 'packaging; extra == "gevent"'),
     ],
+    "gevent": [_cp("gevent", "25.5.1", "cp314", "greenlet>=3.2")],
+    "packaging": [_any("packaging", "25.0")],
     "setuptools": [
         _any("setuptools", "70.3.0", top_level=("setuptools", "pkg_resources", "_distutils_hack")),
         _any("setuptools", "84.0.0", top_level=("setuptools", "_distutils_hack")),

@@ -210,6 +210,15 @@ CASES: dict[str, Case] = {
         "pass",
         absent=("setuptools",),
     ),
+    "gevent-worker-extra": Case(
+        {
+            "Procfile": "web: gunicorn -k gevent app:app\n",
+            "requirements.txt": "Flask\ngevent\ngunicorn\n",
+        },
+        {"gevent": ("keep", "info"), "packaging": ("add", "error")},
+        "fail",
+        reasons={"packaging": "gunicorn 23.0.0's 'gevent' extra requires it"},
+    ),
     "psycopg2-pinned": Case(
         {
             "db.py": "import psycopg2\nURL = 'postgresql://localhost/app'\n",
@@ -393,6 +402,7 @@ def test_write_then_doctor_passes_for_the_cases_that_fail(tmp_path: Path) -> Non
         "source-pin-the-set-outgrew",
         "conflicting-pin-set",
         "old-gunicorn-imports-pkg-resources",
+        "gevent-worker-extra",
     ):
         app = project(tmp_path / name, CASES[name].files)
         code, report = check(app, "--write")

@@ -131,6 +131,9 @@ COMMAND_TO_DIST: dict[str, str] = {
     "ddtrace-run": "ddtrace",
 }
 
+GUNICORN_EXTRAS = frozenset({"gevent", "eventlet", "tornado"})
+"""Worker classes gunicorn declares an extra for: the extra's Requires-Dist (read from
+gunicorn's metadata by check-reqs) says what else the worker imports."""
 # gunicorn worker classes (``-k NAME``) and the distribution each needs.
 WORKER_TO_DIST: dict[str, str] = {
     "gevent": "gevent",
@@ -638,6 +641,7 @@ def _gunicorn_entries(words: tuple[str, ...], process: Process, entries: _Entrie
                     WORKER_TO_DIST[base],
                     f"gunicorn's worker class {worker}",
                     f"Procfile:{process.line}",
+                    extra_of=("gunicorn", base) if base in GUNICORN_EXTRAS else None,
                 )
             )
     if parsed is None:

@@ -530,6 +530,52 @@ def check_requirements(
     return report
 
 
+def _extra_needs(
+    needs: list[AppNeed],
+    assessments: dict[str, Assessment],
+    pinned: dict[str, str],
+    index: PackageIndex,
+    target: TargetPlatform,
+) -> list[AppNeed]:
+    """Everything else the extras the app uses require, from the package's own metadata at the
+    version that installs: a Procfile's ``-k gevent`` uses gunicorn's ``gevent`` extra, which
+    since gunicorn 27 also brings packaging (its gevent worker imports it at module level), so
+    installing gevent alone fails the boot with No module named 'packaging'."""
+    found: list[AppNeed] = []
+    have = {_canonical(need.dist) for need in needs}
+    for need in needs:
+        if need.extra_of is None:
+            continue
+        package, extra = need.extra_of
+        key = _canonical(package)
+        assessment = assessments.get(key)
+        version = pinned.get(key) or (assessment.newest if assessment is not None else None)
+        if version is None:
+            continue
+        metadata = None
+        with contextlib.suppress(Exception):  # a metadata look-up never fails the check
+            metadata = release_metadata(index, key, version)
+        if metadata is None:
+            continue
+        base = {_canonical(r.name) for r in metadata.requirements(target)}
+        for requirement in metadata.requirements(target, (extra,)):
+            child = _canonical(requirement.name)
+            if child in have or child in base or child == key:
+                continue
+            have.add(child)
+            found.append(
+                AppNeed(
+                    requirement.name,
+                    f"{package} {version}'s {extra!r} extra requires it ({need.why})",
+                    need.source,
+                    certainty=need.certainty,
+                    optional=need.optional,
+                    extra_of=need.extra_of,
+                )
+            )
+    return found
+
+
 def _check_freeze(
     parsed: RequirementsFile,
     report: CheckReport,
@@ -558,6 +604,19 @@ def _check_freeze(
     twins = {BINARY_TWIN[key] for key in need_keys if key in BINARY_TWIN}
     first = index.projects(sorted(set(need_keys) | twins))
     assessments = {name: assess(project, target) for name, project in first.items()}
+    pinned = {
+        _canonical(line.name or ""): line.pinned_version
+        for line in named_lines
+        if line.pinned_version
+    }
+    more = _extra_needs(needs, assessments, pinned, index, target)
+    if more:
+        needs = [*needs, *more]
+        for need in more:
+            need_keys[_need_key(need, names_in_file)] = need
+        report.needed_names = set(need_keys)
+        extra = index.projects(sorted({_canonical(need.dist) for need in more}))
+        assessments.update({name: assess(project, target) for name, project in extra.items()})
 
     line_for: dict[str, RequirementLine] = {}
     for line in named_lines:
@@ -1145,6 +1204,14 @@ def _check_curated(
     wanted = set(names_in_file) | {_canonical(need.dist) for need in runtime_needs}
     projects = index.projects(sorted(wanted))
     assessments = {name: assess(project, target) for name, project in projects.items()}
+    pins_in_file = {
+        _canonical(line.name or ""): line.pinned_version for line in named if line.pinned_version
+    }
+    more = _extra_needs(runtime_needs, assessments, pins_in_file, index, target)
+    if more:
+        needs, runtime_needs = [*needs, *more], [*runtime_needs, *more]
+        extra = index.projects(sorted({_canonical(need.dist) for need in more}))
+        assessments.update({name: assess(project, target) for name, project in extra.items()})
     report.needed_names = {_canonical(need.dist) for need in runtime_needs}
 
     needed = {_canonical(need.dist): need for need in runtime_needs}
