@@ -1654,7 +1654,7 @@ def _resolve_minimal(
             settle(result, error)
             return result
 
-    _metadata_moves(plans, assessments, index, target)
+    _metadata_moves(plans, assessments, index, target, app_keys)
     resolution = attempt()
     for _ in range(2):  # a framework's move can move its extensions, which can move others
         if not _follow_framework(resolution, plans, assessments, app_keys):
@@ -1690,14 +1690,22 @@ class _Pins:
         return self.plans[key].constraint_version or ""
 
 
-def _move(plan: _Plan, version: str, cause: LineCause, why: str, pins: _Pins) -> None:
+def _move(
+    plan: _Plan,
+    version: str,
+    cause: LineCause,
+    why: str,
+    pins: _Pins,
+    severity: Severity = FAILS,
+) -> None:
     """Hold ``plan`` at ``version``; its reason keeps why it first had to move (the file's pin
     cannot install) and says what forced the last move of this pass."""
     plan.moved_from = plan.moved_from or plan.line.pinned_version or plan.constraint_version
     plan.constraint = f"{plan.key}=={version}"
     before = pins.first_reasons.get(plan.key, "")
     plan.move_reason = f"{before}; then {why}" if before else why
-    plan.severity = FAILS
+    if plan.severity != FAILS:
+        plan.severity = severity
     if plan.cause is None or cause == "invalid-metadata":
         plan.cause = cause
 
@@ -1750,6 +1758,7 @@ def _metadata_moves(
     assessments: dict[str, Assessment],
     index: PackageIndex,
     target: TargetPlatform,
+    app_keys: set[str],
 ) -> bool:
     """Move the fewest held pins, by the releases' own Requires-Dist, so the set installs.
 
@@ -1784,7 +1793,7 @@ def _metadata_moves(
         changed = True
     for _ in range(METADATA_ROUNDS):
         moved = _conflict_moves(pins, assessments, target) or _major_moves(
-            pins, assessments, target
+            pins, assessments, target, app_keys
         )
         if not moved:
             break
@@ -1844,7 +1853,15 @@ def _conflict_moves(
     return False
 
 
-def _major_moves(pins: _Pins, assessments: dict[str, Assessment], target: TargetPlatform) -> bool:
+def _major_moves(
+    pins: _Pins, assessments: dict[str, Assessment], target: TargetPlatform, app_keys: set[str]
+) -> bool:
+    """One dependent of a package a moved pin carried across a major version moves to its
+    nearest release made after that major. When the package is a framework the app imports
+    or runs, the old dependent fails (Flask-Login 0.4 under Flask 3): an error; for a package
+    only other packages use (MarkupSafe under Jinja2) the dates are a hint, not a certainty
+    (Jinja2 3.1.2 works with MarkupSafe 3): a warning, and the reason says it is judged from
+    release dates."""
     for key, plan in pins.plans.items():
         new = pins.version(key)
         if not plan.moved_from:
@@ -1909,8 +1926,10 @@ def _major_moves(pins: _Pins, assessments: dict[str, Assessment], target: Target
                 "follows-dependency",
                 f"{name} moves from {plan.moved_from} to {new}, a new major release, and "
                 f"{other_name} {held} (which requires {name}) predates it; {choice} is its "
-                f"nearest release made after {name} {first}",
+                f"nearest release made after {name} {first}"
+                + ("" if key in app_keys else " (judged from release dates, a heuristic)"),
                 pins,
+                FAILS if key in app_keys else FRAGILE,
             )
             return True
     return False
