@@ -1744,6 +1744,10 @@ def _in_range(requirement: Requirement, metadata: DistMetadata, version: str) ->
     return requirement.specifier.contains(version, prereleases=True)
 
 
+def _version_in_range(requirement: Requirement, version: str) -> bool:
+    return requirement.specifier.contains(version, prereleases=True)
+
+
 def _accepts(
     key: str, version: str, target: TargetPlatform, metadata: DistMetadata, candidate: str
 ) -> bool:
@@ -1828,6 +1832,7 @@ def _conflict_moves(
                     pins,
                     assessments.get(other_key),
                     partial(_in_range, requirement),
+                    partial(_version_in_range, requirement),
                 )
                 if choice is not None:
                     _move(
