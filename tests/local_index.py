@@ -455,6 +455,13 @@ CORPUS: dict[str, list[FakeFile]] = {
         _any("kombuish", "5.2.2"),
         _any("kombuish", "5.3.0"),
     ],
+    # A compiled project whose old releases fit a new Python only through a pure wheel.
+    "ormlib": [
+        _cp("ormlib", "2.0.0", "cp311"),
+        _any("ormlib", "2.0.0"),
+        _cp("ormlib", "2.0.40", "cp314"),
+        _any("ormlib", "2.0.40"),
+    ],
     "whitenoise": [_any("whitenoise", "6.6.0", 'brotli; extra == "brotli"')],
     "brotli": [_cp("Brotli", "1.1.0", "cp314", top_level=("brotli",))],
     "redisish": [_any("redisish", "3.4.1"), _any("redisish", "5.0.1")],

@@ -219,6 +219,16 @@ CASES: dict[str, Case] = {
         "fail",
         reasons={"packaging": "gunicorn 23.0.0's 'gevent' extra requires it"},
     ),
+    "pure-wheel-of-a-compiled-release": Case(
+        {
+            "app.py": APP + "import ormlib\n",
+            "requirements.txt": "Flask==3.1.1\ngunicorn==23.0.0\normlib==2.0.0\n",
+        },
+        {"ormlib": ("repin", "warning"), "flask": ("keep", "info")},
+        "pass",
+        reasons={"ormlib": "only from its pure-Python wheel"},
+        replacements={"ormlib": "ormlib==2.0.40"},
+    ),
     "psycopg2-pinned": Case(
         {
             "db.py": "import psycopg2\nURL = 'postgresql://localhost/app'\n",

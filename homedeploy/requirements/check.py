@@ -196,6 +196,40 @@ class Assessment:
             return uploaded < released  # made before the target Python existed
         return True
 
+    def pure_fallback_only(self, version: str) -> int | None:
+        """For a compiled project: the newest CPython minor ``version``'s compiled wheels are
+        for, when the only wheel that fits the target is its pure-Python fallback and those
+        compiled wheels stop before the target Python; None otherwise. Judged from the
+        release's wheels, a heuristic: such a release predates the target Python (SQLAlchemy
+        2.0.0-2.0.30 install from their pure wheel on 3.13 and fail at import)."""
+        if not self.compiled:
+            return None
+        files = self.project.files_for(version)
+        fitting = [
+            f
+            for f in files
+            if f.is_wheel
+            and not f.yanked
+            and self.target.wheel_fits(f.filename)
+            and self.target.python_fits(f.requires_python)
+        ]
+        if not fitting or any(not f.filename.endswith("-any.whl") for f in fitting):
+            return None
+        minors = [
+            int(tag[3:])
+            for f in files
+            if f.is_wheel and not f.filename.endswith("-any.whl")
+            for tag in f.filename[:-4].split("-")[-3].split(".")
+            if tag.startswith("cp3") and tag[3:].isdigit()
+        ]
+        newest = max(minors, default=0)
+        return newest if 0 < newest < int(self.target.abi[3:]) else None
+
+    def native_nearby(self, version: str) -> str | None:
+        """The nearest installable release (see :meth:`nearby`) that is not a compiled
+        project's pure-Python fallback only (see :meth:`pure_fallback_only`)."""
+        return next((v for v in self.nearby(version) if self.pure_fallback_only(v) is None), None)
+
     def minimal(self, version: str) -> str | None:
         """The nearest installable release to ``version`` (see :meth:`nearby`)."""
         return next(self.nearby(version), None)
@@ -1160,7 +1194,15 @@ def _pin_state(
             f"{name} {version} is not on the package index{conda}; newest there: {newest}",
         ), FAILS
     if assessment.is_usable(version):
-        return None, FINE
+        minor = assessment.pure_fallback_only(version)
+        if minor is None:
+            return None, FINE
+        return _Why(
+            "no-wheel",
+            f"{name} {version} installs on {target.description} only from its pure-Python "
+            f"wheel; its compiled wheels stop at Python 3.{minor}, so the release predates "
+            f"Python {target.python} (judged from the release's wheels)",
+        ), FRAGILE
     if all(not target.python_fits(f.requires_python) for f in files):
         return _Why(
             "requires-python",
@@ -1285,7 +1327,7 @@ def _check_curated(
             # A pure-Python sdist: old ones can fail to build on a new Python (dominate 2.3.1's
             # setup.py imports `imp`), so the nearest release of the same major with a wheel
             # is taken when there is one.
-            nearby = assessment.minimal(version)
+            nearby = assessment.native_nearby(version)
             if nearby is not None and _major(nearby) == _major(version):
                 plan.constraint = f"{key}=={nearby}"
                 plan.moved_from, plan.severity = version, FRAGILE
@@ -1298,7 +1340,7 @@ def _check_curated(
                 why += f" ({twin} is the same package with wheels)"
             plan.severity, plan.reason, plan.resolve = FRAGILE, why, False
             continue
-        moved = assessment.minimal(version)
+        moved = assessment.native_nearby(version) or assessment.minimal(version)
         if moved is None:
             source = assessment.minimal_source(version)
             twin = BINARY_TWIN.get(key)
