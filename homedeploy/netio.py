@@ -64,14 +64,17 @@ class _Watchdog:
         """Fire ``deadline`` at monotonic time ``at``; returns a ticket for :meth:`cancel`."""
         ticket = next(self._order)
         with self._wake:
+            sooner = not self._heap or at < self._heap[0][0]
             heapq.heappush(self._heap, (at, ticket, deadline))
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            elif sooner:
+                self._wake.notify()  # it sleeps until the earliest; later ones need no wake-up
         return ticket
 
     def cancel(self, ticket: int) -> None:
+        """Forget a ticket (the watchdog may still wake at its time, and find nothing due)."""
         with self._wake:
             self._heap = [item for item in self._heap if item[1] != ticket]
             heapq.heapify(self._heap)
