@@ -171,11 +171,14 @@ class Deadline:
 
     @staticmethod
     def _shutdown(connection: Any) -> None:
-        sock = getattr(connection, "sock", None)
-        if sock is None:
-            return
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+        # A response that closes its connection (HTTP/1.0, ``Connection: close``) takes the
+        # socket over: http.client drops ``connection.sock`` while the body is still read
+        # from it, so the socket the headers came on is kept too (see _Watched).
+        for sock in {getattr(connection, "sock", None), getattr(connection, "_watched_sock", None)}:
+            if sock is None:
+                continue
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
 
 def current_deadlines() -> list[Deadline]:
@@ -189,6 +192,10 @@ class _Watched:
         for deadline in current_deadlines():
             deadline.watch(self)
         return super().request(*args, **kwargs)  # type: ignore[misc]
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        self._watched_sock = getattr(self, "sock", None)
+        return super().getresponse(*args, **kwargs)  # type: ignore[misc]
 
 
 class _HTTPConnection(_Watched, HTTPConnection):

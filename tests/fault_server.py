@@ -22,7 +22,7 @@ from typing import Any
 class Rule:
     method: str
     path: str
-    kind: str  # json, raw, drip, drip_headers, stall, redirect, huge
+    kind: str  # json, raw, drip, drip_close, drip_headers, stall, redirect, huge
     status: int = 200
     body: bytes = b""
     content_type: str = "application/json"
@@ -90,17 +90,22 @@ def _handler(state: _State) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", "0")
             self.end_headers()
 
-        def _drip(self, rule: Rule) -> None:
+        def _drip(self, rule: Rule, close: bool = False) -> None:
             """Headers at once, then the body one byte per interval, for ever."""
             self.send_response(rule.status)
             self.send_header("Content-Type", rule.content_type)
             self.send_header("Content-Length", str(10**6))
+            if close:  # the response owns the socket (http.client drops connection.sock)
+                self.send_header("Connection", "close")
             self.end_headers()
             self.wfile.flush()
             while not state.stop.is_set():
                 self.wfile.write(b" ")
                 self.wfile.flush()
                 time.sleep(rule.interval)
+
+        def _drip_close(self, rule: Rule) -> None:
+            self._drip(rule, close=True)
 
         def _drip_headers(self, rule: Rule) -> None:
             """The status line and headers one byte per interval, never finishing."""

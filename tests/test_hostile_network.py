@@ -106,7 +106,7 @@ def test_huge_answer_is_capped(server: FaultServer) -> None:
     assert time.monotonic() - started < 20
 
 
-@pytest.mark.parametrize("kind", ["drip", "drip_headers", "stall"])
+@pytest.mark.parametrize("kind", ["drip", "drip_close", "drip_headers", "stall"])
 def test_slow_servers_meet_the_total_deadline(server: FaultServer, kind: str) -> None:
     server.rule("GET", "/account", kind, interval=0.3)
     started = time.monotonic()
@@ -230,7 +230,7 @@ def test_config_push_redirect_sends_nothing_elsewhere(
 # ---------------------------------------------------------------- package index
 
 
-@pytest.mark.parametrize("kind", ["drip", "stall", "drip_headers"])
+@pytest.mark.parametrize("kind", ["drip", "drip_close", "stall", "drip_headers"])
 def test_index_lookups_meet_their_deadline(
     server: FaultServer, tmp_path: Path, kind: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
