@@ -14,6 +14,7 @@ import json
 import re
 import tarfile
 import threading
+import time
 import zipfile
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -95,6 +96,8 @@ class LocalIndex:
         self.not_modified = 0
         self.blobs: dict[str, bytes] = {}
         self.metadata: dict[str, bytes] = {}  # wheel file name -> its PEP 658 file
+        self.drip: dict[str, float] = {}  # file name -> seconds between bytes of its body
+        self.sent: dict[str, int] = {}  # file name -> body bytes written before it was done
         for files in projects.values():
             for item in files:
                 if item.filename.endswith(".whl"):
@@ -198,13 +201,13 @@ class LocalIndex:
                 if len(parts) == 2 and parts[0] == "files" and parts[1].endswith(".metadata"):
                     wheel = parts[1][: -len(".metadata")]
                     if wheel in index.metadata:
-                        self._send(index.metadata[wheel])
+                        self._send(index.metadata[wheel], parts[1])
                         return
                 if len(parts) == 2 and parts[0] == "files" and parts[1] in index.blobs:
                     body = index.blobs[parts[1]]
                     ranged = _byte_range(self.headers.get("Range"), len(body))
                     if ranged is None:
-                        self._send(body)
+                        self._send(body, parts[1])
                         return
                     start, end = ranged
                     self.send_response(206)
@@ -218,12 +221,22 @@ class LocalIndex:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def _send(self, body: bytes) -> None:
+            def _send(self, body: bytes, name: str = "") -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                delay = index.drip.get(name)
+                step = 1 if delay else 1024 * 1024
+                index.sent[name] = 0
+                try:
+                    for start in range(0, len(body), step):
+                        if delay:
+                            time.sleep(delay)
+                        self.wfile.write(body[start : start + step])
+                        index.sent[name] += len(body[start : start + step])
+                except OSError:
+                    return  # the client hung up (a capped or timed-out download)
 
             def do_HEAD(self) -> None:  # uv asks before downloading a wheel
                 parts = [p for p in self.path.split("?")[0].split("/") if p]

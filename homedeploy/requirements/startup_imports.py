@@ -78,6 +78,7 @@ def _scan(archive: zipfile.ZipFile, watched: tuple[str, ...]) -> list[list[objec
 def _open(index: PackageIndex, url: str) -> zipfile.ZipFile | None:
     import requests
 
+    from homedeploy import netio, settings
     from homedeploy.requirements.provides import MAX_WHOLE, TIMEOUT
 
     if url.startswith("file:"):
@@ -87,17 +88,28 @@ def _open(index: PackageIndex, url: str) -> zipfile.ZipFile | None:
             return None
     # The whole wheel in one request: scanning every module by range requests would cost one
     # round trip per module. Only the distributions a Procfile process runs are read.
+    # Within the index's total deadline: a server dripping the wheel byte by byte never trips
+    # the per-read time-out.
+    deadline = netio.Deadline(settings.index_deadline(), f"GET {url}")
     try:
-        response = index.session().get(url, timeout=TIMEOUT, stream=True)
-        length = int(response.headers.get("Content-Length") or 0)
-        if response.status_code != 200 or length > MAX_WHOLE:
-            response.close()
-            return None
-        body = response.raw.read(MAX_WHOLE + 1, decode_content=True)
-        if len(body) > MAX_WHOLE:
-            return None
+        with deadline:
+            response = index.session().get(url, timeout=deadline.timeout(*TIMEOUT), stream=True)
+            try:
+                length = int(response.headers.get("Content-Length") or 0)
+                if response.status_code != 200 or length > MAX_WHOLE:
+                    return None
+                body = netio.read_body(response, deadline, limit=MAX_WHOLE)
+            finally:
+                response.close()
         return zipfile.ZipFile(io.BytesIO(body))
-    except (requests.RequestException, zipfile.BadZipFile, ValueError, OSError):
+    except (
+        requests.RequestException,
+        netio.DeadlineExceeded,
+        netio.BodyTooLarge,
+        zipfile.BadZipFile,
+        ValueError,
+        OSError,
+    ):
         return None
 
 

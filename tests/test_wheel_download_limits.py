@@ -1,0 +1,42 @@
+"""Wheel and metadata downloads are bounded: a total deadline (a server dripping a wheel
+cannot hold check-reqs) and a size cap read as the body arrives (a huge answer is cut off,
+not read into memory whole)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from local_index import FakeFile, LocalIndex
+
+from homedeploy.requirements.index import IndexSources, PackageIndex
+from homedeploy.requirements.startup_imports import startup_imports
+
+OLD = "oldserver-19.9.0-py2.py3-none-any.whl"
+PROJECTS = {
+    "oldserver": [FakeFile(OLD, code="import pkg_resources\n")],
+}
+
+
+@pytest.fixture
+def served(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[LocalIndex]:
+    monkeypatch.setenv("HOMEDEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    with LocalIndex(PROJECTS) as index:
+        yield index
+
+
+def test_startup_imports_read_within_the_index_deadline(
+    served: LocalIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = PackageIndex(IndexSources((served.url,)))
+    index.project("oldserver")  # the page itself arrives at once
+    monkeypatch.setenv("HOMEDEPLOY_INDEX_DEADLINE", "1")
+    served.drip[OLD] = 0.05  # ~30 s for the whole wheel, each byte well within a read time-out
+    started = time.monotonic()
+    assert startup_imports(index, "oldserver", "19.9.0") is None  # unknown, not a hang
+    assert time.monotonic() - started < 5
+    served.drip.clear()
+    monkeypatch.delenv("HOMEDEPLOY_INDEX_DEADLINE")
+    assert startup_imports(index, "oldserver", "19.9.0") == [("oldserver/__init__.py", 2)]
