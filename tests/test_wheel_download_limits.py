@@ -12,11 +12,13 @@ import pytest
 from local_index import FakeFile, LocalIndex
 
 from homedeploy.requirements.index import IndexSources, PackageIndex
+from homedeploy.requirements.metadata import MAX_METADATA, WHEEL, release_metadata
 from homedeploy.requirements.startup_imports import startup_imports
 
 OLD = "oldserver-19.9.0-py2.py3-none-any.whl"
 PROJECTS = {
     "oldserver": [FakeFile(OLD, code="import pkg_resources\n")],
+    "bigmeta": [FakeFile("bigmeta-1.0-py3-none-any.whl", ["stayput"])],
 }
 
 
@@ -40,3 +42,13 @@ def test_startup_imports_read_within_the_index_deadline(
     served.drip.clear()
     monkeypatch.delenv("HOMEDEPLOY_INDEX_DEADLINE")
     assert startup_imports(index, "oldserver", "19.9.0") == [("oldserver/__init__.py", 2)]
+
+
+def test_an_oversized_metadata_file_is_cut_off_while_it_arrives(served: LocalIndex) -> None:
+    wheel = "bigmeta-1.0-py3-none-any.whl"
+    served.metadata[wheel] = b"Metadata-Version: 2.1\n" + b"x" * (64 * 1024 * 1024)
+    index = PackageIndex(IndexSources((served.url,)))
+    found = release_metadata(index, "bigmeta", "1.0")
+    assert found is not None and found.source == WHEEL  # read from the wheel instead
+    assert [r for r in found.requires_dist] == ["stayput"]
+    assert served.sent[wheel + ".metadata"] < MAX_METADATA + 16 * 1024 * 1024
