@@ -239,6 +239,23 @@ def test_cache_answers_the_second_run_and_offline(index: LocalIndex, tmp_path: P
     assert len(index.requests) == first
 
 
+def test_index_credentials_never_reach_the_cache_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with LocalIndex(PROJECTS) as served:
+        url = served.url.replace("http://", "http://alice:s3cret-token@")
+        for key, value in pip_env(url, tmp_path / "cache").items():
+            monkeypatch.setenv(key, value)
+        app = make_app(tmp_path / "app")
+        code, report = check("--app", str(app))
+        first = len(served.requests)
+        assert first > 0 and "s3cret" not in json.dumps(report)
+        stored = b"".join(path.read_bytes() for path in (tmp_path / "cache").rglob("*.sqlite3*"))
+        assert b"alice" not in stored and b"s3cret" not in stored
+        assert check("--app", str(app)) == (code, report)  # answered from the cache
+        assert len(served.requests) == first
+
+
 def test_offline_with_empty_cache_is_exit_3(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -11,7 +11,9 @@ empty and is not written.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import closing, contextmanager
@@ -54,6 +56,22 @@ def _database(create: bool) -> Iterator[sqlite3.Connection | None]:
         yield db
 
 
+_USERINFO = re.compile(r"(?<=://)[^/@\s\"']+@")
+
+
+def _stored_key(key: str) -> str:
+    """``key`` as stored: the user name and password of any URL in it replaced by a digest of
+    them, so an index's credentials never reach the cache file (answers for different
+    credentials still stay apart)."""
+    if "@" not in key:
+        return key
+
+    def digest(match: re.Match[str]) -> str:
+        return "cred-" + hashlib.sha256(match.group(0).encode()).hexdigest()[:16] + "@"
+
+    return _USERINFO.sub(digest, key)
+
+
 def _decoded(text: str) -> dict[str, Any] | None:
     try:
         data = json.loads(text)
@@ -64,7 +82,8 @@ def _decoded(text: str) -> dict[str, Any] | None:
 
 def read_many(section: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The stored entries for ``keys`` that exist and parse (absent ones are left out)."""
-    wanted = list(dict.fromkeys(keys))
+    stored = {_stored_key(key): key for key in keys}
+    wanted = list(stored)
     found: dict[str, dict[str, Any]] = {}
     if not wanted:
         return found
@@ -82,7 +101,7 @@ def read_many(section: str, keys: Iterable[str]) -> dict[str, dict[str, Any]]:
                 for key, text in rows:  # one row's text at a time, not the whole batch
                     data = _decoded(text)
                     if data is not None:
-                        found[key] = data
+                        found[stored[key]] = data
     except (OSError, sqlite3.Error):
         return found
     return found
@@ -100,7 +119,8 @@ def write_many(section: str, entries: dict[str, dict[str, Any]]) -> None:
     # Encoded one entry at a time as SQLite takes them (a batch of 500 pages is ~40 MB of
     # JSON text at once otherwise); the C encoder (dumps).
     rows = (
-        (section, key, json.dumps(data, separators=(",", ":"))) for key, data in entries.items()
+        (section, _stored_key(key), json.dumps(data, separators=(",", ":")))
+        for key, data in entries.items()
     )
     try:
         with _database(create=True) as db:
