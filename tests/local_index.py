@@ -215,7 +215,7 @@ class LocalIndex:
                     self.send_header("Content-Range", f"bytes {start}-{end}/{len(body)}")
                     self.send_header("Content-Length", str(end + 1 - start))
                     self.end_headers()
-                    self.wfile.write(body[start : end + 1])
+                    self._write(body[start : end + 1], parts[1])
                     return
                 self.send_response(404)
                 self.send_header("Content-Length", "0")
@@ -226,6 +226,9 @@ class LocalIndex:
                 self.send_header("Content-Type", "application/octet-stream")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
+                self._write(body, name)
+
+            def _write(self, body: bytes, name: str) -> None:
                 delay = index.drip.get(name)
                 step = 1 if delay else 1024 * 1024
                 index.sent[name] = 0

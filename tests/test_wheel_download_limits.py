@@ -13,6 +13,7 @@ from local_index import FakeFile, LocalIndex
 
 from homedeploy.requirements.index import IndexSources, PackageIndex
 from homedeploy.requirements.metadata import MAX_METADATA, WHEEL, release_metadata
+from homedeploy.requirements.provides import provided_import_names
 from homedeploy.requirements.startup_imports import startup_imports
 
 OLD = "oldserver-19.9.0-py2.py3-none-any.whl"
@@ -52,3 +53,18 @@ def test_an_oversized_metadata_file_is_cut_off_while_it_arrives(served: LocalInd
     assert found is not None and found.source == WHEEL  # read from the wheel instead
     assert [r for r in found.requires_dist] == ["stayput"]
     assert served.sent[wheel + ".metadata"] < MAX_METADATA + 16 * 1024 * 1024
+
+
+def test_import_names_read_within_the_index_deadline(
+    served: LocalIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    index = PackageIndex(IndexSources((served.url,)))
+    index.project("oldserver")
+    monkeypatch.setenv("HOMEDEPLOY_INDEX_DEADLINE", "1")
+    served.drip[OLD] = 0.05  # the range requests drip too
+    started = time.monotonic()
+    assert provided_import_names(index, "oldserver", "19.9.0") is None  # unknown, not a hang
+    assert time.monotonic() - started < 5
+    served.drip.clear()
+    monkeypatch.delenv("HOMEDEPLOY_INDEX_DEADLINE")
+    assert provided_import_names(index, "oldserver", "19.9.0") == ["oldserver"]

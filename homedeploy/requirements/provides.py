@@ -101,27 +101,45 @@ def _names_from_zip(archive: zipfile.ZipFile) -> list[str]:
 
 
 def _remote_names(session: object, url: str) -> list[str] | None:
+    """The names from the wheel's central directory, every request of it within the index's
+    total deadline (a server dripping bytes never trips a per-read time-out) and every body
+    read as it arrives up to :data:`MAX_WHOLE`."""
     import requests
 
+    from homedeploy import netio, settings
+
+    deadline = netio.Deadline(settings.index_deadline(), f"GET {url}")
     try:
-        response = session.get(  # type: ignore[attr-defined]
-            url, headers={"Range": f"bytes=-{_TAIL}"}, timeout=TIMEOUT, stream=True
-        )
-        if response.status_code == 206:
-            total = int(response.headers.get("Content-Range", "/0").rsplit("/", 1)[-1] or 0)
-            tail = response.content
-            if not total:
-                return None
-            with zipfile.ZipFile(_RangeFile(session, url, total, tail)) as archive:
+        with deadline:
+            response = session.get(  # type: ignore[attr-defined]
+                url,
+                headers={"Range": f"bytes=-{_TAIL}"},
+                timeout=deadline.timeout(*TIMEOUT),
+                stream=True,
+            )
+            try:
+                length = int(response.headers.get("Content-Length") or 0)
+                if response.status_code not in (200, 206) or length > MAX_WHOLE:
+                    return None
+                body = netio.read_body(response, deadline, limit=MAX_WHOLE)
+            finally:
+                response.close()
+            if response.status_code == 206:
+                total = int(response.headers.get("Content-Range", "/0").rsplit("/", 1)[-1] or 0)
+                if not total:
+                    return None
+                with zipfile.ZipFile(_RangeFile(session, url, total, body)) as archive:
+                    return _names_from_zip(archive)
+            with zipfile.ZipFile(io.BytesIO(body)) as archive:
                 return _names_from_zip(archive)
-        if response.status_code != 200:
-            return None
-        length = int(response.headers.get("Content-Length") or 0)
-        if length > MAX_WHOLE:
-            return None
-        with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
-            return _names_from_zip(archive)
-    except (requests.RequestException, zipfile.BadZipFile, ValueError, OSError):
+    except (
+        requests.RequestException,
+        netio.DeadlineExceeded,
+        netio.BodyTooLarge,
+        zipfile.BadZipFile,
+        ValueError,
+        OSError,
+    ):
         return None
 
 
