@@ -43,3 +43,24 @@ def test_included_files_are_inputs_too(tmp_path: Path) -> None:
     after = _inputs(tmp_path, "-r base.txt\ngunicorn\n")
     assert before["file requirements.txt"] == after["file requirements.txt"]
     assert before["file base.txt:base.txt"] != after["file base.txt:base.txt"]
+
+
+def test_the_python_heroku_builds_with_is_an_input(tmp_path: Path) -> None:
+    """With another minor here, the rehearsal resolves requirements.in again when the pins do
+    not install: a build approximated for .python-version 3.X must not be reused once
+    .python-version names this interpreter's minor (there requirements.txt must install, as on
+    Heroku), nor after requirements.in changed."""
+    interpreter = find_interpreter(None)
+    other = f"3.{int(interpreter.major.split('.')[1]) + 1}.0"
+    same = f"{interpreter.major}.99"
+    (tmp_path / "requirements.txt").write_text("flask==3.1.3\n")
+    (tmp_path / "requirements.in").write_text("flask\n")
+
+    def key(heroku: str) -> str:
+        return pip_build_inputs(tmp_path, interpreter, "t", "pip install", heroku).key
+
+    approximate, exact = key(other), key(same)
+    assert approximate != exact
+    (tmp_path / "requirements.in").write_text("flask<3\n")
+    assert key(other) != approximate  # the fallback's source changed
+    assert key(same) == exact  # requirements.in is not read when the minor is the same

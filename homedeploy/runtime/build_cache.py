@@ -15,6 +15,10 @@ venv, and the report says ``build reused``. The inputs, hashed into the key:
   ``file:`` URL, a local ``--find-links`` or index), and for uv, Poetry and Pipenv (which install
   the project itself), the git tree of the commit: any change to any committed file rebuilds;
 - the interpreter (path, version, and the size and time of its binary), the platform and libc;
+- the Python Heroku builds with (``.python-version``): when the interpreter here is another
+  minor, pins that do not install on it are resolved again from requirements.in (see
+  :func:`homedeploy.runtime.build.build_rehearsal_venv`), so a build approximated for one
+  requested version must not stand for another (nor for a changed requirements.in);
 - the installing tool: pip's version and its whole merged configuration (config files and
   ``PIP_*`` variables: the index a build came from is part of it), or the buildpack's uv, Poetry
   or Pipenv version and command;
@@ -212,10 +216,19 @@ def _pip_version() -> str:
 
 
 def pip_build_inputs(
-    app_dir: Path, interpreter: Interpreter, tree: str | None, command: str
+    app_dir: Path,
+    interpreter: Interpreter,
+    tree: str | None,
+    command: str,
+    heroku_version: str | None = None,
 ) -> BuildInputs:
     """The inputs of a requirements.txt build by homedeploy's pip (see the module doc)."""
     files, local = _requirement_files(app_dir / "requirements.txt", set())
+    if heroku_version is not None and not heroku_version.startswith(interpreter.major + "."):
+        # Another minor here: requirements.in is what installs when the pins do not.
+        fallback, fallback_local = _requirement_files(app_dir / "requirements.in", set())
+        files.update({f"fallback {name}": digest for name, digest in fallback.items()})
+        local = local or fallback_local
     inputs = {
         "format": CACHE_FORMAT,
         "manager": "pip",
@@ -223,6 +236,7 @@ def pip_build_inputs(
         "pip": _pip_version(),
         "pip_config": _pip_configuration(),
         **_interpreter_inputs(interpreter),
+        "heroku_python": heroku_version or "unknown",
         **{f"file {name}": digest for name, digest in sorted(files.items())},
     }
     if local:

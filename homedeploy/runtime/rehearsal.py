@@ -372,7 +372,9 @@ def build_venv(
     report.package_manager = tool
     started = time.monotonic()
     if tool == "pip":
-        inputs = build_cache.pip_build_inputs(app_dir, choice.interpreter, tree, PIP_COMMAND)
+        inputs = build_cache.pip_build_inputs(
+            app_dir, choice.interpreter, tree, PIP_COMMAND, choice.heroku_version
+        )
     else:
         from homedeploy.project.package_manager import BUILD_ARGS, TOOL_VERSIONS
 
