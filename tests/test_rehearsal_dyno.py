@@ -358,3 +358,59 @@ def test_other_redis_addon_names_get_the_local_server(tmp_path: Path) -> None:
     needed, variables = _needed_services(tmp_path, None, DynoConfig())
     assert needed == {"heroku-redis": "the code reads REDISTOGO_URL (app.py:2)"}
     assert variables["heroku-redis"] == ["REDIS_URL", "REDISTOGO_URL", "REDISCLOUD_URL"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the temporary folder is used only as root")
+def test_kept_databases_never_live_in_a_temporary_folder_someone_else_made(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As root the kept clusters live in the world-writable temporary directory when the server's
+    user cannot reach the cache: a symlink or a folder another user made (or can write) there is
+    refused (its clusters, credentials and configuration would be theirs), not followed."""
+    import shutil
+    import tempfile
+
+    shared = Path(tempfile.mkdtemp(prefix="homedeploy-test-tmp-"))  # the server's user reaches it
+    shared.chmod(0o1777)
+    try:
+        _refuse_planted_folders(tmp_path, shared, monkeypatch)
+    finally:
+        shutil.rmtree(shared)
+
+
+def _refuse_planted_folders(tmp_path: Path, shared: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import tempfile
+
+    monkeypatch.setattr(tempfile, "tempdir", str(shared))
+    monkeypatch.setenv("HOMEDEPLOY_CACHE_DIR", str(tmp_path / "private" / "cache"))
+    (tmp_path / "private").mkdir(mode=0o700)
+    planted = shared / f"homedeploy-addons-{os.geteuid()}"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    planted.symlink_to(elsewhere)
+    with pytest.raises(OSError):
+        services.addons_root()
+    planted.unlink()
+    planted.mkdir()
+    os.chown(planted, 65534, 65534)  # made by nobody
+    with pytest.raises(OSError):
+        services.addons_root()
+    planted.rmdir()
+    assert services.addons_root() == planted  # made by us now: private (0711)
+    assert planted.stat().st_mode & 0o777 == 0o711
+    planted.chmod(0o777)
+    with pytest.raises(OSError):
+        services.addons_root()
+    planted.rmdir()
+    planted.symlink_to(elsewhere)
+    if services.postgres_bindir() is None:
+        return
+    service = services.start_service(
+        services.POSTGRES, shared / "run" / "pg", "test", project_key="some project"
+    )
+    try:
+        assert service.report.state == "started" and not service.report.kept
+        assert "cannot be kept" in (service.report.detail or "")
+    finally:
+        service.stop()
+    assert list(elsewhere.iterdir()) == []  # nothing written through the symlink

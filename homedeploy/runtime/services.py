@@ -252,7 +252,22 @@ def addons_root() -> Path:
     user = _run_as()
     if user is None or _traversable(root, user[0]):
         return root
-    return Path(tempfile.gettempdir()) / f"homedeploy-addons-{os.geteuid()}"
+    return _private_temp_folder(Path(tempfile.gettempdir()) / f"homedeploy-addons-{os.geteuid()}")
+
+
+def _private_temp_folder(path: Path) -> Path:
+    """``path`` in the world-writable temporary directory, made 0711 by us, or one we made
+    before; OSError when it is anything else (a symlink, or a folder another user made or can
+    write: its clusters, credentials and configuration would be theirs to plant or read)."""
+    import errno
+    import stat
+
+    with contextlib.suppress(FileExistsError):
+        os.mkdir(path, 0o711)
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.geteuid() or info.st_mode & 0o022:
+        raise OSError(errno.EPERM, f"{path} is not a private folder of this user", str(path))
+    return path
 
 
 def project_store(project_key: str) -> Path:
@@ -280,8 +295,8 @@ def _lock_store(store: Path) -> IO[str] | None:
 
 def prune_stores(keep: Path) -> None:
     """Remove the least recently used kept clusters beyond :data:`KEEP_CLUSTERS`."""
-    root = addons_root()
     try:
+        root = addons_root()
         stores = [p for p in root.iterdir() if p.is_dir() and p != keep.parent]
     except OSError:
         return
@@ -339,8 +354,8 @@ def start_postgres(
     report.state = "failed"
     note = None
     if project_key is not None:
-        store = project_store(project_key)
         try:
+            store = project_store(project_key)
             service.store_lock = _lock_store(store)
         except OSError as error:  # the cache folder cannot be written: a throwaway one
             note = f"the database cannot be kept ({error.strerror or error}): it is a throwaway"
