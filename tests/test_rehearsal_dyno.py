@@ -414,3 +414,44 @@ def _refuse_planted_folders(tmp_path: Path, shared: Path, monkeypatch: pytest.Mo
     finally:
         service.stop()
     assert list(elsewhere.iterdir()) == []  # nothing written through the symlink
+
+
+@needs_postgres
+def test_a_killed_rehearsal_leaves_its_kept_database_to_the_next(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A rehearsal killed with SIGKILL (or SIGTERM) stops nothing: its postgres keeps serving the
+    kept cluster. The next rehearsal of the project stops that server and starts the same cluster
+    again (its data and credentials), instead of finding it "broken" (postmaster.pid in use),
+    replacing it with an empty one and leaving the old server running."""
+    import shutil
+    import tempfile
+
+    cache = Path(tempfile.mkdtemp(prefix="homedeploy-test-cache-"))  # the server's user reaches it
+    cache.chmod(0o755)
+    monkeypatch.setenv("HOMEDEPLOY_CACHE_DIR", str(cache))
+    run = cache / "run"
+    run.mkdir()
+    run.chmod(0o711)
+    first = services.start_service(services.POSTGRES, run / "one", "test", project_key="killed")
+    second = None
+    try:
+        assert first.report.state == "started", first.report.detail
+        orphan = first.process
+        assert orphan is not None and first.store_lock is not None
+        first.store_lock.close()  # the rehearsal dies: its lock goes, its server stays
+        first.store_lock = None
+        second = services.start_service(
+            services.POSTGRES, run / "two", "test", project_key="killed"
+        )
+        assert second.report.state == "started", second.report.detail
+        assert second.report.kept and second.report.detail is None
+        assert second.report.url == first.report.url.replace(
+            f":{first.report.port}/", f":{second.report.port}/"
+        )  # the same user, password and database
+        assert orphan.poll() is not None  # the old server was stopped
+    finally:
+        first.stop()
+        if second is not None:
+            second.stop()
+        shutil.rmtree(cache, ignore_errors=True)

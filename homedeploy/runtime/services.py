@@ -377,6 +377,44 @@ def start_postgres(
     return _started(service, fresh_credentials, started)
 
 
+ORPHAN_STOP_TIMEOUT = 10.0
+"""Seconds a server left running on a kept cluster gets to shut down before it is killed."""
+
+
+def _stop_orphan(data: Path) -> None:
+    """Stop a ``postgres`` still serving the kept cluster ``data`` (its rehearsal was killed
+    with SIGKILL or SIGTERM, so no ``finally`` stopped it). We hold the store's lock, so no live
+    rehearsal runs it; without this the cluster looks broken ("lock file postmaster.pid already
+    exists"), is replaced by an empty one, and the old server keeps running. Only a process
+    whose command line names this data folder is signalled (the pid in postmaster.pid may have
+    been reused); SIGINT is PostgreSQL's fast shutdown, SIGKILL after
+    :data:`ORPHAN_STOP_TIMEOUT`."""
+    try:
+        pid = int((data / "postmaster.pid").read_text().split("\n", 1)[0])
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except (OSError, ValueError):
+        return
+    if str(data).encode() not in argv or not argv[0].endswith(b"postgres"):
+        return
+    for sig, wait in ((signal.SIGINT, ORPHAN_STOP_TIMEOUT), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            if not _alive(pid):
+                return
+            time.sleep(0.05)
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie waiting for its parent to reap it does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
 def _start_kept(
     bindir: Path,
     store: Path,
@@ -389,6 +427,7 @@ def _start_kept(
     does not start, a new empty one made in its place (kept in turn)."""
     report = service.report
     note = None
+    _stop_orphan(store / "data")
     credentials = None if fresh else _read_credentials(store, report.version)
     if credentials is not None and _run_cluster(bindir, store, credentials, service, user):
         report.kept = True
