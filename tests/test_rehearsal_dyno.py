@@ -455,3 +455,37 @@ def test_a_killed_rehearsal_leaves_its_kept_database_to_the_next(
         if second is not None:
             second.stop()
         shutil.rmtree(cache, ignore_errors=True)
+
+
+def test_ctrl_c_during_the_release_phase_stops_the_release(tmp_path: Path) -> None:
+    """The release command runs in its own session, so the terminal's Ctrl-C reaches only
+    homedeploy: the interrupted rehearsal must stop the release itself, not leave it running."""
+    import _thread
+    import threading
+    import time
+
+    from homedeploy.runtime.rehearsal import run_release
+
+    pid_file = tmp_path / "release.pid"
+    (tmp_path / "app").mkdir()
+    report = RehearsalReport(ok=False, project=str(tmp_path))
+
+    def interrupt_once_started() -> None:
+        deadline = time.monotonic() + 20
+        while not pid_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        _thread.interrupt_main()
+
+    threading.Thread(target=interrupt_once_started, daemon=True).start()
+    with pytest.raises(KeyboardInterrupt):
+        run_release(
+            tmp_path / "app",
+            tmp_path,
+            f"echo $$ > {pid_file}; exec sleep 60",
+            {"PATH": os.environ["PATH"]},
+            report,
+            lambda _line: None,
+        )
+    pid = int(pid_file.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)

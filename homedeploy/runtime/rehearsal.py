@@ -587,6 +587,13 @@ def run_release(
             os.killpg(process.pid, signal.SIGKILL)
         process.wait()
         code = None
+    except BaseException:
+        # Ctrl-C: the release runs in its own session (the terminal's SIGINT never reaches it),
+        # so it would outlive the rehearsal, writing to the add-on database from a removed folder.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
     lines = log_lines(log_file)
     release = ProcessReport(
         "release",
