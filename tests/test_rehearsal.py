@@ -212,3 +212,31 @@ def test_an_unusable_build_cache_builds_without_it(
     project = make_app(tmp_path / "app", PY311)
     report = run_rehearsal(project)
     assert report.ok and not report.build_reused, (report.reason, report.message)
+
+
+def test_a_build_lock_never_let_go_costs_a_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another rehearsal holding the build's lock for good (stopped with Ctrl-Z, a hung build):
+    this one waits LOCK_WAIT at most, says so, and builds without the cache."""
+    import fcntl
+
+    from homedeploy.runtime import build_cache
+
+    monkeypatch.setenv("HOMEDEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    project = make_app(tmp_path / "app", PY311)
+    assert run_rehearsal(project).ok
+    (slot,) = _slots(tmp_path / "cache")
+    monkeypatch.setattr(build_cache, "LOCK_WAIT", 0.5)
+    lines: list[str] = []
+    with (slot.parent / f"{slot.name}.lock").open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        stuck = run_rehearsal(project, progress=lines.append)
+    assert stuck.ok and not stuck.build_reused, (stuck.reason, stuck.message)
+    assert any(line.startswith("waiting for another rehearsal") for line in lines)
+    assert any("building without it" in line for line in lines)
+    with (slot.parent / f"{slot.name}.lock").open("a+") as handle:
+        fcntl.flock(handle, fcntl.LOCK_SH)  # in use (shared): --fresh-build must not wait forever
+        fresh = run_rehearsal(project, options=RehearsalOptions(fresh_build=True))
+    assert fresh.ok and not fresh.build_reused, (fresh.reason, fresh.message)
+    assert run_rehearsal(project).build_reused  # the cached build was left alone

@@ -48,6 +48,7 @@ import shutil
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -85,6 +86,12 @@ class BuildSlot:
     inputs: BuildInputs
     record: dict[str, Any] = field(default_factory=dict)
     handle: IO[str] | None = field(default=None, repr=False)
+
+    def exclusive_within(self, seconds: float, on_wait: Callable[[], None] | None = None) -> None:
+        """:meth:`exclusive`, waiting ``seconds`` at most (TimeoutError after)."""
+        if self.handle is not None:
+            fcntl.flock(self.handle, fcntl.LOCK_UN)
+            _flock_within(self.handle, fcntl.LOCK_EX, seconds, on_wait)
 
     def share(self) -> None:
         """From building to using: other rehearsals of the same inputs may use it too."""
@@ -274,15 +281,50 @@ def _keyed(inputs: dict[str, str]) -> BuildInputs:
     return BuildInputs(inputs, _sha(text.encode()))
 
 
-def acquire(inputs: BuildInputs) -> BuildSlot:
+LOCK_WAIT = 900.0
+"""Seconds a rehearsal waits at most for another one building (or using) the same inputs before
+it builds without the cache (a build itself is given as long)."""
+
+
+def _flock_within(
+    handle: IO[str], mode: int, seconds: float, on_wait: Callable[[], None] | None
+) -> None:
+    """``flock(mode)``, polled, so that a holder that never lets go (a rehearsal stopped with
+    Ctrl-Z, a hung build) costs ``seconds`` at most: TimeoutError after; ``on_wait`` is called
+    once when the lock is not free at once."""
+    deadline = time.monotonic() + seconds
+    try:
+        fcntl.flock(handle, mode | fcntl.LOCK_NB)
+        return
+    except BlockingIOError:
+        if on_wait is not None:
+            on_wait()
+    while True:
+        time.sleep(0.1)
+        try:
+            fcntl.flock(handle, mode | fcntl.LOCK_NB)
+            return
+        except BlockingIOError:
+            if time.monotonic() >= deadline:
+                raise TimeoutError(f"another rehearsal held the build for {seconds:g} s") from None
+
+
+def acquire(
+    inputs: BuildInputs, seconds: float | None = None, on_wait: Callable[[], None] | None = None
+) -> BuildSlot:
     """The slot for ``inputs``, locked shared (rehearsals of the same inputs use one build at
-    once; :meth:`BuildSlot.exclusive` before building, so that a second rehearsal waits for the
-    build and then reuses it); :meth:`BuildSlot.release` when done with it."""
+    once; :meth:`BuildSlot.exclusive_within` before building, so that a second rehearsal waits
+    for the build and then reuses it); :meth:`BuildSlot.release` when done with it. Waits
+    ``seconds`` at most for a rehearsal building it (TimeoutError, an OSError, after)."""
     root = builds_root()
     root.mkdir(parents=True, exist_ok=True)
     folder = root / inputs.key[:32]
     handle = (root / f"{folder.name}.lock").open("a+")
-    fcntl.flock(handle, fcntl.LOCK_SH)
+    try:
+        _flock_within(handle, fcntl.LOCK_SH, LOCK_WAIT if seconds is None else seconds, on_wait)
+    except BaseException:
+        handle.close()
+        raise
     return BuildSlot(folder, inputs, handle=handle)
 
 

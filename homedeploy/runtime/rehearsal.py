@@ -394,17 +394,31 @@ def build_venv(
         else:
             _tool_build(tool, app_dir, target, choice.interpreter, report, tell, detail)
 
-    try:
-        slot = build_cache.acquire(inputs)
-    except OSError as error:  # a read-only or full cache folder: build as if it had none
+    def waiting() -> None:
+        tell(
+            f"waiting for another rehearsal building or using the same inputs (key "
+            f"{inputs.short}; {build_cache.LOCK_WAIT:g} s at most)"
+        )
+
+    def without_cache(error: OSError) -> None:
         tell(f"the build cache cannot be used ({error.strerror or error}): building without it")
         build_into(venv_dir)
         report.build_seconds = round(time.monotonic() - started, 2)
+
+    try:
+        slot = build_cache.acquire(inputs, on_wait=waiting)
+    except OSError as error:  # a read-only or full cache folder, or a holder that never ends
+        without_cache(error)
         return None
     try:
         found = reuse and build_cache.reusable(slot)
         if not found:
-            slot.exclusive()
+            try:
+                slot.exclusive_within(build_cache.LOCK_WAIT, waiting)
+            except TimeoutError as error:
+                slot.release()
+                without_cache(error)
+                return None
             found = reuse and build_cache.reusable(slot)
         if found:
             record = slot.record
