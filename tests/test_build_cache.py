@@ -25,13 +25,25 @@ def _inputs(folder: Path, requirements: str, tree: str = "tree-1") -> dict[str, 
         "--find-links ./wheels",
         "-f wheels",
         "--index-url=file:///srv/index",
+        "libs/mine",
+        "vendor/mine-1.0-py3-none-any.whl",
+        "mine-1.0.tar.gz",
     ],
 )
 def test_installs_from_local_files_key_on_the_tree(tmp_path: Path, line: str) -> None:
     assert _inputs(tmp_path, f"flask\n{line}\n")["tree"] == "tree-1"
 
 
-@pytest.mark.parametrize("line", ["flask==3.1.3", "--extra-index-url https://example.test/simple"])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "flask==3.1.3",
+        "--extra-index-url https://example.test/simple",
+        "mine @ https://example.test/mine-1.0-py3-none-any.whl",
+        "git+https://example.test/mine.git@v1#egg=mine",
+        'flask>=3; python_version >= "3.9"',
+    ],
+)
 def test_requirements_alone_do_not_key_on_the_tree(tmp_path: Path, line: str) -> None:
     assert "tree" not in _inputs(tmp_path, f"{line}\n")
 

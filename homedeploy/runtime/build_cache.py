@@ -167,7 +167,18 @@ def _installs_local(line: str) -> bool:
         return True
     if "@ file:" in line or "@file:" in line:
         return True
-    return line.startswith("-") and _local_option(line)
+    if line.startswith("-"):
+        return _local_option(line)
+    # pip takes a line that looks like a path (``libs/mine``, ``vendor/x-1.0-py3-none-any.whl``,
+    # an archive's file name) as one, without a leading ``./``.
+    first = line.split(";", 1)[0].split()[0] if line.split() else ""
+    if "://" in first or "@" in first:
+        return False
+    return "/" in first or first.endswith(ARCHIVE_SUFFIXES)
+
+
+ARCHIVE_SUFFIXES = (".whl", ".tar.gz", ".tgz", ".zip", ".tar.bz2")
+"""Distribution file names pip installs from a local file when a line names one."""
 
 
 INDEX_OPTIONS = ("-f", "--find-links", "-i", "--index-url", "--extra-index-url")
