@@ -1,6 +1,6 @@
 """Wheel and metadata downloads are bounded: a total deadline (a server dripping a wheel
 cannot hold check-reqs) and a size cap read as the body arrives (a huge answer is cut off,
-not read into memory whole)."""
+not read into memory whole); a JSON page's field of the wrong type reads as absent."""
 
 from __future__ import annotations
 
@@ -68,3 +68,13 @@ def test_import_names_read_within_the_index_deadline(
     served.drip.clear()
     monkeypatch.delenv("HOMEDEPLOY_INDEX_DEADLINE")
     assert provided_import_names(index, "oldserver", "19.9.0") == ["oldserver"]
+
+
+def test_a_non_string_requires_python_on_a_json_page_is_ignored() -> None:
+    from homedeploy.requirements.index import _files_from_json
+    from homedeploy.requirements.platform import TargetPlatform
+
+    page = '{"files": [{"filename": "a-1.0-py3-none-any.whl", "url": "u", "requires-python": 5}]}'
+    (found,) = _files_from_json(page, "a")
+    assert found.requires_python is None
+    assert TargetPlatform("3.14").python_fits(found.requires_python)  # no TypeError traceback

@@ -468,6 +468,8 @@ def _files_from_json(text: str, name: str) -> list[DistFile]:
         requires_python = entry.get("requires-python") or None
         if isinstance(requires_python, str):
             requires_python = shared.setdefault(requires_python, requires_python)
+        else:
+            requires_python = None  # PEP 691 makes it a string; anything else says nothing
         append(
             DistFile(
                 filename,
