@@ -12,7 +12,9 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -152,6 +154,18 @@ def test_the_addon_database_outlives_the_rehearsal(tmp_path: Path) -> None:
         lines = [line for line in report.release.log_tail if line.startswith("deploys:")]
         return postgres.kept, lines
 
+    store = services.project_store(f"{project.resolve()}:")
+    try:
+        _kept_database_across_rehearsals(project, deploys, store)
+    finally:
+        # The kept cluster lives outside tmp_path (the cache, or as root a folder of the
+        # temporary directory): leave none behind to crowd out a user's kept databases.
+        shutil.rmtree(store.parent, ignore_errors=True)
+
+
+def _kept_database_across_rehearsals(
+    project: Path, deploys: Callable[[RehearsalReport], tuple[bool, list[str]]], store: Path
+) -> None:
     assert deploys(run_rehearsal(project)) == (False, ["deploys: 1"])
     assert deploys(run_rehearsal(project)) == (True, ["deploys: 2"])
     result = invoke("push", "--local", str(project))
@@ -160,7 +174,6 @@ def test_the_addon_database_outlives_the_rehearsal(tmp_path: Path) -> None:
     assert deploys(fresh) == (False, ["deploys: 1"])
     assert deploys(run_rehearsal(project)) == (True, ["deploys: 2"])
     # In use by another rehearsal of the project: this one gets a throwaway database.
-    store = services.project_store(f"{project.resolve()}:")
     with (store.parent / "lock").open("a+") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         busy = run_rehearsal(project)
