@@ -128,50 +128,27 @@ def _remote_text(session: object, url: str) -> tuple[str, str] | None:
     import requests
 
     from homedeploy import netio, settings
-    from homedeploy.requirements.provides import _TAIL, MAX_WHOLE, _RangeFile
-
-    def body(response: requests.Response, limit: int) -> bytes | None:
-        """The body read as it arrives, None past ``limit`` bytes (never held whole)."""
-        try:
-            return netio.read_body(response, deadline, limit=limit)
-        except netio.BodyTooLarge:
-            return None
-        finally:
-            response.close()
+    from homedeploy.requirements.provides import _TAIL, _RangeFile, capped_get
 
     deadline = netio.Deadline(settings.index_deadline(), f"GET {url}.metadata")
     try:
         with deadline:
-            response = session.get(  # type: ignore[attr-defined]
-                url + ".metadata", timeout=deadline.timeout(*TIMEOUT), stream=True
+            response = capped_get(session, url + ".metadata", deadline, limit=MAX_METADATA)
+            if response is not None:
+                return response.content.decode("utf-8", "replace"), PEP658
+            response = capped_get(
+                session, url, deadline, ok=(200, 206), headers={"Range": f"bytes=-{_TAIL}"}
             )
-            if response.status_code == 200:
-                content = body(response, MAX_METADATA)
-                if content is not None:
-                    return content.decode("utf-8", "replace"), PEP658
-            else:
-                response.close()
-            response = session.get(  # type: ignore[attr-defined]
-                url,
-                headers={"Range": f"bytes=-{_TAIL}"},
-                timeout=deadline.timeout(*TIMEOUT),
-                stream=True,
-            )
-            if response.status_code == 200:
-                content = body(response, MAX_WHOLE)  # a server without range support
-                if content is None:
-                    return None
-                with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            if response is None:
+                return None
+            if response.status_code == 200:  # a server without range support
+                with zipfile.ZipFile(io.BytesIO(response.content)) as archive:
                     text = _metadata_member(archive)
                 return (text, WHEEL) if text is not None else None
-            if response.status_code != 206:
-                response.close()
-                return None
-            tail = body(response, MAX_WHOLE)
             total = int(response.headers.get("Content-Range", "/0").rsplit("/", 1)[-1] or 0)
-            if not total or tail is None:
+            if not total:
                 return None
-            with zipfile.ZipFile(_RangeFile(session, url, total, tail)) as archive:
+            with zipfile.ZipFile(_RangeFile(session, url, total, response.content)) as archive:
                 text = _metadata_member(archive)
             return (text, WHEEL) if text is not None else None
     except (

@@ -13,10 +13,16 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 from homedeploy.requirements import cache as disk_cache
 from homedeploy.requirements.index import DistFile, PackageIndex, ProjectFiles
+
+if TYPE_CHECKING:
+    import requests
+
+    from homedeploy import netio
 
 CACHE_SECTION = "wheel-names"
 TIMEOUT = (5.0, 20.0)
@@ -100,6 +106,38 @@ def _names_from_zip(archive: zipfile.ZipFile) -> list[str]:
     return sorted(names | {name for name in top_level if name.isidentifier()})
 
 
+def capped_get(
+    session: object,
+    url: str,
+    deadline: netio.Deadline,
+    *,
+    ok: tuple[int, ...] = (200,),
+    limit: int = MAX_WHOLE,
+    headers: dict[str, str] | None = None,
+) -> requests.Response | None:
+    """One GET of a wheel or metadata file inside ``deadline``, its body read as it arrives: None
+    when the status is not one of ``ok`` or the body would pass ``limit`` bytes (by its
+    Content-Length, or as it arrives). The response returned has its body read and is closed.
+
+    Shared by the file-list, metadata and startup-import reads, which all fetch index files that
+    a hostile or broken server could drip or inflate."""
+    from homedeploy import netio
+
+    response = session.get(  # type: ignore[attr-defined]
+        url, headers=headers, timeout=deadline.timeout(*TIMEOUT), stream=True
+    )
+    try:
+        length = int(response.headers.get("Content-Length") or 0)
+        if response.status_code not in ok or length > limit:
+            return None
+        netio.read_body(response, deadline, limit=limit)
+        return response  # type: ignore[no-any-return]
+    except (netio.BodyTooLarge, ValueError):
+        return None
+    finally:
+        response.close()
+
+
 def _remote_names(session: object, url: str) -> list[str] | None:
     """The names from the wheel's central directory, every request of it within the index's
     total deadline (a server dripping bytes never trips a per-read time-out) and every body
@@ -111,19 +149,12 @@ def _remote_names(session: object, url: str) -> list[str] | None:
     deadline = netio.Deadline(settings.index_deadline(), f"GET {url}")
     try:
         with deadline:
-            response = session.get(  # type: ignore[attr-defined]
-                url,
-                headers={"Range": f"bytes=-{_TAIL}"},
-                timeout=deadline.timeout(*TIMEOUT),
-                stream=True,
+            response = capped_get(
+                session, url, deadline, ok=(200, 206), headers={"Range": f"bytes=-{_TAIL}"}
             )
-            try:
-                length = int(response.headers.get("Content-Length") or 0)
-                if response.status_code not in (200, 206) or length > MAX_WHOLE:
-                    return None
-                body = netio.read_body(response, deadline, limit=MAX_WHOLE)
-            finally:
-                response.close()
+            if response is None:
+                return None
+            body = response.content
             if response.status_code == 206:
                 total = int(response.headers.get("Content-Range", "/0").rsplit("/", 1)[-1] or 0)
                 if not total:

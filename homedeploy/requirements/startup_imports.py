@@ -79,7 +79,7 @@ def _open(index: PackageIndex, url: str) -> zipfile.ZipFile | None:
     import requests
 
     from homedeploy import netio, settings
-    from homedeploy.requirements.provides import MAX_WHOLE, TIMEOUT
+    from homedeploy.requirements.provides import capped_get
 
     if url.startswith("file:"):
         try:
@@ -93,15 +93,8 @@ def _open(index: PackageIndex, url: str) -> zipfile.ZipFile | None:
     deadline = netio.Deadline(settings.index_deadline(), f"GET {url}")
     try:
         with deadline:
-            response = index.session().get(url, timeout=deadline.timeout(*TIMEOUT), stream=True)
-            try:
-                length = int(response.headers.get("Content-Length") or 0)
-                if response.status_code != 200 or length > MAX_WHOLE:
-                    return None
-                body = netio.read_body(response, deadline, limit=MAX_WHOLE)
-            finally:
-                response.close()
-        return zipfile.ZipFile(io.BytesIO(body))
+            response = capped_get(index.session(), url, deadline)
+        return zipfile.ZipFile(io.BytesIO(response.content)) if response is not None else None
     except (
         requests.RequestException,
         netio.DeadlineExceeded,
