@@ -450,6 +450,9 @@ def _inside(location: str, base_dir: Path, app_dir: Path) -> bool:
     return True
 
 
+_NAMED_KINDS = (REQUIREMENT, LOCAL_PATH, URL, EDITABLE)
+
+
 def _file_options(requirements: RequirementsFile) -> list[tuple[str, str | None]]:
     return [
         (line.option, line.value)
@@ -511,6 +514,44 @@ def check_requirements(
         req_path = source_in
     if parsed is None:
         parsed = read_requirements(req_path)
+    sources = pip_index_sources(_file_options(parsed))
+    index = PackageIndex(sources, offline=offline)
+    # Every named line is looked up sooner or later; a freeze's hundreds of pages start now,
+    # while the app is read (a "does this release exist" answer may come from a day-old page;
+    # a stricter look-up later asks again).
+    index.prefetch(
+        [line.name for line in parsed.lines if line.name and line.kind in _NAMED_KINDS],
+        stale_ok=RELEASES_TTL,
+    )
+    try:
+        return _check(
+            parsed,
+            req_path,
+            app_dir,
+            python,
+            write,
+            offline,
+            from_in,
+            sources,
+            index,
+            preferences_from_txt,
+        )
+    finally:
+        index.close()
+
+
+def _check(
+    parsed: RequirementsFile,
+    req_path: Path,
+    app_dir: Path,
+    python: str | None,
+    write: bool,
+    offline: bool,
+    from_in: bool,
+    sources: IndexSources,
+    index: PackageIndex,
+    preferences_from_txt: list[str],
+) -> CheckReport:
     target = target_for_app(app_dir, python)
     needs = app_needs(app_dir)
     report = CheckReport(
@@ -535,9 +576,7 @@ def check_requirements(
                 f"Heroku will build this app with Python {heroku.python} ({where}), not "
                 f"{target.python}: write {target.python} into .python-version to match."
             )
-    sources = pip_index_sources(_file_options(parsed))
     report.sources = sources.describe()
-    index = PackageIndex(sources, offline=offline)
     if not _has_web_process(app_dir) and not any(_canonical(n.dist) == "gunicorn" for n in needs):
         needs.append(
             AppNeed(

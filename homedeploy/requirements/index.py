@@ -10,13 +10,14 @@ a second run costs milliseconds and ``offline`` runs work from the cache alone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import lru_cache
 from html.parser import HTMLParser
@@ -422,59 +423,66 @@ def _scan_json_files(text: str, take: Callable[[Any], None]) -> bool:
         return False
 
 
-def _files_from_json(text: str, name: str) -> list[DistFile]:
-    """The files of a PEP 691 JSON project page (none when the page is not valid JSON).
+_FILENAME_RE = re.compile(r'"filename"[ \t\n\r]*:[ \t\n\r]*"([^"\\]*)(["\\])')
+"""A file entry's ``filename`` member. Inside a JSON string every quote is escaped, so
+``filename"`` followed by a colon only ever occurs as a member name."""
+
+
+class _FileChoice:
+    """Which entries of one project page become :class:`DistFile` rows.
 
     The same choice as :func:`_split_filename` and :class:`_WheelFilter` make, written out
-    for wheels (most entries of a big page), which are split once.
+    for wheels (most entries of a big page), which are split once; decided from the file name
+    alone, so that an entry that is not kept never has to be decoded (see
+    :func:`_files_from_json`).
     """
-    files: list[DistFile] = []
-    wheels = _WheelFilter()
-    seen = wheels.seen
-    classes = _PLATFORM_CLASSES
-    names: dict[str, str] = {}
-    shared: dict[str, str] = {}  # one string per distinct version and Requires-Python
-    append = files.append
 
-    def take(entry: Any) -> None:
-        if not isinstance(entry, dict) or "filename" not in entry:
-            return
-        filename = str(entry["filename"])
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.seen: set[str] = set()
+        self.names: dict[str, str] = {}
+        self.shared: dict[str, str] = {}  # one string per distinct version and Requires-Python
+        self.files: list[DistFile] = []
+
+    def decide(self, filename: str) -> tuple[str, bool] | None:
+        """``(version, is_wheel)`` when the file is kept, else None (in page order: the first
+        wheel of each unfit kind is kept as a sample)."""
         if filename.endswith(".whl"):
             parts = filename[:-4].split("-")
             if len(parts) not in (5, 6) or not parts[0] or not parts[1]:
-                return
+                return None
             raw = parts[0]
-            canonical = names.get(raw)
+            canonical = self.names.get(raw)
             if canonical is None:
-                canonical = names[raw] = _canonical_raw(raw)
-            if canonical != name:
-                return
+                canonical = self.names[raw] = _canonical_raw(raw)
+            if canonical != self.name:
+                return None
             tag = parts[-1]
-            kind = classes.get(tag)
+            kind = _PLATFORM_CLASSES.get(tag)
             if kind is None:
-                kind = classes[tag] = _platform_class(tag)
+                kind = _PLATFORM_CLASSES[tag] = _platform_class(tag)
             if kind != "fit":
-                if kind in seen:
-                    return
-                seen.add(kind)
-            version, is_wheel = parts[1], True
-        else:
-            split = _split_filename(filename)
-            if split is None or split[0] != name:
-                return
-            version, is_wheel = split[1], False
+                if kind in self.seen:
+                    return None
+                self.seen.add(kind)
+            return parts[1], True
+        split = _split_filename(filename)
+        if split is None or split[0] != self.name:
+            return None
+        return split[1], False
+
+    def add(self, entry: dict[str, Any], filename: str, version: str, is_wheel: bool) -> None:
         uploaded = entry.get("upload-time")
         requires_python = entry.get("requires-python") or None
         if isinstance(requires_python, str):
-            requires_python = shared.setdefault(requires_python, requires_python)
+            requires_python = self.shared.setdefault(requires_python, requires_python)
         else:
             requires_python = None  # PEP 691 makes it a string; anything else says nothing
-        append(
+        self.files.append(
             DistFile(
                 filename,
                 str(entry.get("url", filename)),  # as listed; joined only when downloaded
-                shared.setdefault(version, version),
+                self.shared.setdefault(version, version),
                 is_wheel,
                 requires_python,
                 bool(entry.get("yanked")),
@@ -482,9 +490,87 @@ def _files_from_json(text: str, name: str) -> list[DistFile]:
             )
         )
 
-    if not _scan_json_files(text, take):
-        files.clear()  # what json.loads would say: no page at all
-    return files
+    def take(self, entry: Any) -> None:
+        if not isinstance(entry, dict) or "filename" not in entry:
+            return
+        filename = str(entry["filename"])
+        kept = self.decide(filename)
+        if kept is not None:
+            self.add(entry, filename, *kept)
+
+
+def _files_from_json(text: str, name: str) -> list[DistFile]:
+    """The files of a PEP 691 JSON project page (none when the page is not valid JSON).
+
+    Most entries of a big page are wheels that are not kept (other platforms, or one more
+    sample of a kind already kept), so the page is first read by file name alone and only
+    the kept entries are decoded (:func:`_kept_entries`). A page that does not read that way
+    (odd layout, escapes the pattern does not follow) is decoded entry by entry instead,
+    which gives the same rows.
+    """
+    choice = _FileChoice(name)
+    if _kept_entries(text, choice):
+        return choice.files
+    choice = _FileChoice(name)
+    if not _scan_json_files(text, choice.take):
+        return []  # what json.loads would say: no page at all
+    return choice.files
+
+
+def _entry_start(text: str, low: int, high: int) -> int:
+    """The last ``{`` in ``text[low:high]`` that follows ``[`` or ``,`` (an array item's
+    opening; a member's object value follows ``:``), or -1."""
+    at = high
+    while True:
+        at = text.rfind("{", low, at)
+        if at < 0:
+            return -1
+        before = at - 1
+        while before >= low and text[before] in _SPACES:
+            before -= 1
+        if before >= low and text[before] in "[,":
+            return at
+
+
+def _kept_entries(text: str, choice: _FileChoice) -> bool:
+    """Fill ``choice`` from the ``filename`` members of ``text``, decoding only the entries
+    kept; False (``choice`` then half-filled) when the page does not have the expected shape.
+
+    Each kept entry is decoded from the ``{`` that opens it (the last ``[{`` or ``,{`` before
+    its file name) and checked: it must be an object whose ``filename`` is the one found and
+    be followed by ``,`` or ``]``. Anything else sends the page to the full decoder.
+    """
+    head = text.lstrip(_SPACES)
+    if not head.startswith("{") or not text.rstrip(_SPACES).endswith("}"):
+        return False
+    files_at = text.find('"files"')
+    if files_at < 0:
+        return False
+    scan = _SCAN
+    low = files_at
+    try:
+        for match in _FILENAME_RE.finditer(text, files_at):
+            if match.group(2) != '"':
+                return False  # an escape in a file name: left to the full decoder
+            filename = match.group(1)
+            kept = choice.decide(filename)
+            if kept is None:
+                low = match.end()
+                continue
+            opening = _entry_start(text, low, match.start())
+            if opening < 0:
+                return False
+            entry, after = scan(text, opening)
+            if not isinstance(entry, dict) or entry.get("filename") != filename:
+                return False
+            after = _skip_space(text, after)
+            if text[after] not in ",]":
+                return False
+            choice.add(entry, filename, *kept)
+            low = after
+    except (StopIteration, IndexError, ValueError):
+        return False
+    return True
 
 
 def _max_age(headers: dict[str, str]) -> float | None:
@@ -537,6 +623,10 @@ class PackageIndex:
         self._folders: dict[str, frozenset[str] | None] = {}
         self._lock = threading.Lock()
         self._pending: dict[str, dict[str, dict[str, Any]]] = {}
+        self._basis: dict[str, float] = {}
+        self._inflight: dict[str, Future[ProjectFiles]] = {}
+        self._prefetching: threading.Thread | None = None
+        self._closed = False
         self.requests_made = 0
 
     def _session(self) -> requests.Session:
@@ -557,34 +647,105 @@ class PackageIndex:
         ``stale_ok`` (seconds) lets a cached page older than its max-age answer without asking
         the index: for lines whose only question is "does this release exist, with a wheel for
         the target?", whose answer a day-old page gives as well (releases do not change; the
-        index sends max-age=600 for the newest-version question)."""
-        from packaging.utils import canonicalize_name
-
-        wanted = list(dict.fromkeys(str(canonicalize_name(name)) for name in names))
-        missing = [name for name in wanted if name not in self._memo]
-        if missing:
-            try:
-                self._prefetch_find_links()
-                cached = disk_cache.read_many(
-                    CACHE_SECTION,
-                    [f"{url}/{name}/" for url in self._http_indexes() for name in missing],
-                )
-                self._lookup_all(missing, stale_ok, cached)
-            finally:
-                self._flush()
+        index sends max-age=600 for the newest-version question). A project a looser call
+        answered from such a page is looked up again for a stricter one. Names a
+        :meth:`prefetch` is fetching are waited for, not fetched twice."""
+        wanted = _canonical_names(names)
+        while True:
+            waits: list[Future[ProjectFiles]] = []
+            missing: list[str] = []
+            with self._lock:
+                for name in wanted:
+                    if name in self._memo and self._basis.get(name, 0.0) <= stale_ok:
+                        continue
+                    future = self._inflight.get(name)
+                    if future is not None and not future.done() and not future.cancel():
+                        waits.append(future)  # being fetched: wait for it
+                        continue
+                    self._inflight.pop(name, None)  # settled, or queued and taken over here
+                    missing.append(name)
+                claimed = {name: Future[ProjectFiles]() for name in missing}
+                self._inflight.update(claimed)
+            if not missing and not waits:
+                break
+            if missing:
+                self._batch(claimed, stale_ok, raise_errors=True)
+            if waits:
+                wait(waits)  # then look again: a failed or looser answer is fetched here
         return {name: self._memo[name] for name in wanted}
 
-    def _lookup_all(
-        self, missing: list[str], stale_ok: float, cached: dict[str, dict[str, Any]]
+    def prefetch(self, names: list[str], *, stale_ok: float = 0.0) -> None:
+        """Start looking up ``names`` in the background (one at a time per index: see
+        :meth:`projects`, which waits for them); errors are left for the later
+        :meth:`projects` call to meet again. Why: a freeze's few hundred pages are most of
+        check-reqs' time, and its names are known long before the app's needs are."""
+        if self.offline or self._prefetching is not None:
+            return
+        wanted = _canonical_names(names)
+        with self._lock:
+            claimed = {
+                name: Future[ProjectFiles]()
+                for name in wanted
+                if name not in self._memo and name not in self._inflight
+            }
+            self._inflight.update(claimed)
+        if not claimed:
+            return
+
+        def work() -> None:
+            with contextlib.suppress(Exception):
+                self._batch(claimed, stale_ok, raise_errors=False)
+
+        self._prefetching = threading.Thread(target=work, name="index-prefetch", daemon=True)
+        self._prefetching.start()
+
+    def close(self) -> None:
+        """Stop a :meth:`prefetch`: pages not started are not fetched (the few being read
+        finish within their deadline), so a command that ends early does not wait for them."""
+        self._closed = True
+
+    def _batch(
+        self, claimed: dict[str, Future[ProjectFiles]], stale_ok: float, *, raise_errors: bool
     ) -> None:
-        workers = max(1, min(self.workers, len(missing)))
+        """Look up the ``claimed`` names (their futures are settled whatever happens): the
+        cache in one query, the rest with a few threads, the new answers in one write."""
+        names = list(claimed)
+        try:
+            self._prefetch_find_links()
+            cached = disk_cache.read_many(
+                CACHE_SECTION, [f"{url}/{name}/" for url in self._http_indexes() for name in names]
+            )
+            self._lookup_all(claimed, stale_ok, cached, raise_errors)
+        finally:
+            with self._lock:
+                for name, future in claimed.items():
+                    if self._inflight.get(name) is future:
+                        del self._inflight[name]
+                    if not future.done():
+                        future.cancel()
+                        future.set_running_or_notify_cancel()
+            self._flush()
+
+    def _lookup_all(
+        self,
+        claimed: dict[str, Future[ProjectFiles]],
+        stale_ok: float,
+        cached: dict[str, dict[str, Any]],
+        raise_errors: bool,
+    ) -> None:
+        workers = max(1, min(self.workers, len(claimed)))
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="index") as pool:
-            futures = {pool.submit(self._lookup, name, stale_ok, cached): name for name in missing}
+            futures = {
+                pool.submit(
+                    self._claimed_lookup, name, claim, stale_ok, cached, not raise_errors
+                ): name
+                for name, claim in claimed.items()
+            }
             done, pending = wait(futures, return_when=FIRST_EXCEPTION)
             for future in pending:
                 future.cancel()
             failures = [future for future in done if future.exception() is not None]
-            if failures:
+            if failures and raise_errors:
                 error = failures[0].exception()
                 offline_misses = [
                     futures[f] for f in failures if isinstance(f.exception(), OfflineMiss)
@@ -597,9 +758,31 @@ class PackageIndex:
                     )
                 assert error is not None
                 raise error
-            for future in done:
-                result = future.result()
-                self._memo[result.name] = result
+
+    def _claimed_lookup(
+        self,
+        name: str,
+        claim: Future[ProjectFiles],
+        stale_ok: float,
+        cached: dict[str, dict[str, Any]],
+        background: bool,
+    ) -> None:
+        """Look ``name`` up unless another call took it over meanwhile (see :meth:`projects`:
+        a name queued here but not started yet is fetched by whoever needs it first), or it
+        is a :meth:`prefetch` that :meth:`close` stopped."""
+        if background and self._closed:
+            claim.cancel()
+        if not claim.set_running_or_notify_cancel():
+            return
+        try:
+            result, basis = self._lookup(name, stale_ok, cached)
+        except BaseException as error:
+            claim.set_exception(error)
+            raise
+        with self._lock:
+            self._memo[result.name] = result
+            self._basis[result.name] = basis
+        claim.set_result(result)
 
     def _http_indexes(self) -> list[str]:
         return [url for url in self.sources.index_urls if urlsplit(url).scheme != "file"]
@@ -631,7 +814,10 @@ class PackageIndex:
         name: str,
         stale_ok: float = 0.0,
         cached: dict[str, dict[str, Any]] | None = None,
-    ) -> ProjectFiles:
+    ) -> tuple[ProjectFiles, float]:
+        """The project's files, and how old (seconds past max-age) a cached page that gave
+        them may have been (0.0: every page was fresh)."""
+        self._local.stale = False
         files: list[DistFile] = []
         found = False
         for index_url in self.sources.index_urls:
@@ -650,7 +836,8 @@ class PackageIndex:
                 files.extend(matched)
             del location
         unique = {item.filename: item for item in files}
-        return ProjectFiles(name, found, list(unique.values()))
+        basis = stale_ok if getattr(self._local, "stale", False) else 0.0
+        return ProjectFiles(name, found, list(unique.values())), basis
 
     def _prefetch_find_links(self) -> None:
         """Read every find-links location once (a folder listing, or one HTML page)."""
@@ -771,8 +958,11 @@ class PackageIndex:
         now = time.time()
         if entry is not None:
             age = now - float(entry.get("fetched", 0))
-            fresh = age < max(float(entry.get("max_age", 0)), stale_ok)
+            kept_for = float(entry.get("max_age", 0))
+            fresh = age < max(kept_for, stale_ok)
             if fresh or self.offline:
+                if age >= kept_for:
+                    self._local.stale = True
                 return entry if entry.get("status") == 200 else None
         if self.offline:
             raise OfflineMiss(url)
@@ -855,6 +1045,12 @@ class PackageIndex:
         record["files"] = parsed  # a DistFile is stored as the JSON array of its fields
         self._store(CACHE_SECTION, url, record)
         return parsed
+
+
+def _canonical_names(names: list[str]) -> list[str]:
+    from packaging.utils import canonicalize_name
+
+    return list(dict.fromkeys(str(canonicalize_name(name)) for name in names))
 
 
 def _text(body: bytes, encoding: str | None) -> str:
