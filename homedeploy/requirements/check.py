@@ -38,6 +38,7 @@ from homedeploy.requirements.index import (
     IndexSources,
     PackageIndex,
     ProjectFiles,
+    known_version,
     pip_index_sources,
     redact,
 )
@@ -130,12 +131,11 @@ class Assessment:
     def newest(self) -> str | None:
         """The newest final release with a wheel for the target (a pre-release only when the
         project has nothing else that installs)."""
-        from packaging.version import Version
 
         fallback = None
         for version in reversed(self.project.versions()):
             if self.is_usable(version):
-                parsed = Version(version)
+                parsed = known_version(version)
                 if not (parsed.is_prerelease or parsed.is_devrelease):
                     return version
                 fallback = fallback or version
@@ -247,7 +247,7 @@ class Assessment:
             return
         candidates = []
         for candidate in self.project.versions():
-            parsed = Version(candidate)
+            parsed = known_version(candidate)
             if parsed.is_prerelease or parsed.is_devrelease:
                 continue
             candidates.append((parsed, candidate))
@@ -274,7 +274,7 @@ class Assessment:
             return None
         later = []
         for candidate in self.project.versions():
-            parsed = Version(candidate)
+            parsed = known_version(candidate)
             if parsed <= wanted or parsed.is_prerelease or parsed.is_devrelease:
                 continue
             files = self.project.files_for(candidate)
@@ -293,12 +293,11 @@ class Assessment:
 
     def released_after(self, moment: str) -> list[str]:
         """Installable final releases uploaded at or after ``moment`` (ISO 8601), oldest first."""
-        from packaging.version import Version
 
         found = []
         for candidate in self.project.versions():
             uploaded = self.first_upload(candidate)
-            parsed = Version(candidate)
+            parsed = known_version(candidate)
             if uploaded is None or uploaded < moment or parsed.is_prerelease:
                 continue
             if self.is_usable(candidate):
@@ -315,7 +314,7 @@ class Assessment:
             return self.newest
         versions = self.project.versions()
         for candidate in versions:
-            if Version(candidate) > wanted and self.is_usable(candidate):
+            if known_version(candidate) > wanted and self.is_usable(candidate):
                 return candidate
         return self.newest
 
@@ -1474,7 +1473,9 @@ def _check_curated(
                 continue  # a dependency of another line: requirements.txt pins it
             pin = resolved.get(key) if line.pinned_version else None
             requirement = _requirement_for_resolver(line, pin, markers=True)
-            top[key] = TopLevel(line.name or key, requirement, _curated_why(key, needs, resolution))
+            top[key] = TopLevel(
+                line.name or key, requirement, _curated_why(key, needs, resolution).text
+            )
         elif not plan.resolve:
             top[key] = TopLevel(
                 line.name or key,
@@ -1584,14 +1585,16 @@ def _undeclared_startup_needs(
     return {}
 
 
-def _curated_why(key: str, needs: list[AppNeed], resolution: Resolution | None) -> str:
+def _curated_why(key: str, needs: list[AppNeed], resolution: Resolution | None) -> _Why:
+    """Why a curated file's line is there: ``needed`` (the app or a needed package asks for
+    it, in the text) or ``unused`` (only the file names it)."""
     for need in needs:
         if _canonical(need.dist) == key or key in (_canonical(a) for a in need.alternatives):
-            return need.why
+            return _Why("needed", need.why)
     parents = _transitive_covers(key, resolution)
     if parents:
-        return "needed by " + ", ".join(parents)
-    return "listed in the file (nothing the app runs imports it)"
+        return _Why("needed", "needed by " + ", ".join(parents))
+    return _Why("unused", "listed in the file (nothing the app runs imports it)")
 
 
 def _curated_verdict(
@@ -1635,8 +1638,9 @@ def _curated_verdict(
     key = plan.key
     pin = resolved.get(key)
     verdict.severity = plan.severity
-    why = _curated_why(key, needs, resolution)
-    verdict.cause = plan.cause or ("unused" if why.startswith("listed in the file") else "needed")
+    used = _curated_why(key, needs, resolution)
+    why = used.text
+    verdict.cause = plan.cause or used.cause
     if plan.verdict in (DROP, ERROR) or not plan.resolve:
         verdict.verdict = plan.verdict
         verdict.reason = plan.reason or why

@@ -164,6 +164,17 @@ def _parsed_version(version: str) -> tuple[Version, str] | None:
     return result
 
 
+def known_version(version: str) -> Version:
+    """``Version(version)``, parsed once per process (a version listed by an index: projects
+    list thousands, and the same strings recur across projects and questions)."""
+    parsed = _parsed_version(version)
+    if parsed is None:
+        from packaging.version import Version
+
+        return Version(version)  # raises InvalidVersion, as Version does
+    return parsed[0]
+
+
 def _release_key(version: str) -> str:
     from packaging.utils import canonicalize_version
 
