@@ -18,6 +18,7 @@ from local_index import PROJECTS, LocalIndex, pip_env
 
 from homedeploy import netio
 from homedeploy.errors import NetworkError
+from homedeploy.requirements import cache as disk_cache
 from homedeploy.requirements import index as index_module
 from homedeploy.requirements.index import IndexSources, PackageIndex
 
@@ -231,3 +232,47 @@ def test_proxy_settings_come_from_the_environment_of_each_session(
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_a_file_index_is_parsed_once_and_read_back_a_chunk_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMEDEPLOY_CACHE_DIR", str(tmp_path / "cache"))
+    root = tmp_path / "simple"
+    names = [f"proj{number:02d}" for number in range(40)]  # more than one chunk
+    for name in names:
+        (root / name).mkdir(parents=True)
+        links = "".join(
+            f'<a href="../../files/{name}-{version}-py3-none-any.whl">x</a>\n'
+            for version in ("1.0", "2.0")
+        )
+        (root / name / "index.html").write_text(f"<html><body>{links}</body></html>")
+    parsed: list[str] = []
+    feed = index_module._LinkParser.feed
+
+    def counted(self: Any, data: str) -> None:
+        parsed.append(data)
+        feed(self, data)
+
+    monkeypatch.setattr(index_module._LinkParser, "feed", counted)
+    queries: list[int] = []
+    read_many = disk_cache.read_many
+
+    def counted_reads(section: str, keys: Any) -> Any:
+        keys = list(keys)
+        queries.append(len(keys))
+        return read_many(section, keys)
+
+    monkeypatch.setattr(disk_cache, "read_many", counted_reads)
+    sources = IndexSources((root.as_uri(),))
+    first = PackageIndex(sources).projects([*names, "absent"])
+    assert len(parsed) == len(names) and not first["absent"].found
+    assert first["proj07"].versions() == ["1.0", "2.0"]
+    parsed.clear()
+    queries.clear()
+    again = PackageIndex(sources).projects([*names, "absent"])
+    assert parsed == []  # every page came from the cache
+    assert len(queries) <= 2 * 2  # two chunks, one query per chunk and section at most
+    assert {name: again[name].files for name in names} == {
+        name: first[name].files for name in names
+    }

@@ -566,31 +566,40 @@ def _return_big_buffers_to_the_system() -> None:
 class _CachedPages:
     """A batch's cache entries, read a chunk of names at a time as its look-ups reach them.
 
-    One query per chunk rather than per page (a batch is a few hundred), and rather than one for
-    the whole batch: a freeze's cached pages decoded at once are ~20 MB of rows held until the
-    last of them is turned into files. Each entry is handed out once and then freed.
+    One query per chunk and section rather than per page (a batch is a few hundred, and a
+    ``file://`` index adds a page of its own for each name), and rather than one for the whole
+    batch: a freeze's cached pages decoded at once are ~20 MB of rows held until the last of
+    them is turned into files. Each entry is handed out once and then freed.
     """
 
     CHUNK = 32
 
-    def __init__(self, urls_by_name: dict[str, list[str]]) -> None:
-        self._urls = urls_by_name
-        self._names = list(urls_by_name)
+    def __init__(
+        self, keys_by_name: dict[str, list[str]], file_keys: Callable[[str], list[str]]
+    ) -> None:
+        self._keys = keys_by_name
+        self._file_keys = file_keys
+        self._names = list(keys_by_name)
         self._chunk_of = {name: at // self.CHUNK for at, name in enumerate(self._names)}
         self._read: set[int] = set()
-        self._entries: dict[str, dict[str, Any]] = {}
+        self._entries: dict[tuple[str, str], dict[str, Any]] = {}
         self._lock = threading.Lock()
 
-    def pop(self, name: str, url: str) -> dict[str, Any] | None:
-        """The cache entry for ``name``'s page at ``url`` (None: not cached)."""
+    def pop(self, name: str, key: str, section: str = CACHE_SECTION) -> dict[str, Any] | None:
+        """The cache entry ``key`` of ``section`` for one of ``name``'s pages (None: not
+        cached)."""
         with self._lock:
             chunk = self._chunk_of.get(name)
             if chunk is not None and chunk not in self._read:
                 self._read.add(chunk)
                 names = self._names[chunk * self.CHUNK : (chunk + 1) * self.CHUNK]
-                keys = [key for each in names for key in self._urls[each]]
-                self._entries.update(disk_cache.read_many(CACHE_SECTION, keys))
-            return self._entries.pop(url, None)
+                pages = [key for each in names for key in self._keys[each]]
+                files = [key for each in names for key in self._file_keys(each)]
+                for where, keys in ((CACHE_SECTION, pages), (FILE_CACHE_SECTION, files)):
+                    if keys:
+                        found = disk_cache.read_many(where, keys)
+                        self._entries.update(((where, k), v) for k, v in found.items())
+            return self._entries.pop((section, key), None)
 
 
 class OfflineMiss(Exception):
@@ -717,7 +726,8 @@ class PackageIndex:
         try:
             self._prefetch_find_links()
             cached = _CachedPages(
-                {name: [f"{url}/{name}/" for url in self._http_indexes()] for name in names}
+                {name: [f"{url}/{name}/" for url in self._http_indexes()] for name in names},
+                self._file_page_keys,
             )
             self._lookup_all(claimed, stale_ok, cached, raise_errors)
         finally:
@@ -883,7 +893,7 @@ class PackageIndex:
     ) -> list[DistFile] | None:
         page_url = f"{index_url}/{name}/"
         if urlsplit(page_url).scheme == "file":
-            return self._file_index_page(index_url, name)
+            return self._file_index_page(index_url, name, cached)
         # Taken out of the batch: its rows become files once and are then freed.
         entry = (
             cached.pop(name, page_url)
@@ -913,21 +923,42 @@ class PackageIndex:
             self._folders[index_url] = names
         return self._folders[index_url]
 
-    def _file_index_page(self, index_url: str, name: str) -> list[DistFile] | None:
+    def _file_page(self, index_url: str, name: str) -> tuple[Path, str] | None:
+        """``name``'s ``index.html`` in a ``file://`` index and its cache key (the page is
+        parsed once per version of the file: the parse, not the read, costs on a big mirror),
+        or None when there is no such page."""
+        listed = self._folder_names(index_url)
+        if listed is not None and name not in listed:
+            return None
+        index_html = Path(unquote(urlsplit(f"{index_url}/{name}/").path)) / "index.html"
+        try:
+            stat = index_html.stat()
+        except OSError:
+            return None
+        if not index_html.is_file():
+            return None
+        return index_html, f"{index_html}:{stat.st_mtime_ns}:{stat.st_size}"
+
+    def _file_page_keys(self, name: str) -> list[str]:
+        indexes = [url for url in self.sources.index_urls if urlsplit(url).scheme == "file"]
+        pages = (self._file_page(url, name) for url in indexes)
+        return [page[1] for page in pages if page is not None]
+
+    def _file_index_page(
+        self, index_url: str, name: str, cached: _CachedPages | None = None
+    ) -> list[DistFile] | None:
         listed = self._folder_names(index_url)
         if listed is not None and name not in listed:
             return None
         folder = Path(unquote(urlsplit(f"{index_url}/{name}/").path))
-        index_html = folder / "index.html"
-        try:
-            stat = index_html.stat()
-        except OSError:
-            stat = None
-        if stat is not None and index_html.is_file():
-            # A local index page is parsed once per version of the file (the parse, not the
-            # read, is what costs on a big mirror).
-            key = f"{index_html}:{stat.st_mtime_ns}:{stat.st_size}"
-            entry = disk_cache.read_entry(FILE_CACHE_SECTION, key)
+        page = self._file_page(index_url, name)
+        if page is not None:
+            index_html, key = page
+            entry = (
+                cached.pop(name, key, FILE_CACHE_SECTION)
+                if cached is not None
+                else disk_cache.read_entry(FILE_CACHE_SECTION, key)
+            )
             files = _from_json(entry.get("files") or []) if entry is not None else None
             if files is not None:
                 return files
