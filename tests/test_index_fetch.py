@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 import requests
 import trustme
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from local_index import PROJECTS, LocalIndex, pip_env
 
 from homedeploy import netio
@@ -276,3 +278,40 @@ def test_a_file_index_is_parsed_once_and_read_back_a_chunk_at_a_time(
     assert {name: again[name].files for name in names} == {
         name: first[name].files for name in names
     }
+
+
+_RELEASES = st.lists(st.integers(0, 12), min_size=1, max_size=4)
+_SUFFIX = st.tuples(
+    st.one_of(
+        st.none(), st.tuples(st.sampled_from(["a", "b", "rc", "alpha", "c"]), st.integers(0, 3))
+    ),
+    st.one_of(st.none(), st.integers(0, 3)),
+    st.one_of(st.none(), st.integers(0, 3)),
+    st.one_of(st.none(), st.sampled_from(["ubuntu.1", "2", "abc.5", "1.x-y", "local7"])),
+    st.sampled_from([0, 0, 0, 1, 2]),
+)
+
+
+def _spelled(release: list[int], suffix: tuple[Any, ...]) -> str:
+    pre, post, dev, local, epoch = suffix
+    text = (f"{epoch}!" if epoch else "") + ".".join(map(str, release))
+    text += f"{pre[0]}{pre[1]}" if pre else ""
+    text += f".post{post}" if post is not None else ""
+    text += f".dev{dev}" if dev is not None else ""
+    return text + (f"+{local}" if local else "")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(_RELEASES, _SUFFIX), min_size=2, max_size=8))
+def test_versions_sort_as_packaging_sorts_them(drawn: list[tuple[list[int], Any]]) -> None:
+    from packaging.version import Version
+
+    spelled = [_spelled(release, suffix) for release, suffix in drawn]
+    normal = [index_module._normal_version(text) for text in spelled]
+    assert normal == [str(Version(text)) for text in spelled]
+    keys = [index_module._version_order(text) for text in normal if text is not None]
+    parsed = [Version(text) for text in spelled]
+    for left in range(len(keys)):
+        for right in range(len(keys)):
+            assert (keys[left] < keys[right]) == (parsed[left] < parsed[right])
+            assert (keys[left] == keys[right]) == (parsed[left] == parsed[right])
