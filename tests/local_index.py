@@ -31,6 +31,7 @@ class FakeFile:
     top_level: tuple[str, ...] = ()  # import names the wheel ships (default: its own name)
     metadata_file: bool = True  # serve the wheel's METADATA beside it (PEP 658/714)
     code: str = ""  # module-level code of the first top-level package, after __version__
+    extra: dict[str, str] = field(default_factory=dict)  # more modules: path -> source
 
 
 def _metadata_text(filename: str, requires: list[str]) -> str:
@@ -42,7 +43,11 @@ def _metadata_text(filename: str, requires: list[str]) -> str:
 
 
 def _wheel_bytes(
-    filename: str, requires: list[str], top_level: tuple[str, ...] = (), code: str = ""
+    filename: str,
+    requires: list[str],
+    top_level: tuple[str, ...] = (),
+    code: str = "",
+    extra: dict[str, str] | None = None,
 ) -> bytes:
     name, version = filename.split("-")[0], filename.split("-")[1]
     tag = "-".join(filename[:-4].split("-")[2:])
@@ -54,6 +59,9 @@ def _wheel_bytes(
     with zipfile.ZipFile(buffer, "w") as archive:
         for number, module in enumerate(modules):
             archive.writestr(module, f"__version__ = {version!r}\n" + (code if not number else ""))
+        for path, source in (extra or {}).items():
+            archive.writestr(path, source)
+            modules.append(path)
         archive.writestr(f"{dist_info}/METADATA", metadata)
         archive.writestr(f"{dist_info}/WHEEL", wheel)
         record = "".join(f"{module},,\n" for module in modules)
@@ -102,7 +110,7 @@ class LocalIndex:
             for item in files:
                 if item.filename.endswith(".whl"):
                     self.blobs[item.filename] = _wheel_bytes(
-                        item.filename, item.requires, item.top_level, item.code
+                        item.filename, item.requires, item.top_level, item.code, item.extra
                     )
                     if item.metadata_file:
                         text = _metadata_text(item.filename, item.requires)
@@ -327,6 +335,15 @@ def _cp(name: str, version: str, tag: str, *requires: str, **kw: object) -> Fake
 
 # Real-world-shaped projects for the check-reqs corpus: the dependency edges (Requires-Dist),
 # import names (top-level packages) and release dates follow the real projects, trimmed.
+_OLD_SIX = {
+    "gunicorn/six.py": '"""Utilities for writing code that runs on Python 2 and 3"""\n'
+    '__version__ = "1.8.0"\n',
+    "gunicorn/_compat.py": "from gunicorn import six\n\nif six.PY2:\n    pass\nelse:\n"
+    "    from gunicorn.six.moves.urllib.parse import urlsplit\n",
+}
+"""gunicorn 19.x's own copy of six and its module-level use of ``six.moves`` (which fails to
+import on Python 3.12+)."""
+
 CORPUS: dict[str, list[FakeFile]] = {
     "flask": [
         FakeFile(
@@ -349,7 +366,9 @@ CORPUS: dict[str, list[FakeFile]] = {
     ],
     "click": [_any("click", "8.1.7")],
     "gunicorn": [
+        _any("gunicorn", "19.7.1", code="import pkg_resources\n", extra=_OLD_SIX),
         _any("gunicorn", "19.9.0", code="import sys\n\nimport pkg_resources\n"),
+        _any("gunicorn", "19.10.0", code="import pkg_resources\n", extra=_OLD_SIX),
         _any(
             "gunicorn",
             "21.2.0",

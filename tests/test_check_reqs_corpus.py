@@ -201,6 +201,32 @@ CASES: dict[str, Case] = {
         reasons={"setuptools": "gunicorn 19.9.0 imports pkg_resources at module level"},
         replacements={"setuptools": "setuptools==70.3.0"},
     ),
+    "old-gunicorn-with-its-own-six": Case(
+        {
+            "Procfile": "web: gunicorn app:app\n",
+            "requirements.txt": "Flask==3.1.1\ngunicorn==19.7.1\n",
+        },
+        # 19.10.0, the newest 19.x, ships the same six: the nearest release that starts is
+        # in the next major.
+        {"gunicorn": ("repin", "error")},
+        "fail",
+        absent=("setuptools",),
+        reasons={
+            "gunicorn": "cannot start on Python 3.14: it ships its own six 1.8.0 (gunicorn.six) "
+            "and imports gunicorn.six.moves at module level (gunicorn/_compat.py:6"
+        },
+        replacements={"gunicorn": "gunicorn==21.2.0"},
+    ),
+    "old-gunicorn-with-its-own-six-before-3.12": Case(
+        {
+            ".python-version": "3.11\n",
+            "Procfile": "web: gunicorn app:app\n",
+            "requirements.txt": "Flask==3.1.1\ngunicorn==19.7.1\n",
+        },
+        {"gunicorn": ("keep", "info")},  # six's old import hook still works there
+        "pass",
+        absent=("setuptools",),  # Heroku installs it for 3.10-3.12
+    ),
     "gunicorn-guarding-pkg-resources": Case(
         {
             "Procfile": "web: gunicorn app:app\n",
@@ -412,6 +438,7 @@ def test_write_then_doctor_passes_for_the_cases_that_fail(tmp_path: Path) -> Non
         "source-pin-the-set-outgrew",
         "conflicting-pin-set",
         "old-gunicorn-imports-pkg-resources",
+        "old-gunicorn-with-its-own-six",
         "gevent-worker-extra",
     ):
         app = project(tmp_path / name, CASES[name].files)

@@ -220,3 +220,34 @@ def test_a_pin_without_trailing_zeros_finds_the_release_it_names() -> None:
     project = ProjectFiles("six", True, [wheel])
     assert project.files_for("1.17") == project.files_for("1.17.0") == [wheel]
     assert project.files_for("1.18") == []
+
+
+def test_an_old_vendored_six_is_found_with_the_imports_of_its_moves() -> None:
+    import io
+    import zipfile
+
+    from homedeploy.requirements import startup_imports
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("srv/six.py", '__version__ = "1.10.0"\n')
+        archive.writestr("srv/vendor/six.py", '__version__ = "1.16.0"\n')  # fixed: ignored
+        archive.writestr("srv/a.py", "from .six.moves import urllib\n")  # relative
+        archive.writestr("srv/sub/b.py", "from ..six.moves.urllib.parse import quote\n")
+        archive.writestr("srv/c.py", "import srv.six.moves.queue\n")
+        archive.writestr("srv/d.py", "from srv.six import moves\n")  # an attribute: fine
+        archive.writestr(
+            "srv/e.py", "try:\n    from srv.six.moves import x\nexcept ImportError:\n    x = 1\n"
+        )
+        archive.writestr("srv/f.py", "def later():\n    from srv.six.moves import y\n")
+        archive.writestr("srv/tests/test_g.py", "from srv.six.moves import z\n")
+    with zipfile.ZipFile(buffer) as archive:
+        copies = startup_imports._vendored_six(archive)
+        assert copies == {"srv.six": "1.10.0", "srv.vendor.six": "1.16.0"}
+        old = sorted(module for module, version in copies.items() if startup_imports._old(version))
+        hits = startup_imports._six_moves_imports(archive, old)
+    assert sorted((file, line) for file, line, _ in hits) == [
+        ("srv/a.py", 1),
+        ("srv/c.py", 1),
+        ("srv/sub/b.py", 1),
+    ]

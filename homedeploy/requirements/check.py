@@ -1351,6 +1351,8 @@ def _check_curated(
         if version is None or assessment is None:
             continue
         state, severity = _pin_state(version, assessment, target)
+        if state is None and _moved_off_a_broken_start(plan, version, assessment, needed, index):
+            continue
         if state is None:
             plan.constraint = f"{key}=={version}"
             if _is_stale(version, assessment):
@@ -1540,6 +1542,66 @@ SETUPTOOLS_FOR = ((3, 10), (3, 12))
 """The Pythons Heroku's buildpack installs setuptools for (``lib/pip.sh``)."""
 
 
+SIX_CHECKS = 8
+"""Releases whose wheels are read, nearest first, for one that starts (see below)."""
+
+
+def _moved_off_a_broken_start(
+    plan: _Plan,
+    version: str,
+    assessment: Assessment,
+    needed: dict[str, AppNeed],
+    index: PackageIndex,
+) -> bool:
+    """Move a pin a Procfile process runs off a release that installs but cannot start on the
+    target: one whose wheel ships a six older than 1.16 and imports its ``moves`` at module
+    level, which fails on Python 3.12+ (gunicorn 19.x: ``No module named 'gunicorn.six.moves'``;
+    read from the wheels, :func:`.startup_imports.vendored_six_break`). The nearest release
+    whose wheel does not is taken; with none among the nearest few, the line is an error."""
+    from homedeploy.requirements.startup_imports import SIX_BROKEN_FROM, vendored_six_break
+
+    need = needed.get(plan.key)
+    target = assessment.target
+    if need is None or not need.from_process or target.version_tuple < SIX_BROKEN_FROM:
+        return False
+    broken = None
+    with contextlib.suppress(Exception):  # reading a wheel never fails the check
+        broken = vendored_six_break(index, plan.key, version)
+    if broken is None:
+        return False
+    six_version, six_module, file, line = broken
+    name = plan.line.name or plan.key
+    why = (
+        f"{name} {version} installs but cannot start on Python {target.python}: it ships its "
+        f"own six {six_version} ({six_module}) and imports {six_module}.moves at module level "
+        f"({file}:{line}; read from its wheel), which fails from Python 3.12 on with No "
+        f"module named '{six_module}.moves' (six fixed it in 1.16)"
+    )
+    plan.cause, plan.severity = "fails-at-start", FAILS
+
+    def starts(candidate: str) -> bool:
+        answer: tuple[str, str, str, int] | bool | None = True
+        with contextlib.suppress(Exception):
+            answer = vendored_six_break(index, plan.key, candidate)
+        return answer is None
+
+    candidates = list(assessment.nearby(version))
+    same = [c for c in candidates if _major(c) == _major(version)]
+    newest_same = max(same, key=known_version, default=None)
+    if newest_same is not None and not starts(newest_same):
+        # A copy of six stays in a project for a whole major release (gunicorn 19.0-19.10):
+        # when the newest of the major still has it, the nearest fix is in a later major.
+        candidates = [c for c in candidates if _major(c) != _major(version)]
+    for candidate in candidates[:SIX_CHECKS]:
+        if starts(candidate):
+            plan.constraint = f"{plan.key}=={candidate}"
+            plan.moved_from, plan.move_reason = version, why
+            return True
+    plan.verdict, plan.resolve = ERROR, False
+    plan.reason = f"{why}; none of the {SIX_CHECKS} nearest releases that install starts there"
+    return True
+
+
 def _undeclared_startup_needs(
     plans: list[_Plan],
     needs: list[AppNeed],
@@ -1670,7 +1732,8 @@ def _curated_verdict(
         forced = plan.move_reason
         if pin and pin != plan.constraint_version:
             forced += f"; moved further to {pin} to fit the rest of the set"
-        verdict.reason = f"{forced}; nearest that installs: {pin}; {why}"
+        nearest = "starts there" if plan.cause == "fails-at-start" else "installs"
+        verdict.reason = f"{forced}; nearest that {nearest}: {pin}; {why}"
     else:
         verdict.reason = f"{line.name}{line.specifier} cannot be installed with the rest " + (
             f"({plan.move_reason}); {why}" if plan.move_reason else f"of the file; {why}"

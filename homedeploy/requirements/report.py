@@ -40,6 +40,7 @@ LineCause = Literal[
     "stale-major",  # a major release behind the newest that installs
     "conflict",  # the pin conflicts with the set that installs
     "invalid-metadata",  # the release's Requires-Dist is invalid; pip (>= 24.1) refuses it
+    "fails-at-start",  # installs, but its own code fails to import on the target Python
     "follows-dependency",  # moved because a pin it requires (or that requires it) moved
     "binary-twin",  # a source-only package whose twin has wheels (psycopg2 -> -binary)
     # where it comes from
