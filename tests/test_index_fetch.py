@@ -315,3 +315,17 @@ def test_versions_sort_as_packaging_sorts_them(drawn: list[tuple[list[int], Any]
         for right in range(len(keys)):
             assert (keys[left] < keys[right]) == (parsed[left] < parsed[right])
             assert (keys[left] == keys[right]) == (parsed[left] == parsed[right])
+
+
+@pytest.mark.parametrize(
+    "damage", [b"not a database at all" * 100, b"SQLite format 3\x00" + b"\xff" * 4000]
+)
+def test_a_corrupt_cache_file_is_set_aside_and_started_again(
+    damage: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HOMEDEPLOY_CACHE_DIR", str(tmp_path))
+    (tmp_path / disk_cache.DATABASE).write_bytes(damage)
+    assert disk_cache.read_entry("index-pages", "k") is None  # reads as empty, no error
+    disk_cache.write_entry("index-pages", "k", {"status": 404})
+    assert disk_cache.read_entry("index-pages", "k") == {"status": 404}
+    assert (tmp_path / (disk_cache.DATABASE + ".corrupt")).read_bytes() == damage

@@ -6,7 +6,7 @@ Entries are JSON documents keyed by section and key in one SQLite file (the stan
 temporary files and renames, a batch of look-ups is one query, and SQLite's locking keeps two
 runs at once from reading half an entry. ``HOMEDEPLOY_CACHE_DIR`` points the cache elsewhere
 (tests, CI). A cache never fails a command: an unreadable, locked or corrupt file reads as
-empty and is not written.
+empty; a corrupt one is set aside at the next write and a new one started.
 """
 
 from __future__ import annotations
@@ -116,24 +116,46 @@ def write_many(section: str, entries: dict[str, dict[str, Any]]) -> None:
     """Store every ``key: data`` of ``entries`` in one transaction; failures are ignored."""
     if not entries:
         return
-    # Encoded one entry at a time as SQLite takes them (a batch of 500 pages is ~40 MB of
-    # JSON text at once otherwise); the C encoder (dumps).
-    rows = (
-        (section, _stored_key(key), json.dumps(data, separators=(",", ":")))
-        for key, data in entries.items()
-    )
+
+    def rows() -> Iterator[tuple[str, str, str]]:
+        # Encoded one entry at a time as SQLite takes them (a batch of 500 pages is ~40 MB of
+        # JSON text at once otherwise); the C encoder (dumps).
+        for key, data in entries.items():
+            yield section, _stored_key(key), json.dumps(data, separators=(",", ":"))
+
+    for attempt in range(2):
+        try:
+            with _database(create=True) as db:
+                assert db is not None
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows())
+                    db.execute("COMMIT")
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+            return
+        except sqlite3.OperationalError:
+            return  # locked by another run, read-only or full: this write is skipped
+        except sqlite3.DatabaseError:
+            # Not a database, or a malformed one: no write would ever succeed and every run
+            # would start cold. The file is set aside (once) and a new one started.
+            if attempt or not _set_aside():
+                return
+        except OSError:
+            return
+
+
+def _set_aside() -> bool:
+    """Move an unusable cache file to ``cache.sqlite3.corrupt`` (replacing an older one)."""
+    path = cache_root() / DATABASE
     try:
-        with _database(create=True) as db:
-            assert db is not None
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                db.executemany("INSERT OR REPLACE INTO entries VALUES (?, ?, ?)", rows)
-                db.execute("COMMIT")
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-    except (OSError, sqlite3.Error):
-        return
+        path.replace(path.with_name(DATABASE + ".corrupt"))
+        for suffix in ("-wal", "-shm", "-journal"):
+            path.with_name(DATABASE + suffix).unlink(missing_ok=True)
+    except OSError:
+        return False
+    return True
 
 
 def write_entry(section: str, key: str, data: dict[str, Any]) -> None:
