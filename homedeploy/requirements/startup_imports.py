@@ -20,7 +20,9 @@ import ast
 import io
 import re
 import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlsplit
 
 from homedeploy.requirements import cache as disk_cache
@@ -44,29 +46,32 @@ def _guarded(handler_types: list[ast.expr]) -> bool:
     return bool(names & {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"})
 
 
+def _module_level_imports(body: list[ast.stmt]) -> Iterator[ast.Import | ast.ImportFrom]:
+    """The import statements a module runs when it is imported: at module level, in either
+    branch of an ``if``, and in a ``try`` unless an ImportError handler guards it."""
+    for node in body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        elif isinstance(node, ast.Try):
+            handlers = [h.type for h in node.handlers if h.type is not None]
+            if not _guarded(handlers) and all(h.type is not None for h in node.handlers):
+                yield from _module_level_imports(node.body)
+            yield from _module_level_imports(node.orelse)
+            yield from _module_level_imports(node.finalbody)
+        elif isinstance(node, ast.If):
+            yield from _module_level_imports(node.body)
+            yield from _module_level_imports(node.orelse)
+
+
 def _module_level(tree: ast.Module, watched: tuple[str, ...]) -> list[int]:
     """Lines of module-level imports of ``watched`` modules, outside an ImportError guard."""
     found: list[int] = []
-
-    def visit(body: list[ast.stmt]) -> None:
-        for node in body:
-            if isinstance(node, ast.Import):
-                if any(alias.name.split(".")[0] in watched for alias in node.names):
-                    found.append(node.lineno)
-            elif isinstance(node, ast.ImportFrom):
-                if node.level == 0 and (node.module or "").split(".")[0] in watched:
-                    found.append(node.lineno)
-            elif isinstance(node, ast.Try):
-                handlers = [h.type for h in node.handlers if h.type is not None]
-                if not _guarded(handlers) and all(h.type is not None for h in node.handlers):
-                    visit(node.body)
-                visit(node.orelse)
-                visit(node.finalbody)
-            elif isinstance(node, ast.If):
-                visit(node.body)
-                visit(node.orelse)
-
-    visit(tree.body)
+    for node in _module_level_imports(tree.body):
+        if isinstance(node, ast.Import):
+            if any(alias.name.split(".")[0] in watched for alias in node.names):
+                found.append(node.lineno)
+        elif node.level == 0 and (node.module or "").split(".")[0] in watched:
+            found.append(node.lineno)
     return found
 
 
@@ -131,36 +136,19 @@ def _six_moves_imports(archive: zipfile.ZipFile, six_modules: list[str]) -> list
 
 def _module_level_modules(tree: ast.Module, package: str) -> list[tuple[int, str]]:
     """``(line, absolute module)`` of every module-level import outside an ImportError
-    guard (relative imports resolved against ``package``)."""
-    found: list[tuple[int, str]] = []
+    guard (relative imports resolved against ``package``). ``from six import moves`` reads an
+    attribute, not the import system: only the module a ``from`` names counts."""
     base = package.split(".")
-
-    def absolute(node: ast.ImportFrom) -> str:
-        if node.level == 0:
-            return node.module or ""
-        # ``from .x`` in a module of package p.q names p.q.x (in p/q/__init__.py as well).
-        parts = base[: len(base) - (node.level - 1)] if node.level > 1 else base
-        return ".".join([*parts, *([node.module] if node.module else [])])
-
-    def visit(body: list[ast.stmt]) -> None:
-        for node in body:
-            if isinstance(node, ast.Import):
-                found.extend((node.lineno, alias.name) for alias in node.names)
-            elif isinstance(node, ast.ImportFrom):
-                # ``from six import moves`` reads an attribute, not the import system: only
-                # the module a ``from`` names is imported.
-                found.append((node.lineno, absolute(node)))
-            elif isinstance(node, ast.Try):
-                handlers = [h.type for h in node.handlers if h.type is not None]
-                if not _guarded(handlers) and all(h.type is not None for h in node.handlers):
-                    visit(node.body)
-                visit(node.orelse)
-                visit(node.finalbody)
-            elif isinstance(node, ast.If):
-                visit(node.body)
-                visit(node.orelse)
-
-    visit(tree.body)
+    found: list[tuple[int, str]] = []
+    for node in _module_level_imports(tree.body):
+        if isinstance(node, ast.Import):
+            found.extend((node.lineno, alias.name) for alias in node.names)
+        elif node.level == 0:
+            found.append((node.lineno, node.module or ""))
+        else:
+            # ``from .x`` in a module of package p.q names p.q.x (in p/q/__init__.py too).
+            parts = base[: len(base) - (node.level - 1)]
+            found.append((node.lineno, ".".join([*parts, *([node.module] if node.module else [])])))
     return found
 
 
@@ -195,18 +183,23 @@ def _open(index: PackageIndex, url: str) -> zipfile.ZipFile | None:
         return None
 
 
-def startup_imports(
-    index: PackageIndex, name: str, version: str, watched: tuple[str, ...] = WATCHED
-) -> list[tuple[str, int]] | None:
-    """``(file, line)`` of each module-level import of a ``watched`` module in ``name``
-    ``version``'s wheel; None when it has no wheel or it could not be read."""
+def _wheel_answer(
+    index: PackageIndex,
+    name: str,
+    version: str,
+    section: str,
+    suffix: str,
+    read: Callable[[zipfile.ZipFile], dict[str, Any]],
+) -> dict[str, Any] | None:
+    """``read``'s answer about ``name`` ``version``'s wheel, from the cache (wheels never
+    change) or from the wheel itself; None when it has no wheel or it could not be read."""
     project = index.project(name)
     wheel = _pick_wheel(project, version)
     if wheel is None:
         return None
     url = urljoin(index.page_url(project), wheel.url).split("#", 1)[0]
-    key = f"{url} {','.join(watched)}"
-    entry = disk_cache.read_entry(CACHE_SECTION, key)
+    key = f"{url} {suffix}" if suffix else url
+    entry = disk_cache.read_entry(section, key)
     if entry is None:
         if index.offline:
             return None
@@ -214,10 +207,32 @@ def startup_imports(
         if archive is None:
             return None
         with archive:
-            hits = _scan(archive, watched)
-        entry = {"hits": hits}
-        disk_cache.write_entry(CACHE_SECTION, key, entry)
+            entry = read(archive)
+        disk_cache.write_entry(section, key, entry)
+    return entry
+
+
+def startup_imports(
+    index: PackageIndex, name: str, version: str, watched: tuple[str, ...] = WATCHED
+) -> list[tuple[str, int]] | None:
+    """``(file, line)`` of each module-level import of a ``watched`` module in ``name``
+    ``version``'s wheel; None when it has no wheel or it could not be read."""
+    entry = _wheel_answer(
+        index,
+        name,
+        version,
+        CACHE_SECTION,
+        ",".join(watched),
+        lambda archive: {"hits": _scan(archive, watched)},
+    )
+    if entry is None:
+        return None
     return [(str(file), int(line)) for file, line in entry["hits"]]
+
+
+def _six_answer(archive: zipfile.ZipFile) -> dict[str, Any]:
+    copies = {module: v for module, v in _vendored_six(archive).items() if _old(v)}
+    return {"copies": copies, "hits": _six_moves_imports(archive, sorted(copies)) if copies else []}
 
 
 def vendored_six_break(
@@ -226,24 +241,8 @@ def vendored_six_break(
     """``(six version, six module, file, line)`` when ``name`` ``version``'s wheel ships a six
     older than 1.16 and imports its ``moves`` at module level, which fails on Python 3.12+;
     None when it does not, or it has no wheel or the wheel could not be read."""
-    project = index.project(name)
-    wheel = _pick_wheel(project, version)
-    if wheel is None:
-        return None
-    url = urljoin(index.page_url(project), wheel.url).split("#", 1)[0]
-    entry = disk_cache.read_entry(SIX_CACHE_SECTION, url)
-    if entry is None:
-        if index.offline:
-            return None
-        archive = _open(index, url)
-        if archive is None:
-            return None
-        with archive:
-            copies = {module: v for module, v in _vendored_six(archive).items() if _old(v)}
-            hits = _six_moves_imports(archive, sorted(copies)) if copies else []
-        entry = {"copies": copies, "hits": hits}
-        disk_cache.write_entry(SIX_CACHE_SECTION, url, entry)
-    if not entry["hits"]:
+    entry = _wheel_answer(index, name, version, SIX_CACHE_SECTION, "", _six_answer)
+    if entry is None or not entry["hits"]:
         return None
     file, line, six = entry["hits"][0]
     return str(entry["copies"][six]), str(six), str(file), int(line)
