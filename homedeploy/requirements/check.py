@@ -1580,10 +1580,10 @@ def _moved_off_a_broken_start(
     plan.cause, plan.severity = "fails-at-start", FAILS
 
     def starts(candidate: str) -> bool:
-        answer: tuple[str, str, str, int] | bool | None = True
-        with contextlib.suppress(Exception):
-            answer = vendored_six_break(index, plan.key, candidate)
-        return answer is None
+        try:
+            return vendored_six_break(index, plan.key, candidate) is None
+        except Exception:  # a wheel that cannot be read is not taken as the fix
+            return False
 
     candidates = list(assessment.nearby(version))
     same = [c for c in candidates if _major(c) == _major(version)]
