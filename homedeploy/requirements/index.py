@@ -697,9 +697,10 @@ class PackageIndex:
     ``offline`` answers from the disk cache only (whatever its age) and raises
     :class:`NetworkError` for names it has never seen.
 
-    A batch of look-ups (:meth:`projects`) reads the cache in one query, fetches what is not
-    fresh with a few threads (one HTTP session each, so connections are reused), each page
-    within its own total deadline, and writes every new answer in one transaction at the end.
+    A batch of look-ups (:meth:`projects`) reads the cache a chunk of names per query
+    (:class:`_CachedPages`), fetches what is not fresh with a few threads (one HTTP session
+    each, so connections are reused), each page within its own total deadline, and writes
+    every new answer in one transaction at the end.
     """
 
     def __init__(
@@ -805,7 +806,7 @@ class PackageIndex:
         self, claimed: dict[str, Future[ProjectFiles]], stale_ok: float, *, raise_errors: bool
     ) -> None:
         """Look up the ``claimed`` names (their futures are settled whatever happens): the
-        cache in one query, the rest with a few threads, the new answers in one write."""
+        cache a chunk per query, the rest with a few threads, the new answers in one write."""
         names = list(claimed)
         try:
             self._prefetch_find_links()

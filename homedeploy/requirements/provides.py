@@ -142,8 +142,6 @@ def _remote_names(session: object, url: str) -> list[str] | None:
     """The names from the wheel's central directory, every request of it within the index's
     total deadline (a server dripping bytes never trips a per-read time-out) and every body
     read as it arrives up to :data:`MAX_WHOLE`."""
-    import requests
-
     from homedeploy import netio, settings
 
     deadline = netio.Deadline(settings.index_deadline(), f"GET {url}")
@@ -163,15 +161,26 @@ def _remote_names(session: object, url: str) -> list[str] | None:
                     return _names_from_zip(archive)
             with zipfile.ZipFile(io.BytesIO(body)) as archive:
                 return _names_from_zip(archive)
-    except (
+    except download_errors():
+        return None
+
+
+def download_errors() -> tuple[type[Exception], ...]:
+    """What reading a wheel from an index can raise that means "no answer": the network,
+    the deadline, the size cap or a body that is not a zip (requests is imported here, not at
+    start-up)."""
+    import requests
+
+    from homedeploy import netio
+
+    return (
         requests.RequestException,
         netio.DeadlineExceeded,
         netio.BodyTooLarge,
         zipfile.BadZipFile,
         ValueError,
         OSError,
-    ):
-        return None
+    )
 
 
 def _local_names(url: str) -> list[str] | None:

@@ -153,10 +153,8 @@ def _module_level_modules(tree: ast.Module, package: str) -> list[tuple[int, str
 
 
 def _open(index: PackageIndex, url: str) -> zipfile.ZipFile | None:
-    import requests
-
     from homedeploy import netio, settings
-    from homedeploy.requirements.provides import capped_get
+    from homedeploy.requirements.provides import capped_get, download_errors
 
     if url.startswith("file:"):
         try:
@@ -172,14 +170,7 @@ def _open(index: PackageIndex, url: str) -> zipfile.ZipFile | None:
         with deadline:
             response = capped_get(index.session(), url, deadline)
         return zipfile.ZipFile(io.BytesIO(response.content)) if response is not None else None
-    except (
-        requests.RequestException,
-        netio.DeadlineExceeded,
-        netio.BodyTooLarge,
-        zipfile.BadZipFile,
-        ValueError,
-        OSError,
-    ):
+    except download_errors():
         return None
 
 
